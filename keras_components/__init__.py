@@ -1,0 +1,19 @@
+"""keras-components: exact, fast, serializable Keras 3 components.
+
+Activations and activation layers, losses and streaming metrics that plug
+straight into `model.compile`, `fit` and `evaluate`, on every Keras backend.
+"""
+
+from keras_components import activations, layers
+from keras_components.layers import GELU, Mish, Swish
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GELU",
+    "Mish",
+    "Swish",
+    "__version__",
+    "activations",
+    "layers",
+]

@@ -1,0 +1,132 @@
+"""Argument validation with Keras's error template.
+
+Every constructor checks its arguments here, up front, so a bad value fails at
+construction with a message that names the argument, what is allowed and what
+was received, e.g.::
+
+    Invalid value for argument `gamma`. Expected a float >= 0. Received: gamma=-1
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+
+def invalid_value(name: str, expected: str, value: Any) -> ValueError:
+    return ValueError(
+        f"Invalid value for argument `{name}`. Expected {expected}. "
+        f"Received: {name}={value!r}"
+    )
+
+
+def invalid_type(name: str, expected: str, value: Any) -> TypeError:
+    return TypeError(
+        f"Invalid type for argument `{name}`. Expected {expected}. "
+        f"Received: {name}={value!r} of type {type(value).__name__}"
+    )
+
+
+def _bound_text(low, high, low_inclusive, high_inclusive) -> str:
+    parts = []
+    if low is not None:
+        parts.append(f"{'>=' if low_inclusive else '>'} {low}")
+    if high is not None:
+        parts.append(f"{'<=' if high_inclusive else '<'} {high}")
+    return " and ".join(parts)
+
+
+def check_float(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Returns `value` as a Python float after checking type, finiteness, range."""
+    bounds = _bound_text(low, high, low_inclusive, high_inclusive)
+    expected = "a finite float" + (f" {bounds}" if bounds else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise invalid_type(name, expected, value)
+    value = float(value)
+    if not math.isfinite(value):
+        raise invalid_value(name, expected, value)
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        raise invalid_value(name, expected, value)
+    if high is not None and (value > high or (value == high and not high_inclusive)):
+        raise invalid_value(name, expected, value)
+    return value
+
+
+def check_int(
+    name: str, value: Any, *, low: int | None = None, high: int | None = None
+) -> int:
+    """Returns `value` as a Python int after checking type and range."""
+    bounds = _bound_text(low, high, True, True)
+    expected = "an integer" + (f" {bounds}" if bounds else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise invalid_type(name, expected, value)
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise invalid_value(name, expected, value)
+    return value
+
+
+def check_optional_int(name: str, value: Any, *, low: int | None = None) -> int | None:
+    if value is None:
+        return None
+    return check_int(name, value, low=low)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise invalid_type(name, "a bool", value)
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
+    """Checks `value` is one of `choices` (compared with `==`, None allowed)."""
+    choices = tuple(choices)
+    if not any(value == c and type(value) is type(c) for c in choices):
+        shown = ", ".join(repr(c) for c in choices)
+        raise invalid_value(name, f"one of {{{shown}}}", value)
+    return value
+
+
+def check_float_sequence(
+    name: str,
+    value: Any,
+    *,
+    length: int | None = None,
+    low: float | None = None,
+    low_inclusive: bool = True,
+) -> tuple[float, ...]:
+    """Checks a non-empty sequence of finite floats (optionally of a fixed length)."""
+    bounds = _bound_text(low, None, low_inclusive, True)
+    what = "a sequence of finite floats" + (f" {bounds}" if bounds else "")
+    if length is not None:
+        what += f" of length {length}"
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        # Accept 1-D array-likes (NumPy arrays, tuples, lists).
+        if hasattr(value, "tolist") and getattr(value, "ndim", None) == 1:
+            value = value.tolist()
+        else:
+            raise invalid_type(name, what, value)
+    items = list(value)
+    if not items or (length is not None and len(items) != length):
+        raise invalid_value(name, what, value)
+    out = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, numbers.Real):
+            raise invalid_type(name, what, value)
+        item = float(item)
+        if not math.isfinite(item) or (
+            low is not None and (item < low or (item == low and not low_inclusive))
+        ):
+            raise invalid_value(name, what, value)
+        out.append(item)
+    return tuple(out)

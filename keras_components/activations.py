@@ -1,0 +1,188 @@
+"""Activation functions: `swish`, `mish`, `gelu`.
+
+Each is a pure `keras.ops` function, registered for serialization, so that
+`keras.layers.Dense(8, activation=keras_components.activations.mish)` saves as
+`"keras_components>mish"` and loads back without `custom_objects`. Pass the
+function object, not a string: Keras resolves plain strings only from its own
+table (where `"mish"` and `"gelu"` mean Keras's versions).
+
+ReLU, LeakyReLU, PReLU, sigmoid and softmax are Keras core's
+(`keras.activations`, `keras.layers`).
+
+Half-precision inputs (`float16`, `bfloat16`) are computed in float32 and
+cast back, so mixed-precision models get float32-accurate activations.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import keras
+from keras import ops
+
+from keras_components._export import export
+from keras_components._validation import check_bool, check_float, invalid_type
+
+__all__ = ["gelu", "mish", "swish"]
+
+_HALF_DTYPES = ("float16", "bfloat16")
+
+
+def _as_float_tensor(x: Any):
+    x = ops.convert_to_tensor(x)
+    if not keras.backend.is_float_dtype(x.dtype):
+        x = ops.cast(x, keras.backend.floatx())
+    return x
+
+
+def _in_float32(fn, x):
+    """Applies `fn` in float32 when `x` is half precision, else in x's dtype."""
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    if dtype in _HALF_DTYPES:
+        return ops.cast(fn(ops.cast(x, "float32")), dtype)
+    return fn(x)
+
+
+@export
+def swish(x: Any, *, beta: Any = 1.0):
+    """Swish activation: `x * sigmoid(beta * x)`.
+
+    With `beta=1` this is SiLU and uses the backend's fused SiLU kernel.
+    `beta` may also be a scalar tensor or variable (see `layers.Swish` with
+    `trainable_beta=True`); the gradient then flows into it.
+
+    Args:
+        x: Input tensor.
+        beta: Scalar slope of the sigmoid gate: a finite Python float, or a
+            scalar tensor / variable.
+
+    Returns:
+        A tensor of the same shape and dtype as `x`.
+
+    Example:
+
+    >>> from keras import ops
+    >>> from keras_components.activations import swish
+    >>> print(ops.convert_to_numpy(swish([-1.0, 0.0, 2.0], beta=2.0)).round(4))
+    [-0.1192  0.      1.964 ]
+
+    Reference:
+        Ramachandran et al., 2017, "Searching for Activation Functions",
+        https://arxiv.org/abs/1710.05941
+    """
+    x = _as_float_tensor(x)
+    if isinstance(beta, numbers.Real):
+        if check_float("beta", beta) == 1.0:
+            return ops.silu(x)
+    elif beta is None or isinstance(beta, (str, bytes)):
+        raise invalid_type("beta", "a float or a scalar tensor", beta)
+    return x * ops.sigmoid(ops.cast(beta, x.dtype) * x)
+
+
+@ops.custom_gradient
+def _mish_with_gradient(x):
+    # tanh(softplus(x)) from one sigmoid, exactly:
+    #   with s = sigmoid(x), (1 + e^x)^-2 = (1 - s)^2, so
+    #   tanh(softplus(x)) = (1 - (1-s)^2) / (1 + (1-s)^2) = num / (2 - num),
+    #   num = s * (2 - s).
+    # No exp overflow (s saturates to 1 and t to 1), no cancellation for
+    # negative x (num ~ 2s keeps full relative precision), and far fewer
+    # kernels than softplus + tanh + their autodiff.
+    s = ops.sigmoid(x)
+    num = s * (2.0 - s)
+    t = num / (2.0 - num)
+
+    def grad(*args, upstream=None):
+        if upstream is None:
+            (upstream,) = args
+        # d/dx x * tanh(softplus(x)) = t + x * sigmoid(x) * (1 - t^2), ordered
+        # so each step can overwrite its operand's buffer (no extra temporaries).
+        return upstream * (t + x * (s * (1.0 - ops.square(t))))
+
+    return x * t, grad
+
+
+@export
+def mish(x: Any):
+    """Mish activation: `x * tanh(softplus(x))`.
+
+    Computed from a single sigmoid, `t = n / (2 - n)` with
+    `n = s * (2 - s)` and `s = sigmoid(x)`, which equals `tanh(softplus(x))`
+    exactly, with a hand-written gradient
+    `mish'(x) = t + x * s * (1 - t**2)`. Value and gradient are finite for
+    every finite input (the value is exactly `x` once `s` saturates) and
+    agree with a float64 reference to about 1e-6 relative.
+
+    Args:
+        x: Input tensor.
+
+    Returns:
+        A tensor of the same shape and dtype as `x`.
+
+    Example:
+
+    >>> from keras import ops
+    >>> from keras_components.activations import mish
+    >>> print(ops.convert_to_numpy(mish([-1.0, 0.0, 1.0])).round(4))
+    [-0.3034  0.      0.8651]
+
+    Reference:
+        Misra, 2019, "Mish: A Self Regularized Non-Monotonic Activation
+        Function", https://arxiv.org/abs/1908.08681
+    """
+    if isinstance(x, keras.KerasTensor):
+        # Symbolic shape inference only; the value path is below.
+        return x * ops.tanh(ops.softplus(x))
+    return _in_float32(_mish_with_gradient, _as_float_tensor(x))
+
+
+_SQRT_HALF = math.sqrt(0.5)
+# 0.5 * (1 + tanh(z)) == sigmoid(2 z): the tanh form written with one sigmoid,
+# which also avoids the cancellation of 1 + tanh(z) for negative z.
+_GELU_TANH_LINEAR = 2.0 * math.sqrt(2.0 / math.pi)
+_GELU_TANH_CUBIC = _GELU_TANH_LINEAR * 0.044715
+
+
+def _gelu_exact(x):
+    # x * Phi(x) with Phi(x) = erfc(-x / sqrt(2)) / 2: erfc keeps the negative
+    # tail accurate where 1 + erf(x / sqrt(2)) would cancel to zero.
+    return (0.5 * x) * ops.erfc(x * -_SQRT_HALF)
+
+
+def _gelu_tanh(x):
+    return x * ops.sigmoid(x * (_GELU_TANH_LINEAR + _GELU_TANH_CUBIC * (x * x)))
+
+
+@export
+def gelu(x: Any, *, approximate: bool = False):
+    """Gaussian error linear unit.
+
+    Exact form (default): `x * Phi(x) = 0.5 * x * erfc(-x / sqrt(2))`.
+    Tanh form (`approximate=True`):
+    `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))`, computed as
+    the identical `x * sigmoid(2 * sqrt(2 / pi) * (x + 0.044715 * x**3))`.
+    Both forms avoid `1 + erf` / `1 + tanh`, which cancel to zero for negative
+    inputs, so the negative tail keeps its relative precision.
+
+    Args:
+        x: Input tensor.
+        approximate: Whether to use the tanh approximation.
+
+    Returns:
+        A tensor of the same shape and dtype as `x`.
+
+    Example:
+
+    >>> from keras import ops
+    >>> from keras_components.activations import gelu
+    >>> print(ops.convert_to_numpy(gelu([-1.0, 0.0, 1.0])).round(4))
+    [-0.1587  0.      0.8413]
+
+    Reference:
+        Hendrycks and Gimpel, 2016, "Gaussian Error Linear Units (GELUs)",
+        https://arxiv.org/abs/1606.08415
+    """
+    approximate = check_bool("approximate", approximate)
+    return _in_float32(_gelu_tanh if approximate else _gelu_exact, _as_float_tensor(x))
