@@ -144,3 +144,163 @@ def value_and_grad(fn, x: np.ndarray, upstream: np.ndarray | None = None):
         y = fn(xt)
     grad = tape.gradient(y, xt, output_gradients=upstream)
     return to_numpy(y), to_numpy(grad)
+
+
+# --------------------------------------------------------------------------
+# Streaming metrics: batch splits, merging, models, distribution
+# --------------------------------------------------------------------------
+def random_splits(n: int, parts: int, rng: np.random.Generator) -> list[slice]:
+    """`parts` contiguous, non-empty slices covering range(n), at random cuts."""
+    parts = max(1, min(parts, n))
+    cuts = (
+        np.sort(rng.choice(np.arange(1, n), size=parts - 1, replace=False))
+        if parts > 1
+        else np.array([], dtype=int)
+    )
+    bounds = [0, *cuts.tolist(), n]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _take(x: Any, s: slice) -> Any:
+    return None if x is None else x[s]
+
+
+def streamed_result(
+    metric: Any,
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any = None,
+    *,
+    slices: Iterable[slice] | None = None,
+) -> np.ndarray:
+    """Updates `metric` batch by batch (one batch when `slices` is None)."""
+    slices = [slice(None)] if slices is None else slices
+    for s in slices:
+        metric.update_state(_take(y_true, s), _take(y_pred, s), _take(sample_weight, s))
+    return to_numpy(metric.result())
+
+
+def assert_streaming_equals(
+    make_metric: Any,
+    expected: Any,
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any = None,
+    *,
+    atol: float = 1e-6,
+    rtol: float = 0.0,
+    seed: int = 0,
+    batchings: tuple[int, ...] = (1, 3, 7),
+) -> None:
+    """One batch, random batchings, a merge of shards and a reset all give `expected`.
+
+    `make_metric()` returns a fresh metric; `expected` is the independent
+    reference (e.g. scikit-learn on the flattened data).
+    """
+    rng = np.random.default_rng(seed)
+    n = len(y_true)
+    check = lambda got, how: np.testing.assert_allclose(  # noqa: E731
+        np.asarray(got, np.float64), expected, atol=atol, rtol=rtol, err_msg=how
+    )
+    for parts in batchings:
+        metric = make_metric()
+        check(
+            streamed_result(
+                metric,
+                y_true,
+                y_pred,
+                sample_weight,
+                slices=random_splits(n, parts, rng),
+            ),
+            f"{parts} batches",
+        )
+    # Shards updated separately, then merged, equal the whole.
+    shards = random_splits(n, min(3, n), rng)
+    metrics = [make_metric() for _ in shards]
+    for metric, s in zip(metrics, shards, strict=True):
+        streamed_result(metric, y_true, y_pred, sample_weight, slices=[s])
+    merged = make_metric()
+    merged.merge_state(metrics)
+    check(to_numpy(merged.result()), "merge_state of shards")
+    # reset_state restores a fresh metric.
+    metric = metrics[0]
+    metric.reset_state()
+    check(streamed_result(metric, y_true, y_pred, sample_weight), "after reset_state")
+
+
+def passthrough_model(input_shape: tuple[int, ...], *, trainable: bool = False):
+    """A model whose predictions are its inputs (optionally via a frozen Dense).
+
+    `trainable=True` inserts a Dense layer initialised to the identity and
+    trained with learning rate 0, so `fit` runs real steps while predictions
+    stay equal to the inputs.
+    """
+    inputs = keras.Input(input_shape)
+    outputs = keras.layers.Identity()(inputs)
+    if trainable:
+        outputs = keras.layers.Dense(
+            input_shape[-1], kernel_initializer="identity", use_bias=False
+        )(outputs)
+    return keras.Model(inputs, outputs)
+
+
+def zero_loss(y_true: Any, y_pred: Any) -> Any:
+    return keras.ops.sum(y_pred * 0.0, axis=-1)
+
+
+def metric_in_model(
+    make_metric: Any,
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any = None,
+    *,
+    mode: str = "evaluate",
+    jit_compile: bool = False,
+    run_eagerly: bool = False,
+    strategy: Any = None,
+    batch_size: int = 16,
+) -> dict[str, np.ndarray]:
+    """Runs a metric inside `evaluate` or `fit` on fixed predictions.
+
+    Returns the metric's logged value and `model.predict` of the same data
+    (compare both against the reference). `mode="fit"` trains with learning
+    rate 0 so the predictions do not move.
+    """
+    import contextlib
+
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    with scope:
+        model = passthrough_model(y_pred.shape[1:], trainable=mode == "fit")
+        metric = make_metric()
+        model.compile(
+            optimizer=keras.optimizers.SGD(learning_rate=0.0),
+            loss=zero_loss,
+            metrics=[metric],
+            jit_compile=jit_compile,
+            run_eagerly=run_eagerly,
+        )
+    if mode == "evaluate":
+        logs = model.evaluate(
+            y_pred,
+            y_true,
+            sample_weight=sample_weight,
+            batch_size=batch_size,
+            verbose=0,
+            return_dict=True,
+        )
+    else:
+        history = model.fit(
+            y_pred,
+            y_true,
+            sample_weight=sample_weight,
+            batch_size=batch_size,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+        )
+        logs = {k: v[-1] for k, v in history.history.items()}
+    value = logs[metric.name] if metric.name in logs else to_numpy(metric.result())
+    return {
+        "value": np.asarray(value),
+        "predictions": model.predict(y_pred, batch_size=batch_size, verbose=0),
+    }

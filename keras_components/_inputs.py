@@ -1,0 +1,407 @@
+"""The one input normalisation shared by every loss and metric.
+
+Vocabulary used throughout the package:
+
+- `y_pred` is class-last: `(N, *spatial, C)`. Its *positions* are
+  `y_pred.shape[:-1]`; every position is one sample (pixel-wise for masks).
+  A binary output may also come without a class axis (`(N, *spatial)`), in
+  which case every element is a position.
+- `y_true` is *sparse* (integer labels at each position: shape `positions` or
+  `positions + (1,)`) or *dense* (one-hot / multi-hot / soft, the shape of
+  `y_pred`).
+- `ignore_index` marks positions (or, for multilabel, cells) to drop.
+- A label outside `[0, C)` that is not `ignore_index` is *invalid*: eager
+  callers get a `ValueError` naming the offending values; traced callers
+  (inside `tf.function`, `jit`, `fit`) cannot raise, so every consumer turns
+  invalid entries into a NaN result instead of silently miscounting them.
+
+Everything here decides from static shapes (known at trace time) and computes
+with `keras.ops` only, so it runs under any backend, `jit_compile=True` and
+`tf.distribute`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import keras
+import numpy as np
+from keras import ops
+
+TASKS = ("binary", "multiclass", "multilabel")
+TASK_CHOICES = ("auto", *TASKS)
+
+
+# --------------------------------------------------------------------------
+# Static shapes
+# --------------------------------------------------------------------------
+def static_shape(x: Any) -> tuple[int | None, ...]:
+    return tuple(None if d is None else int(d) for d in x.shape)
+
+
+def shapes_compatible(a: Sequence[int | None], b: Sequence[int | None]) -> bool:
+    """Equal rank and equal dimensions wherever both are known."""
+    return len(a) == len(b) and all(
+        x is None or y is None or x == y for x, y in zip(a, b, strict=True)
+    )
+
+
+def _shape_text(shape: Sequence[int | None]) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (
+        ",)" if len(shape) == 1 else ")"
+    )
+
+
+def shape_error(expected: str, **shapes: Sequence[int | None]) -> ValueError:
+    received = ", ".join(f"{k}.shape={_shape_text(v)}" for k, v in shapes.items())
+    return ValueError(f"Incompatible shapes: expected {expected}. Received: {received}")
+
+
+# --------------------------------------------------------------------------
+# Task and classes
+# --------------------------------------------------------------------------
+def resolve_task(task: str, y_pred: Any) -> str:
+    """`"auto"` means binary for 1-D `y_pred` or a last axis of 1, else multiclass.
+
+    Multilabel is never inferred: it must be asked for.
+    """
+    if task != "auto":
+        return task
+    shape = static_shape(y_pred)
+    return "binary" if len(shape) <= 1 or shape[-1] == 1 else "multiclass"
+
+
+def binary_scores(y_pred: Any) -> Any:
+    """A binary output as one score per position (drops a class axis of 1)."""
+    shape = static_shape(y_pred)
+    if len(shape) >= 2 and shape[-1] == 1:
+        return ops.squeeze(y_pred, axis=-1)
+    return y_pred
+
+
+def class_count(y_pred: Any, task: str, num_classes: int | None = None) -> int:
+    """Number of classes C: 2 for binary, else the class axis of `y_pred`.
+
+    Raises if `num_classes` disagrees with `y_pred` or the axis is unknown.
+    """
+    shape = static_shape(y_pred)
+    if task == "binary":
+        if num_classes not in (None, 1, 2):
+            raise ValueError(
+                "Invalid value for argument `num_classes`. Expected None, 1 or 2 "
+                f"for the binary task. Received: num_classes={num_classes!r}"
+            )
+        return 2
+    if len(shape) < 2:
+        raise shape_error(f"y_pred of rank >= 2 (..., C) for the {task} task",
+                          y_pred=shape)
+    c = shape[-1]
+    if num_classes is not None and c is not None and c != num_classes:
+        raise ValueError(
+            f"Invalid value for argument `num_classes`. Expected it to match "
+            f"y_pred.shape[-1]={c}. Received: num_classes={num_classes!r}"
+        )
+    if c is None:
+        if num_classes is None:
+            raise shape_error(
+                "a known class axis y_pred.shape[-1] (or pass `num_classes`)",
+                y_pred=shape,
+            )
+        return num_classes
+    return c
+
+
+# --------------------------------------------------------------------------
+# Targets
+# --------------------------------------------------------------------------
+def is_sparse(y_true: Any, y_pred: Any) -> bool:
+    """Whether `y_true` holds sparse labels for class-last `y_pred` (..., C).
+
+    Sparse: `y_true.shape == y_pred.shape[:-1]`, or `y_pred.shape[:-1] + (1,)`
+    when C != 1. Dense: `y_true.shape == y_pred.shape`. Anything else is an
+    error naming both shapes.
+    """
+    t, p = static_shape(y_true), static_shape(y_pred)
+    if len(t) == len(p) - 1 and shapes_compatible(t, p[:-1]):
+        return True
+    if len(t) == len(p) and len(p) >= 1:
+        if t[-1] == 1 and p[-1] != 1 and shapes_compatible(t[:-1], p[:-1]):
+            return True
+        if shapes_compatible(t, p):
+            return False
+    raise shape_error(
+        "y_true of shape y_pred.shape[:-1] or y_pred.shape[:-1] + (1,) (sparse "
+        "labels), or of shape y_pred.shape (one-hot / multi-hot)",
+        y_true=t,
+        y_pred=p,
+    )
+
+
+def sparse_labels(y_true: Any, positions_rank: int) -> Any:
+    """Sparse labels as int32 of rank `positions_rank` (squeezes a trailing 1)."""
+    if len(static_shape(y_true)) == positions_rank + 1:
+        y_true = ops.squeeze(y_true, axis=-1)
+    if not keras.backend.is_int_dtype(y_true.dtype):
+        y_true = ops.floor(y_true)  # so 1.5 is caught as invalid, not cast to 1
+    return y_true
+
+
+def label_masks(labels: Any, num_classes: int, ignore_index: int | None):
+    """`(keep, invalid)`: labels in `[0, C)` to count, and invalid ones.
+
+    `labels` may be float (integral values) or int; `ignore_index` entries are
+    neither kept nor invalid.
+    """
+    in_range = ops.logical_and(labels >= 0, labels < num_classes)
+    if not keras.backend.is_int_dtype(labels.dtype):
+        in_range = ops.logical_and(in_range, ops.isfinite(labels))
+    if ignore_index is None:
+        return in_range, ops.logical_not(in_range)
+    ignored = ops.equal(labels, ignore_index)
+    keep = ops.logical_and(in_range, ops.logical_not(ignored))
+    invalid = ops.logical_and(ops.logical_not(in_range), ops.logical_not(ignored))
+    return keep, invalid
+
+
+def safe_labels(labels: Any, keep: Any) -> Any:
+    """int32 labels with dropped entries replaced by 0 (safe to index with)."""
+    labels = ops.where(keep, labels, ops.zeros_like(labels))
+    return ops.cast(labels, "int32")
+
+
+# --------------------------------------------------------------------------
+# Sample weights
+# --------------------------------------------------------------------------
+def broadcast_weights(sample_weight: Any, target: Any, dtype: str) -> Any:
+    """`sample_weight` broadcast to `target`'s shape, as `dtype`.
+
+    Accepted: a scalar, or any shape that becomes broadcastable to the target
+    after right-padding with 1-sized axes (so `(N,)` weighs every position of
+    sample n, `(N, H, W)` weighs pixels); a trailing axis of 1 beyond the
+    target's rank is dropped. Anything else is a `ValueError` naming shapes.
+    """
+    target_shape = static_shape(target)
+    if sample_weight is None:
+        return ops.ones(ops.shape(target), dtype=dtype)
+    sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), dtype)
+    w_shape = static_shape(sample_weight)
+    while len(w_shape) > len(target_shape) and w_shape[-1] == 1:
+        sample_weight = ops.squeeze(sample_weight, axis=-1)
+        w_shape = w_shape[:-1]
+    padded = w_shape + (1,) * (len(target_shape) - len(w_shape))
+    if len(w_shape) > len(target_shape) or not all(
+        w in (1, None) or t is None or w == t
+        for w, t in zip(padded, target_shape, strict=True)
+    ):
+        raise shape_error(
+            "sample_weight broadcastable to the positions of y_true after adding "
+            "trailing axes (e.g. (N,) or the full position shape)",
+            sample_weight=w_shape,
+            positions=target_shape,
+        )
+    if len(padded) != len(w_shape):
+        sample_weight = ops.reshape(
+            sample_weight,
+            tuple(ops.shape(sample_weight)) + (1,) * (len(padded) - len(w_shape)),
+        )
+    return ops.broadcast_to(sample_weight, ops.shape(target))
+
+
+# --------------------------------------------------------------------------
+# Eager checks (skipped while tracing)
+# --------------------------------------------------------------------------
+def concrete_value(x: Any) -> np.ndarray | None:
+    """`x` as NumPy when its value exists now (eager), else None (traced)."""
+    if isinstance(x, (np.ndarray, np.generic, int, float, bool, list, tuple)):
+        return np.asarray(x)
+    if isinstance(x, keras.KerasTensor):
+        return None
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if tf.is_symbolic_tensor(x) or not tf.executing_eagerly():
+            return None
+    elif backend == "jax":
+        import jax
+
+        if isinstance(x, jax.core.Tracer):
+            return None
+    elif backend == "torch":
+        import torch
+
+        if torch.compiler.is_compiling():
+            return None
+    try:
+        return np.asarray(keras.ops.convert_to_numpy(x))
+    except Exception:  # a symbolic tensor of some other kind
+        return None
+
+
+def check_labels(
+    labels: Any,
+    num_classes: int,
+    ignore_index: int | None,
+    *,
+    name: str = "y_true",
+    binary_values: bool = False,
+) -> None:
+    """Raises, in eager mode, on labels outside `[0, C)` other than `ignore_index`.
+
+    While tracing this does nothing; consumers then report invalid entries as
+    NaN (see the module docstring).
+    """
+    values = concrete_value(labels)
+    if values is None:
+        return
+    values = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(values) | (values != np.floor(values))
+    bad |= (values < 0) | (values >= num_classes)
+    if ignore_index is not None:
+        bad &= values != ignore_index
+    if np.any(bad):
+        shown = np.unique(values[bad])[:10].tolist()
+        allowed = "0 or 1" if binary_values else f"integers in [0, {num_classes})"
+        ignore = "" if ignore_index is None else f" or ignore_index={ignore_index}"
+        raise ValueError(
+            f"Invalid values in `{name}`. Expected {allowed}{ignore}. "
+            f"Received values: {shown}"
+        )
+
+
+def check_finite(x: Any, *, name: str) -> None:
+    """Raises, in eager mode, if `x` holds NaN or infinity."""
+    values = concrete_value(x)
+    if values is None:
+        return
+    values = np.asarray(values)
+    if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+        count = int(np.sum(~np.isfinite(values)))
+        raise ValueError(
+            f"Invalid values in `{name}`. Expected finite numbers. Received "
+            f"{count} NaN or infinite value(s)."
+        )
+
+
+# --------------------------------------------------------------------------
+# The canonical classification form
+# --------------------------------------------------------------------------
+class ClassTargets(NamedTuple):
+    """Targets normalised to positions.
+
+    Attributes:
+        labels: int32. Binary / multiclass: the class at each position,
+            shape `positions`. Multilabel: 0/1 per cell, shape
+            `positions + (C,)`. Dropped entries hold 0.
+        keep: bool, same shape: entries to count.
+        invalid: bool, same shape: entries that were neither valid labels
+            nor `ignore_index`.
+    """
+
+    labels: Any
+    keep: Any
+    invalid: Any
+
+
+def class_targets(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    task: str,
+    num_classes: int,
+    ignore_index: int | None = None,
+) -> ClassTargets:
+    """Normalises `y_true` for `y_pred` under a resolved task.
+
+    - binary: `y_true` has `y_pred`'s positions (a trailing axis of 1 on
+      either is allowed); values 0/1.
+    - multiclass: sparse labels or one-hot (`argmax`), see `is_sparse`.
+    - multilabel: multi-hot of `y_pred`'s shape; `ignore_index` drops cells.
+
+    Eagerly raises on invalid labels (`check_labels`).
+    """
+    y_true = ops.convert_to_tensor(y_true)
+    if task == "binary":
+        scores = binary_scores(y_pred)
+        t_shape, s_shape = static_shape(y_true), static_shape(scores)
+        if len(t_shape) == len(s_shape) + 1 and t_shape[-1] == 1:
+            y_true = ops.squeeze(y_true, axis=-1)
+            t_shape = t_shape[:-1]
+        if not shapes_compatible(t_shape, s_shape):
+            raise shape_error(
+                "y_true with the positions of y_pred (a trailing axis of 1 on "
+                "either is allowed) for the binary task",
+                y_true=static_shape(y_true),
+                y_pred=static_shape(y_pred),
+            )
+        labels = sparse_labels(y_true, len(s_shape))
+        check_labels(labels, 2, ignore_index, binary_values=True)
+    elif task == "multiclass":
+        if is_sparse(y_true, y_pred):
+            labels = sparse_labels(y_true, len(static_shape(y_pred)) - 1)
+            check_labels(labels, num_classes, ignore_index)
+        else:
+            labels = ops.argmax(y_true, axis=-1)
+    elif task == "multilabel":
+        if not shapes_compatible(static_shape(y_true), static_shape(y_pred)):
+            raise shape_error(
+                "y_true of the same shape as y_pred (multi-hot) for the "
+                "multilabel task",
+                y_true=static_shape(y_true),
+                y_pred=static_shape(y_pred),
+            )
+        labels = sparse_labels(y_true, len(static_shape(y_pred)))
+        check_labels(labels, 2, ignore_index, binary_values=True)
+    else:
+        raise ValueError(
+            f"Invalid value for argument `task`. Expected one of {TASKS}. "
+            f"Received: task={task!r}"
+        )
+    limit = num_classes if task == "multiclass" else 2
+    keep, invalid = label_masks(labels, limit, ignore_index)
+    return ClassTargets(safe_labels(labels, keep), keep, invalid)
+
+
+class DenseTargets(NamedTuple):
+    """Class-last targets for losses: one-hot / soft values at each position.
+
+    Attributes:
+        values: float, shape `y_pred.shape`: one-hot rows for sparse labels
+            (all-zero at dropped positions), `y_true` itself when dense.
+        keep: bool, shape `positions`: positions to count.
+        invalid: bool, shape `positions`: labels outside `[0, C)` that are not
+            `ignore_index`.
+    """
+
+    values: Any
+    keep: Any
+    invalid: Any
+
+
+def dense_targets(
+    y_true: Any, y_pred: Any, *, ignore_index: int | None = None, dtype: str
+) -> DenseTargets:
+    """Sparse labels become masked one-hot rows; dense targets pass through.
+
+    `ignore_index` applies to sparse labels (a dense row has no label to
+    compare). Eagerly raises on invalid sparse labels (`check_labels`).
+    """
+    y_true = ops.convert_to_tensor(y_true)
+    shape = static_shape(y_pred)
+    num_classes = shape[-1]
+    if is_sparse(y_true, y_pred):
+        if num_classes is None:
+            raise shape_error("a known class axis y_pred.shape[-1]", y_pred=shape)
+        labels = sparse_labels(y_true, len(shape) - 1)
+        check_labels(labels, num_classes, ignore_index)
+        keep, invalid = label_masks(labels, num_classes, ignore_index)
+        values = ops.one_hot(safe_labels(labels, keep), num_classes, dtype=dtype)
+        values = values * ops.cast(ops.expand_dims(keep, -1), dtype)
+        return DenseTargets(values, keep, invalid)
+    positions = ops.shape(y_pred)[:-1]
+    return DenseTargets(
+        ops.cast(y_true, dtype),
+        ops.ones(positions, dtype="bool"),
+        ops.zeros(positions, dtype="bool"),
+    )

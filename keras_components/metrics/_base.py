@@ -1,0 +1,122 @@
+"""Base class for streaming metrics over sufficient statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+import keras
+from keras import ops
+
+STATE_DTYPE = "float64"
+
+
+class StreamingMetric(keras.metrics.Metric):
+    """A metric whose state is sufficient statistics, computed on in `result()`.
+
+    Subclasses declare their state in `build_state(spec)`, where `spec` is a
+    small hashable description of the input layout (e.g. the number of classes)
+    returned by `state_spec(y_true, y_pred)`. When the constructor arguments
+    already fix the spec, call `self.build_from_spec(spec)` in `__init__`;
+    otherwise the first `update_state` builds it (also inside `compile`/`fit`,
+    where Keras builds metrics symbolically under the distribution scope).
+
+    State conventions:
+
+    - `add_state` creates float64 zeros with `aggregation="sum"`: weighted
+      counts stay exact to 2**53 (float32 stops at 2**24), and a value read
+      across replicas is the sum of the replicas' values. Every state must be
+      meaningful under that sum: counts and sums, never running means.
+    - Every metric has a scalar `invalid` state counting entries that could not
+      be counted (labels outside `[0, C)`, non-finite scores) while tracing;
+      `guard(value)` turns a result into NaN when it is non-zero, so a bad
+      input never yields a silently finite wrong number.
+    - `merge_state(others)` adds the others' states into this one, which is
+      exact for additive state; subclasses with other state override it.
+
+    On JAX, float64 state needs `jax.config.update("jax_enable_x64", True)`;
+    without it JAX stores float32 (exact only to 2**24 per cell).
+    """
+
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(name=name, dtype=dtype)
+        self._spec: Hashable | None = None
+        self.invalid = self.add_state("invalid", ())
+
+    # -- state ------------------------------------------------------------
+    def add_state(self, name: str, shape: tuple[int, ...]) -> keras.Variable:
+        return self.add_variable(
+            shape=shape,
+            initializer="zeros",
+            dtype=STATE_DTYPE,
+            aggregation="sum",
+            name=name,
+        )
+
+    def state_spec(self, y_true: Any, y_pred: Any) -> Hashable:
+        """The spec `build_state` needs, from the first batch's shapes."""
+        raise NotImplementedError
+
+    def build_state(self, spec: Hashable) -> None:
+        """Creates the state variables for `spec`."""
+        raise NotImplementedError
+
+    @property
+    def state_built(self) -> bool:
+        return self._spec is not None
+
+    def build_from_spec(self, spec: Hashable) -> None:
+        if self._spec is None:
+            self.build_state(spec)
+            self._spec = spec
+        elif spec != self._spec:
+            raise ValueError(
+                f"{type(self).__name__} was built for {self._spec!r} and cannot "
+                f"accept inputs needing {spec!r} (e.g. a different number of "
+                "classes). Create a new metric or call reset on a new instance."
+            )
+
+    def ensure_built(self, y_true: Any, y_pred: Any) -> None:
+        self.build_from_spec(self.state_spec(y_true, y_pred))
+
+    def add_to(self, variable: keras.Variable, value: Any) -> None:
+        variable.assign(variable + ops.cast(value, variable.dtype))
+
+    def count_invalid(self, invalid_mask: Any) -> None:
+        self.add_to(self.invalid, ops.sum(ops.cast(invalid_mask, STATE_DTYPE)))
+
+    def guard(self, value: Any) -> Any:
+        """`value` as this metric's dtype, NaN wherever invalid input was seen."""
+        value = ops.convert_to_tensor(value)
+        nan = ops.full_like(value, float("nan"))
+        return ops.cast(ops.where(self.invalid > 0, nan, value), self.dtype)
+
+    # -- merging ----------------------------------------------------------
+    def _merge_key(self) -> dict[str, Any]:
+        config = dict(self.get_config())
+        config.pop("name", None)
+        return config
+
+    def merge_state(self, metrics: Iterable[StreamingMetric]) -> None:
+        """Adds the state of `metrics` (same class and configuration) into this one.
+
+        A metric merged from metrics updated on disjoint shards equals one
+        metric updated on all the data.
+        """
+        for other in metrics:
+            if type(other) is not type(self) or other._merge_key() != self._merge_key():
+                raise ValueError(
+                    "Invalid value for argument `metrics`. Expected metrics of "
+                    f"class {type(self).__name__} with configuration "
+                    f"{self._merge_key()}. Received: {other!r} with configuration "
+                    f"{other._merge_key() if hasattr(other, '_merge_key') else None}"
+                )
+            if not other.state_built:
+                continue
+            self.build_from_spec(other._spec)
+            self.merge_built_state(other)
+
+    def merge_built_state(self, other: StreamingMetric) -> None:
+        """Merges `other`'s (built, compatible) state; additive by default."""
+        for mine, theirs in zip(self.variables, other.variables, strict=True):
+            mine.assign(mine + theirs)
