@@ -48,8 +48,10 @@ def shapes_compatible(a: Sequence[int | None], b: Sequence[int | None]) -> bool:
 
 
 def _shape_text(shape: Sequence[int | None]) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (
-        ",)" if len(shape) == 1 else ")"
+    return (
+        "("
+        + ", ".join("None" if d is None else str(d) for d in shape)
+        + (",)" if len(shape) == 1 else ")")
     )
 
 
@@ -94,8 +96,9 @@ def class_count(y_pred: Any, task: str, num_classes: int | None = None) -> int:
             )
         return 2
     if len(shape) < 2:
-        raise shape_error(f"y_pred of rank >= 2 (..., C) for the {task} task",
-                          y_pred=shape)
+        raise shape_error(
+            f"y_pred of rank >= 2 (..., C) for the {task} task", y_pred=shape
+        )
     c = shape[-1]
     if num_classes is not None and c is not None and c != num_classes:
         raise ValueError(

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -158,7 +159,7 @@ def random_splits(n: int, parts: int, rng: np.random.Generator) -> list[slice]:
         else np.array([], dtype=int)
     )
     bounds = [0, *cuts.tolist(), n]
-    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 
 
 def _take(x: Any, s: slice) -> Any:
