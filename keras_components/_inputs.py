@@ -142,11 +142,14 @@ def is_sparse(y_true: Any, y_pred: Any) -> bool:
 
 
 def sparse_labels(y_true: Any, positions_rank: int) -> Any:
-    """Sparse labels as int32 of rank `positions_rank` (squeezes a trailing 1)."""
+    """Sparse labels of rank `positions_rank` (squeezes a trailing 1).
+
+    The dtype is kept: float labels (Keras losses convert `y_true` to float)
+    are checked for integral values by `label_masks`, so 1.5 is invalid
+    rather than silently cast to 1.
+    """
     if len(static_shape(y_true)) == positions_rank + 1:
         y_true = ops.squeeze(y_true, axis=-1)
-    if not keras.backend.is_int_dtype(y_true.dtype):
-        y_true = ops.floor(y_true)  # so 1.5 is caught as invalid, not cast to 1
     return y_true
 
 
@@ -158,7 +161,8 @@ def label_masks(labels: Any, num_classes: int, ignore_index: int | None):
     """
     in_range = ops.logical_and(labels >= 0, labels < num_classes)
     if not keras.backend.is_int_dtype(labels.dtype):
-        in_range = ops.logical_and(in_range, ops.isfinite(labels))
+        # NaN fails both comparisons above; fractional values fail this one.
+        in_range = ops.logical_and(in_range, ops.equal(labels, ops.floor(labels)))
     if ignore_index is None:
         return in_range, ops.logical_not(in_range)
     ignored = ops.equal(labels, ignore_index)

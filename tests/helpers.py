@@ -273,10 +273,13 @@ def metric_in_model(
     with scope:
         model = passthrough_model(y_pred.shape[1:], trainable=mode == "fit")
         metric = make_metric()
+        # Keras applies sample weights only to `weighted_metrics`.
+        weighted = sample_weight is not None
         model.compile(
             optimizer=keras.optimizers.SGD(learning_rate=0.0),
             loss=zero_loss,
-            metrics=[metric],
+            metrics=None if weighted else [metric],
+            weighted_metrics=[metric] if weighted else None,
             jit_compile=jit_compile,
             run_eagerly=run_eagerly,
         )

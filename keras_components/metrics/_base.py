@@ -38,8 +38,12 @@ class StreamingMetric(keras.metrics.Metric):
     without it JAX stores float32 (exact only to 2**24 per cell).
     """
 
+    # The name logs use when none is given (Keras would otherwise derive one
+    # from the class name and number repeats: "f1_3").
+    default_name: str | None = None
+
     def __init__(self, name: str | None = None, dtype: Any = None) -> None:
-        super().__init__(name=name, dtype=dtype)
+        super().__init__(name=name or self.default_name, dtype=dtype)
         self._spec: Hashable | None = None
         self.invalid = self.add_state("invalid", ())
 

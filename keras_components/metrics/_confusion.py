@@ -1,0 +1,300 @@
+"""The confusion-statistics core shared by every classification metric.
+
+One batch becomes one weighted confusion tensor:
+
+- binary: `(2, 2)`, rows = true class, columns = predicted class;
+- multiclass: `(C, C)`, same layout (scikit-learn's `confusion_matrix`);
+- multilabel: `(C, 2, 2)`, one `[[tn, fp], [fn, tp]]` block per label
+  (scikit-learn's `multilabel_confusion_matrix`).
+
+It is computed with a single segment sum (a weighted bincount) over the
+flattened index
+`true * K + pred`, in float64 so weighted counts are exact to 2**53. Every
+score below (F-beta, precision, recall, IoU, accuracy, balanced accuracy, MCC,
+Cohen's kappa) is a pure function of the accumulated tensor, mirroring
+scikit-learn's definitions, including `zero_division` and how averages treat
+undefined (NaN) per-class values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from keras import ops
+
+from keras_components import _inputs
+
+COUNT_DTYPE = "float64"
+AVERAGES = ("micro", "macro", "weighted", None)
+
+
+def confusion_shape(task: str, num_classes: int) -> tuple[int, ...]:
+    if task == "multilabel":
+        return (num_classes, 2, 2)
+    return (2, 2) if task == "binary" else (num_classes, num_classes)
+
+
+def predicted_labels(
+    y_pred: Any, *, task: str, threshold: float, from_logits: bool
+) -> tuple[Any, Any]:
+    """`(predicted, finite)`: hard predictions and which positions are finite.
+
+    Multiclass: `argmax` over the class axis (the same for logits and
+    probabilities). Binary / multilabel: `p >= threshold` on probabilities;
+    logits go through a sigmoid first.
+    """
+    if task == "multiclass":
+        finite = ops.all(ops.isfinite(y_pred), axis=-1)
+        return ops.cast(ops.argmax(y_pred, axis=-1), "int32"), finite
+    scores = _inputs.binary_scores(y_pred) if task == "binary" else y_pred
+    probabilities = ops.sigmoid(scores) if from_logits else scores
+    predicted = ops.cast(probabilities >= threshold, "int32")
+    return predicted, ops.isfinite(scores)
+
+
+class BatchCounts(NamedTuple):
+    """Sufficient statistics of one batch.
+
+    Attributes:
+        confusion: float64 tensor of `confusion_shape(task, C)`, weighted.
+        invalid: number of entries that could not be counted: labels outside
+            `[0, C)` other than `ignore_index`, and non-finite predictions.
+        exact: multilabel only: weight of positions whose every counted label
+            is right (subset accuracy's numerator), else None.
+        positions: multilabel only: weight of positions with a counted label.
+    """
+
+    confusion: Any
+    invalid: Any
+    exact: Any = None
+    positions: Any = None
+
+
+def batch_confusion(
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any,
+    *,
+    task: str,
+    num_classes: int,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    subset_counts: bool = False,
+) -> BatchCounts:
+    """The confusion tensor of one batch (see `BatchCounts`).
+
+    Eager callers get a `ValueError` for invalid labels or non-finite
+    predictions; traced ones get them counted in `invalid`. `subset_counts`
+    adds the multilabel exact-match counts.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    _inputs.check_finite(y_pred, name="y_pred")
+    targets = _inputs.class_targets(
+        y_true, y_pred, task=task, num_classes=num_classes, ignore_index=ignore_index
+    )
+    predicted, finite = predicted_labels(
+        y_pred, task=task, threshold=threshold, from_logits=from_logits
+    )
+    positions = predicted if task != "multilabel" else predicted[..., 0]
+    position_weights = _inputs.broadcast_weights(sample_weight, positions, COUNT_DTYPE)
+    weights = position_weights
+    if task == "multilabel":
+        weights = ops.expand_dims(weights, -1)
+        # Cell (n, c) goes to block c: index = 4 c + 2 true + pred.
+        offsets = ops.arange(num_classes, dtype="int32") * 4
+        index = offsets + 2 * targets.labels + predicted
+        length = 4 * num_classes
+    else:
+        k = 2 if task == "binary" else num_classes
+        index = targets.labels * k + predicted
+        length = k * k
+    keep = ops.logical_and(targets.keep, finite)
+    invalid = ops.logical_or(targets.invalid, ops.logical_not(finite))
+    weights = ops.where(keep, weights, ops.zeros_like(weights))
+    # A segment sum over a static number of cells (a bincount whose length
+    # XLA can see at compile time).
+    counts = ops.segment_sum(
+        ops.reshape(weights, (-1,)), ops.reshape(index, (-1,)), num_segments=length
+    )
+    confusion = ops.reshape(counts, confusion_shape(task, num_classes))
+    n_invalid = ops.sum(ops.cast(invalid, COUNT_DTYPE))
+    if not (subset_counts and task == "multilabel"):
+        return BatchCounts(confusion, n_invalid)
+    # A position counts when any of its labels does; it is an exact match
+    # when every counted label is right.
+    counted = ops.any(keep, axis=-1)
+    right = ops.logical_or(ops.equal(predicted, targets.labels), ops.logical_not(keep))
+    exact = ops.logical_and(counted, ops.all(right, axis=-1))
+    zero = ops.zeros_like(position_weights)
+    return BatchCounts(
+        confusion,
+        n_invalid,
+        ops.sum(ops.where(exact, position_weights, zero)),
+        ops.sum(ops.where(counted, position_weights, zero)),
+    )
+
+
+# --------------------------------------------------------------------------
+# Scores from an accumulated confusion tensor
+# --------------------------------------------------------------------------
+class ClassCounts(NamedTuple):
+    """Per-class counts; for the binary task, the positive class only."""
+
+    tp: Any
+    fp: Any
+    fn: Any
+    tn: Any
+
+
+def class_counts(confusion: Any, task: str) -> ClassCounts:
+    if task == "multilabel":
+        return ClassCounts(
+            confusion[:, 1, 1],
+            confusion[:, 0, 1],
+            confusion[:, 1, 0],
+            confusion[:, 0, 0],
+        )
+    tp = ops.diagonal(confusion)
+    fp = ops.sum(confusion, axis=0) - tp
+    fn = ops.sum(confusion, axis=1) - tp
+    tn = ops.sum(confusion) - tp - fp - fn
+    counts = ClassCounts(tp, fp, fn, tn)
+    if task == "binary":  # scikit-learn's average="binary": the positive class
+        return ClassCounts(*(c[1:] for c in counts))
+    return counts
+
+
+def divide(numerator: Any, denominator: Any, zero_division: float) -> Any:
+    """`numerator / denominator`, `zero_division` where the denominator is 0."""
+    defined = denominator > 0
+    safe = ops.where(defined, denominator, ops.ones_like(denominator))
+    fill = ops.full_like(numerator, zero_division)
+    return ops.where(defined, numerator / safe, fill)
+
+
+def _nan_aware_mean(values: Any, weights: Any | None) -> Any:
+    """Mean of the non-NaN entries (NaN if none); weighted unless weights sum to 0."""
+    defined = ops.logical_not(ops.isnan(values))
+    clean = ops.where(defined, values, ops.zeros_like(values))
+    mask = ops.cast(defined, values.dtype)
+    plain = ops.sum(clean) / ops.sum(mask)  # 0/0 -> NaN when all undefined
+    if weights is None:
+        return plain
+    w = weights * mask
+    total = ops.sum(w)
+    weighted = ops.sum(clean * w) / ops.where(total > 0, total, ops.ones_like(total))
+    return ops.where(total > 0, weighted, plain)
+
+
+def _plain_mean(values: Any, weights: Any | None) -> Any:
+    """NumPy-style (NaN-propagating) mean; unweighted when all weights are 0."""
+    if weights is None:
+        return ops.mean(values)
+    total = ops.sum(weights)
+    weighted = ops.sum(values * weights) / ops.where(total > 0, total, 1.0)
+    return ops.where(total > 0, weighted, ops.mean(values))
+
+
+def average_scores(
+    numerator: Any,
+    denominator: Any,
+    support: Any,
+    *,
+    average: str | None,
+    zero_division: float,
+    nan_aware: bool = True,
+) -> Any:
+    """Per-class `numerator / denominator`, averaged as scikit-learn does.
+
+    micro: divide the class sums. macro: mean over classes. weighted: mean
+    weighted by `support` (true count). None: the per-class vector.
+    `nan_aware` follows precision/recall/F-beta, whose averages skip classes
+    that are undefined under `zero_division=nan`; `jaccard_score` does not.
+    """
+    if average == "micro":
+        return divide(ops.sum(numerator), ops.sum(denominator), zero_division)
+    per_class = divide(numerator, denominator, zero_division)
+    if average is None:
+        return per_class
+    weights = support if average == "weighted" else None
+    mean = _nan_aware_mean if nan_aware else _plain_mean
+    return mean(per_class, weights)
+
+
+def fbeta_parts(counts: ClassCounts, beta: float) -> tuple[Any, Any]:
+    """F-beta `(1 + b^2) tp / ((1 + b^2) tp + b^2 fn + fp)`, as (num, den)."""
+    b2 = beta * beta
+    return (1.0 + b2) * counts.tp, (1.0 + b2) * counts.tp + b2 * counts.fn + counts.fp
+
+
+def accuracy(confusion: Any, zero_division: float) -> Any:
+    """Fraction on the diagonal of a (C, C) confusion matrix."""
+    return divide(ops.trace(confusion), ops.sum(confusion), zero_division)
+
+
+def balanced_accuracy(confusion: Any, zero_division: float) -> Any:
+    """Mean recall over the classes present in `y_true` (scikit-learn's rule)."""
+    support = ops.sum(confusion, axis=1)
+    present = support > 0
+    recall = ops.diagonal(confusion) / ops.where(present, support, 1.0)
+    n_present = ops.sum(ops.cast(present, confusion.dtype))
+    mean = ops.sum(ops.where(present, recall, 0.0)) / ops.where(
+        n_present > 0, n_present, 1.0
+    )
+    return ops.where(n_present > 0, mean, zero_division)
+
+
+def matthews_corrcoef(confusion: Any, zero_division: float) -> Any:
+    """Multiclass MCC (Gorodkin's R_K) from a (C, C) confusion matrix.
+
+    `(c s - t.p) / sqrt((s^2 - p.p)(s^2 - t.t))` with `c` the trace, `s` the
+    total, `t`/`p` the true/predicted class totals; `zero_division` (scikit-
+    learn: 0) when the denominator is 0.
+    """
+    t = ops.sum(confusion, axis=1)
+    p = ops.sum(confusion, axis=0)
+    correct = ops.trace(confusion)
+    total = ops.sum(t)
+    cov_tp = correct * total - ops.sum(t * p)
+    cov_pp = total * total - ops.sum(p * p)
+    cov_tt = total * total - ops.sum(t * t)
+    product = cov_pp * cov_tt
+    safe = ops.where(product > 0, product, 1.0)
+    return ops.where(product > 0, cov_tp / ops.sqrt(safe), zero_division)
+
+
+def cohen_kappa(confusion: Any, weights: str | None, zero_division: float) -> Any:
+    """Cohen's kappa `1 - sum(w * O) / sum(w * E)` (scikit-learn's definition).
+
+    `E` is the outer product of the marginals over the total; `w` is 0 on the
+    diagonal and 1 off it (`None`), `|i - j|` (`"linear"`) or `(i - j)^2`
+    (`"quadratic"`). Undefined (a zero denominator): `zero_division`.
+    """
+    k = confusion.shape[0]
+    index = ops.arange(k, dtype=confusion.dtype)
+    distance = ops.abs(index[:, None] - index[None, :])
+    if weights is None:
+        w = ops.cast(distance > 0, confusion.dtype)
+    elif weights == "linear":
+        w = distance
+    else:
+        w = distance * distance
+    total = ops.sum(confusion)
+    safe_total = ops.where(total > 0, total, 1.0)
+    expected = ops.sum(confusion, axis=0)[None, :] * ops.sum(confusion, axis=1)[:, None]
+    expected = expected / safe_total
+    observed_cost = ops.sum(w * confusion)
+    expected_cost = ops.sum(w * expected)
+    defined = ops.logical_and(total > 0, expected_cost > 0)
+    safe = ops.where(defined, expected_cost, 1.0)
+    return ops.where(defined, 1.0 - observed_cost / safe, zero_division)
+
+
+def normalize_confusion(confusion: Any, normalize: str | None) -> Any:
+    """scikit-learn's `normalize` (0/0 -> 0); per 2x2 block for multilabel."""
+    if normalize is None:
+        return confusion
+    axis = {"true": -1, "pred": -2, "all": (-2, -1)}[normalize]
+    totals = ops.sum(confusion, axis=axis, keepdims=True)
+    return ops.where(totals > 0, confusion / ops.where(totals > 0, totals, 1.0), 0.0)

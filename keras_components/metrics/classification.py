@@ -1,0 +1,806 @@
+"""Streaming classification and segmentation metrics.
+
+`F1`, `FBeta`, `Precision`, `Recall`, `IoU`, `Dice`, `Accuracy`,
+`BalancedAccuracy`, `MCC`, `CohenKappa` and `ConfusionMatrix`: thin classes
+over one input normalisation (`keras_components._inputs`) and one confusion
+core (`keras_components.metrics._confusion`). Each accumulates a weighted
+confusion tensor and computes only in `result()`, so results never depend on
+how the data was split into batches or replicas, and each equals the
+scikit-learn function of the same name on the flattened data.
+
+Shared keyword arguments:
+
+- `task`: `"binary"`, `"multiclass"`, `"multilabel"` or `"auto"` (binary when
+  `y_pred` is 1-D or its last axis is 1, else multiclass; never multilabel).
+- `num_classes`: C; inferred from `y_pred.shape[-1]` on the first batch when
+  None (binary: 2).
+- `threshold`: binary / multilabel decision `p >= threshold` on probabilities
+  (logits go through a sigmoid first). Multiclass predictions are the argmax;
+  a non-default threshold there is an error.
+- `from_logits`: whether `y_pred` holds logits.
+- `ignore_index`: a label value whose positions (multilabel: cells) are
+  dropped before counting.
+- `zero_division`: the value of a ratio whose denominator is 0 (0, 1 or NaN,
+  as scikit-learn's argument of the same name).
+
+Inputs of any rank: `y_pred` is `(N, *spatial, C)` (or `(N, *spatial)` for a
+binary output); every position is a sample, so segmentation masks are scored
+pixel-wise. `y_true` holds sparse labels (`(N, *spatial)` or
+`(N, *spatial, 1)`) or one-hot rows; multilabel takes multi-hot `y_true` of
+`y_pred`'s shape. `sample_weight` broadcasts to positions (`(N,)` weighs each
+sample's pixels).
+
+Labels outside `[0, C)` other than `ignore_index` raise `ValueError` when the
+metric is updated eagerly; under `tf.function`, `jit_compile` or `fit` they
+cannot raise, so they are counted separately and `result()` is NaN from then
+on (until `reset_state`), as are non-finite predictions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+from typing import Any
+
+from keras import ops
+
+from keras_components import _inputs
+from keras_components._export import export
+from keras_components._validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_optional_int,
+    invalid_type,
+    invalid_value,
+)
+from keras_components.metrics import _confusion
+from keras_components.metrics._base import StreamingMetric
+
+__all__ = [
+    "F1",
+    "MCC",
+    "Accuracy",
+    "BalancedAccuracy",
+    "CohenKappa",
+    "ConfusionMatrix",
+    "Dice",
+    "FBeta",
+    "IoU",
+    "Precision",
+    "Recall",
+]
+
+DEFAULT_THRESHOLD = 0.5
+
+
+def _check_zero_division(value: Any) -> float:
+    expected = "0.0, 1.0 or float('nan')"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise invalid_type("zero_division", expected, value)
+    value = float(value)
+    if not (math.isnan(value) or value in (0.0, 1.0)):
+        raise invalid_value("zero_division", expected, value)
+    return value
+
+
+class _ConfusionMetric(StreamingMetric):
+    """Accumulates `_confusion.batch_confusion`; subclasses define `compute`."""
+
+    supported_tasks: tuple[str, ...] = _inputs.TASKS
+    uses_zero_division = True
+
+    def __init__(
+        self,
+        *,
+        task: str = "auto",
+        num_classes: int | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        from_logits: bool = False,
+        ignore_index: int | None = None,
+        zero_division: float = 0.0,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        allowed = ("auto", *self.supported_tasks)
+        if task not in allowed:
+            why = (
+                f" ({type(self).__name__} is not defined for the {task} task)"
+                if task in _inputs.TASKS
+                else ""
+            )
+            raise ValueError(
+                f"Invalid value for argument `task`. Expected one of {allowed}"
+                f"{why}. Received: task={task!r}"
+            )
+        self.task = task
+        self.num_classes = check_optional_int("num_classes", num_classes, low=1)
+        if (
+            task == "multiclass"
+            and self.num_classes is not None
+            and (self.num_classes < 2)
+        ):
+            raise invalid_value(
+                "num_classes",
+                "an integer >= 2 for the multiclass task",
+                num_classes,
+            )
+        if task == "binary" and self.num_classes not in (None, 1, 2):
+            raise invalid_value(
+                "num_classes", "None, 1 or 2 for the binary task", num_classes
+            )
+        self.threshold = check_float(
+            "threshold",
+            threshold,
+            low=0.0,
+            high=1.0,
+            low_inclusive=False,
+            high_inclusive=False,
+        )
+        if task == "multiclass" and self.threshold != DEFAULT_THRESHOLD:
+            raise self._threshold_error()
+        self.from_logits = check_bool("from_logits", from_logits)
+        self.ignore_index = check_optional_int("ignore_index", ignore_index)
+        self.zero_division = _check_zero_division(zero_division)
+        super().__init__(name=name, dtype=dtype)
+        if task == "binary":
+            self.build_from_spec(("binary", 2))
+        elif task != "auto" and self.num_classes is not None:
+            self.build_from_spec((task, self.num_classes))
+
+    def _threshold_error(self) -> ValueError:
+        return ValueError(
+            "Invalid value for argument `threshold`. It applies to the binary and "
+            "multilabel tasks only; multiclass predictions are the argmax. "
+            f"Received: threshold={self.threshold!r} with a multiclass task"
+        )
+
+    # -- state ------------------------------------------------------------
+    def state_spec(self, y_true: Any, y_pred: Any) -> Hashable:
+        task = _inputs.resolve_task(self.task, y_pred)
+        if task not in self.supported_tasks:  # pragma: no cover - auto never yields it
+            raise ValueError(f"{type(self).__name__} does not support task {task!r}")
+        if task == "multiclass" and self.threshold != DEFAULT_THRESHOLD:
+            raise self._threshold_error()
+        return task, _inputs.class_count(y_pred, task, self.num_classes)
+
+    def build_state(self, spec: Hashable) -> None:
+        task, num_classes = spec
+        self.confusion = self.add_state(
+            "confusion", _confusion.confusion_shape(task, num_classes)
+        )
+
+    @property
+    def resolved_task(self) -> str | None:
+        """The task the metric was built for (None until the first batch)."""
+        return None if self._spec is None else self._spec[0]
+
+    def _batch(self, y_true: Any, y_pred: Any, sample_weight: Any, **extra: Any):
+        y_pred = ops.convert_to_tensor(y_pred)
+        self.ensure_built(y_true, y_pred)
+        task, num_classes = self._spec
+        return _confusion.batch_confusion(
+            y_true,
+            y_pred,
+            sample_weight,
+            task=task,
+            num_classes=num_classes,
+            threshold=self.threshold,
+            from_logits=self.from_logits,
+            ignore_index=self.ignore_index,
+            **extra,
+        )
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        counts = self._batch(y_true, y_pred, sample_weight)
+        self.add_to(self.confusion, counts.confusion)
+        self.add_to(self.invalid, counts.invalid)
+
+    def result(self) -> Any:
+        if self._spec is None:
+            return ops.cast(float("nan"), self.dtype)  # nothing seen yet
+        return self.guard(self.compute(self.confusion, self._spec[0]))
+
+    def compute(self, confusion: Any, task: str) -> Any:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        config = {
+            "task": self.task,
+            "num_classes": self.num_classes,
+            "threshold": self.threshold,
+            "from_logits": self.from_logits,
+            "ignore_index": self.ignore_index,
+        }
+        if self.uses_zero_division:
+            config["zero_division"] = self.zero_division
+        return {**super().get_config(), **config}
+
+
+class _AveragedMetric(_ConfusionMetric):
+    """A per-class ratio `numerator / denominator`, averaged (`average`)."""
+
+    nan_aware_average = True
+
+    def __init__(self, *, average: str | None = "macro", **kwargs: Any) -> None:
+        self.average = check_choice("average", average, _confusion.AVERAGES)
+        super().__init__(**kwargs)
+
+    def parts(self, counts: _confusion.ClassCounts) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    def compute(self, confusion: Any, task: str) -> Any:
+        counts = _confusion.class_counts(confusion, task)
+        numerator, denominator = self.parts(counts)
+        if task == "binary":  # the positive class, as average="binary"
+            return _confusion.divide(numerator, denominator, self.zero_division)[0]
+        return _confusion.average_scores(
+            numerator,
+            denominator,
+            counts.tp + counts.fn,
+            average=self.average,
+            zero_division=self.zero_division,
+            nan_aware=self.nan_aware_average,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "average": self.average}
+
+
+_COMMON_ARGS = """        task: `"auto"`, `"binary"`, `"multiclass"` or `"multilabel"`.
+        num_classes: Number of classes; inferred from `y_pred` when None.
+        threshold: Decision threshold in (0, 1) for binary / multilabel.
+        from_logits: Whether `y_pred` holds logits.
+        ignore_index: Label value to drop before counting.
+        zero_division: Value of an undefined ratio: 0.0, 1.0 or NaN.
+        name: Metric name.
+        dtype: Result dtype (the state is float64 regardless)."""
+
+_AVERAGE_ARG = """        average: `"micro"`, `"macro"`, `"weighted"` (by true-class
+            support) or None for the per-class vector. The binary task always reports
+            the positive class (scikit-learn's `average="binary"`)."""
+
+
+def _document(cls: type) -> type:
+    """Fills the shared argument descriptions into a class docstring."""
+    cls.__doc__ = cls.__doc__.replace("{common_args}", _COMMON_ARGS).replace(
+        "{average_arg}", _AVERAGE_ARG
+    )
+    return cls
+
+
+@export
+@_document
+class FBeta(_AveragedMetric):
+    """F-beta score, streaming; equals `sklearn.metrics.fbeta_score`.
+
+        `F_beta = (1 + beta^2) tp / ((1 + beta^2) tp + beta^2 fn + fp)` per class,
+        from accumulated counts (never an average of per-batch scores).
+
+        Args:
+            beta: Weight of recall relative to precision (> 0).
+    {average_arg}
+    {common_args}
+
+        Example:
+
+        >>> from keras_components.metrics import FBeta
+        >>> m = FBeta(beta=2.0, average="macro")
+        >>> m.update_state([0, 1, 2, 2], [[.8, .1, .1], [.2, .7, .1], [.1, .5, .4],
+        ...                               [.1, .2, .7]])
+        >>> print(round(float(m.result()), 4))
+        0.7963
+
+        Reference:
+            van Rijsbergen, 1979, "Information Retrieval", chapter 7.
+    """
+
+    default_name = "fbeta"
+
+    def __init__(
+        self,
+        beta: float = 1.0,
+        *,
+        average: str | None = "macro",
+        task: str = "auto",
+        num_classes: int | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        from_logits: bool = False,
+        ignore_index: int | None = None,
+        zero_division: float = 0.0,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        self.beta = check_float("beta", beta, low=0.0, low_inclusive=False)
+        super().__init__(
+            average=average,
+            task=task,
+            num_classes=num_classes,
+            threshold=threshold,
+            from_logits=from_logits,
+            ignore_index=ignore_index,
+            zero_division=zero_division,
+            name=name,
+            dtype=dtype,
+        )
+
+    def parts(self, counts):
+        return _confusion.fbeta_parts(counts, self.beta)
+
+    def get_config(self):
+        return {**super().get_config(), "beta": self.beta}
+
+
+class _F1Base(FBeta):
+    """F-beta at beta = 1 with the shared keyword-only signature."""
+
+    def __init__(
+        self,
+        *,
+        average: str | None = "macro",
+        task: str = "auto",
+        num_classes: int | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        from_logits: bool = False,
+        ignore_index: int | None = None,
+        zero_division: float = 0.0,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            1.0,
+            average=average,
+            task=task,
+            num_classes=num_classes,
+            threshold=threshold,
+            from_logits=from_logits,
+            ignore_index=ignore_index,
+            zero_division=zero_division,
+            name=name,
+            dtype=dtype,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        del config["beta"]
+        return config
+
+
+@export
+@_document
+class F1(_F1Base):
+    """F1 score, streaming; equals `sklearn.metrics.f1_score`.
+
+        `F1 = 2 tp / (2 tp + fp + fn)` per class.
+
+        Args:
+    {average_arg}
+    {common_args}
+
+        Example (a 2x2 segmentation mask, sparse labels, 3 classes):
+
+        >>> import numpy as np
+        >>> from keras_components.metrics import F1
+        >>> y_true = np.array([[[0, 1], [2, 2]]])               # (N, H, W)
+        >>> y_pred = np.eye(3)[[[[0, 1], [1, 2]]]]              # (N, H, W, C)
+        >>> m = F1(average=None)
+        >>> m.update_state(y_true, y_pred)
+        >>> print(np.asarray(m.result()).round(4))
+        [1.     0.6667 0.6667]
+
+        Reference:
+            https://en.wikipedia.org/wiki/F-score
+    """
+
+    default_name = "f1"
+
+
+@export
+@_document
+class Dice(_F1Base):
+    """Dice coefficient (Sørensen-Dice), streaming; identical to `F1`.
+
+        `Dice = 2 |A & B| / (|A| + |B|) = 2 tp / (2 tp + fp + fn)` per class: the
+        segmentation community's name for F1 over pixels.
+
+        Args:
+    {average_arg}
+    {common_args}
+
+        Example:
+
+        >>> from keras_components.metrics import Dice
+        >>> m = Dice(task="binary")
+        >>> m.update_state([[1, 1, 0, 0]], [[0.9, 0.2, 0.8, 0.1]])
+        >>> print(round(float(m.result()), 4))
+        0.5
+
+        Reference:
+            Dice, 1945, "Measures of the Amount of Ecologic Association Between
+            Species", Ecology 26(3).
+    """
+
+    default_name = "dice"
+
+
+class _RatioMetric(_AveragedMetric):
+    """An averaged ratio with the shared keyword-only signature."""
+
+    def __init__(
+        self,
+        *,
+        average: str | None = "macro",
+        task: str = "auto",
+        num_classes: int | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        from_logits: bool = False,
+        ignore_index: int | None = None,
+        zero_division: float = 0.0,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            average=average,
+            task=task,
+            num_classes=num_classes,
+            threshold=threshold,
+            from_logits=from_logits,
+            ignore_index=ignore_index,
+            zero_division=zero_division,
+            name=name,
+            dtype=dtype,
+        )
+
+
+@export
+@_document
+class Precision(_RatioMetric):
+    """Precision `tp / (tp + fp)`, streaming; equals `sklearn.metrics.precision_score`.
+
+        Args:
+    {average_arg}
+    {common_args}
+
+        Example:
+
+        >>> from keras_components.metrics import Precision
+        >>> m = Precision(average="micro")
+        >>> m.update_state([0, 1, 1], [[.9, .1], [.6, .4], [.2, .8]])
+        >>> print(round(float(m.result()), 4))
+        0.6667
+    """
+
+    default_name = "precision"
+
+    def parts(self, counts):
+        return counts.tp, counts.tp + counts.fp
+
+
+@export
+@_document
+class Recall(_RatioMetric):
+    """Recall `tp / (tp + fn)`, streaming; equals `sklearn.metrics.recall_score`.
+
+        Args:
+    {average_arg}
+    {common_args}
+
+        Example:
+
+        >>> from keras_components.metrics import Recall
+        >>> m = Recall(task="binary", threshold=0.3)
+        >>> m.update_state([1, 1, 0, 1], [0.9, 0.2, 0.8, 0.4])
+        >>> print(round(float(m.result()), 4))
+        0.6667
+    """
+
+    default_name = "recall"
+
+    def parts(self, counts):
+        return counts.tp, counts.tp + counts.fn
+
+
+@export
+@_document
+class IoU(_RatioMetric):
+    """Intersection over union (Jaccard index), streaming.
+
+        `IoU = tp / (tp + fp + fn)` per class; equals
+        `sklearn.metrics.jaccard_score`, including its averaging (which, unlike
+        F-beta's, propagates NaN classes under `zero_division=nan`). The mean IoU
+        of a segmentation model is `IoU(average="macro")`.
+
+        Args:
+    {average_arg}
+    {common_args}
+
+        Example (the void label 255 of a mask is ignored):
+
+        >>> import numpy as np
+        >>> from keras_components.metrics import IoU
+        >>> y_true = np.array([[0, 1, 255, 1]])
+        >>> y_pred = np.eye(2)[[[0, 1, 1, 0]]]
+        >>> m = IoU(ignore_index=255, average=None)
+        >>> m.update_state(y_true, y_pred)
+        >>> print(np.asarray(m.result()).round(4))
+        [0.5 0.5]
+
+        Reference:
+            Jaccard, 1912, "The distribution of the flora in the alpine zone",
+            New Phytologist 11(2).
+    """
+
+    default_name = "iou"
+
+    nan_aware_average = False
+
+    def parts(self, counts):
+        return counts.tp, counts.tp + counts.fp + counts.fn
+
+
+class _PlainMetric(_ConfusionMetric):
+    """A confusion metric without `average`, with the shared signature."""
+
+    def __init__(
+        self,
+        *,
+        task: str = "auto",
+        num_classes: int | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        from_logits: bool = False,
+        ignore_index: int | None = None,
+        zero_division: float = 0.0,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            task=task,
+            num_classes=num_classes,
+            threshold=threshold,
+            from_logits=from_logits,
+            ignore_index=ignore_index,
+            zero_division=zero_division,
+            name=name,
+            dtype=dtype,
+        )
+
+
+@export
+@_document
+class Accuracy(_PlainMetric):
+    """Accuracy, streaming; equals `sklearn.metrics.accuracy_score`.
+
+        Binary / multiclass: the weighted fraction of positions predicted right
+        (the confusion matrix's trace over its total). Multilabel: subset
+        accuracy, the fraction of positions whose every label is right (labels
+        dropped by `ignore_index` do not count). No positions: `zero_division`.
+
+        Args:
+    {common_args}
+
+        Example:
+
+        >>> from keras_components.metrics import Accuracy
+        >>> m = Accuracy()
+        >>> m.update_state([0, 2, 1], [[.7, .2, .1], [.1, .1, .8], [.5, .4, .1]])
+        >>> print(round(float(m.result()), 4))
+        0.6667
+    """
+
+    default_name = "accuracy"
+
+    def build_state(self, spec):
+        super().build_state(spec)
+        if spec[0] == "multilabel":
+            self.exact = self.add_state("exact", ())
+            self.positions = self.add_state("positions", ())
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        counts = self._batch(y_true, y_pred, sample_weight, subset_counts=True)
+        self.add_to(self.confusion, counts.confusion)
+        self.add_to(self.invalid, counts.invalid)
+        if counts.exact is not None:
+            self.add_to(self.exact, counts.exact)
+            self.add_to(self.positions, counts.positions)
+
+    def compute(self, confusion, task):
+        if task == "multilabel":
+            return _confusion.divide(self.exact, self.positions, self.zero_division)
+        return _confusion.accuracy(confusion, self.zero_division)
+
+
+class _SingleLabelMetric(_PlainMetric):
+    """A metric of the full (C, C) matrix; binary and multiclass only."""
+
+    supported_tasks = ("binary", "multiclass")
+
+
+@export
+@_document
+class BalancedAccuracy(_SingleLabelMetric):
+    """Balanced accuracy: mean recall over the classes present in `y_true`.
+
+        Equals `sklearn.metrics.balanced_accuracy_score` (classes absent from
+        `y_true` are left out of the mean, as there). Binary and multiclass; no
+        class present gives `zero_division`.
+
+        Args:
+    {common_args}
+
+        Example:
+
+        >>> from keras_components.metrics import BalancedAccuracy
+        >>> m = BalancedAccuracy()
+        >>> m.update_state([0, 0, 0, 1], [[.9, .1], [.8, .2], [.3, .7], [.4, .6]])
+        >>> print(round(float(m.result()), 4))
+        0.8333
+    """
+
+    default_name = "balanced_accuracy"
+
+    def compute(self, confusion, task):
+        return _confusion.balanced_accuracy(confusion, self.zero_division)
+
+
+@export
+@_document
+class MCC(_SingleLabelMetric):
+    """Matthews correlation coefficient, streaming; binary and multiclass.
+
+        `MCC = (c s - t.p) / sqrt((s^2 - p.p) (s^2 - t.t))` over the confusion
+        matrix (`c` correct, `s` total, `t`/`p` per-class true/predicted totals);
+        equals `sklearn.metrics.matthews_corrcoef`, which gives 0 when the
+        denominator is 0 (our `zero_division`, default 0).
+
+        Args:
+    {common_args}
+
+        Example:
+
+        >>> from keras_components.metrics import MCC
+        >>> m = MCC(task="binary")
+        >>> m.update_state([1, 1, 0, 0, 1], [0.8, 0.3, 0.2, 0.6, 0.9])
+        >>> print(round(float(m.result()), 4))
+        0.1667
+
+        Reference:
+            Gorodkin, 2004, "Comparing two K-category assignments by a K-category
+            correlation coefficient", Computational Biology and Chemistry 28(5).
+    """
+
+    default_name = "mcc"
+
+    def compute(self, confusion, task):
+        return _confusion.matthews_corrcoef(confusion, self.zero_division)
+
+
+@export
+@_document
+class CohenKappa(_SingleLabelMetric):
+    """Cohen's kappa, streaming; equals `sklearn.metrics.cohen_kappa_score`.
+
+        `kappa = 1 - sum(w * O) / sum(w * E)`: `O` the confusion matrix over
+        `labels=range(C)`, `E` the outer product of its marginals over the total,
+        `zero_division` when undefined (scikit-learn's `replace_undefined_by`).
+
+        Args:
+            weights: None (unweighted), `"linear"` or `"quadratic"` disagreement
+                weights (the latter two for ordinal labels).
+    {common_args}
+
+        Example:
+
+        >>> from keras_components.metrics import CohenKappa
+        >>> m = CohenKappa(weights="quadratic")
+        >>> m.update_state([0, 1, 2, 2], [[.8, .1, .1], [.2, .7, .1], [.1, .5, .4],
+        ...                               [.1, .2, .7]])
+        >>> print(round(float(m.result()), 4))
+        0.8
+
+        Reference:
+            Cohen, 1960, "A Coefficient of Agreement for Nominal Scales".
+    """
+
+    default_name = "cohen_kappa"
+
+    def __init__(
+        self,
+        weights: str | None = None,
+        *,
+        task: str = "auto",
+        num_classes: int | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        from_logits: bool = False,
+        ignore_index: int | None = None,
+        zero_division: float = 0.0,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        self.weights = check_choice("weights", weights, (None, "linear", "quadratic"))
+        super().__init__(
+            task=task,
+            num_classes=num_classes,
+            threshold=threshold,
+            from_logits=from_logits,
+            ignore_index=ignore_index,
+            zero_division=zero_division,
+            name=name,
+            dtype=dtype,
+        )
+
+    def compute(self, confusion, task):
+        return _confusion.cohen_kappa(confusion, self.weights, self.zero_division)
+
+    def get_config(self):
+        return {**super().get_config(), "weights": self.weights}
+
+
+@export
+class ConfusionMatrix(_ConfusionMetric):
+    """Streaming confusion matrix; equals scikit-learn's.
+
+    Binary / multiclass: `(C, C)`, rows = true class, columns = predicted
+    (`sklearn.metrics.confusion_matrix` with `labels=range(C)`; binary C=2).
+    Multilabel: `(C, 2, 2)` blocks `[[tn, fp], [fn, tp]]`
+    (`sklearn.metrics.multilabel_confusion_matrix`). The result is float64 by
+    default, so weighted counts stay exact past 2**24.
+
+    Args:
+        normalize: None (weighted counts), `"true"` (rows sum to 1), `"pred"`
+            (columns sum to 1) or `"all"`; empty rows/columns give 0, as in
+            scikit-learn. Multilabel normalises each 2x2 block.
+        task: `"auto"`, `"binary"`, `"multiclass"` or `"multilabel"`.
+        num_classes: Number of classes; inferred from `y_pred` when None.
+        threshold: Decision threshold in (0, 1) for binary / multilabel.
+        from_logits: Whether `y_pred` holds logits.
+        ignore_index: Label value to drop before counting.
+        name: Metric name.
+        dtype: Result dtype, default float64.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_components.metrics import ConfusionMatrix
+    >>> m = ConfusionMatrix(task="multiclass", num_classes=3)
+    >>> m.update_state([0, 1, 2, 2], [[.8, .1, .1], [.2, .7, .1], [.1, .5, .4],
+    ...                               [.1, .2, .7]])
+    >>> print(np.asarray(m.result()))
+    [[1. 0. 0.]
+     [0. 1. 0.]
+     [0. 1. 1.]]
+    """
+
+    default_name = "confusion_matrix"
+
+    uses_zero_division = False
+
+    def __init__(
+        self,
+        normalize: str | None = None,
+        *,
+        task: str = "auto",
+        num_classes: int | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        from_logits: bool = False,
+        ignore_index: int | None = None,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        self.normalize = check_choice(
+            "normalize", normalize, (None, "true", "pred", "all")
+        )
+        super().__init__(
+            task=task,
+            num_classes=num_classes,
+            threshold=threshold,
+            from_logits=from_logits,
+            ignore_index=ignore_index,
+            name=name,
+            dtype=dtype or "float64",
+        )
+
+    def compute(self, confusion, task):
+        return _confusion.normalize_confusion(confusion, self.normalize)
+
+    def get_config(self):
+        return {**super().get_config(), "normalize": self.normalize}
