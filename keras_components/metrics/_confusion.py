@@ -34,22 +34,15 @@ def confusion_shape(task: str, num_classes: int) -> tuple[int, ...]:
     return (2, 2) if task == "binary" else (num_classes, num_classes)
 
 
-def predicted_labels(
-    y_pred: Any, *, task: str, threshold: float, from_logits: bool
-) -> tuple[Any, Any]:
-    """`(predicted, finite)`: hard predictions and which positions are finite.
-
-    Multiclass: `argmax` over the class axis (the same for logits and
-    probabilities). Binary / multilabel: `p >= threshold` on probabilities;
-    logits go through a sigmoid first.
-    """
+def predicted_labels(y_pred: Any, *, task: str, threshold: float, from_logits: bool):
+    """Hard predictions: the argmax (multiclass, the same for logits and
+    probabilities) or `p >= threshold` on probabilities (binary / multilabel;
+    logits go through a sigmoid first)."""
     if task == "multiclass":
-        finite = ops.all(ops.isfinite(y_pred), axis=-1)
-        return ops.cast(ops.argmax(y_pred, axis=-1), "int32"), finite
+        return ops.cast(ops.argmax(y_pred, axis=-1), "int32")
     scores = _inputs.binary_scores(y_pred) if task == "binary" else y_pred
     probabilities = ops.sigmoid(scores) if from_logits else scores
-    predicted = ops.cast(probabilities >= threshold, "int32")
-    return predicted, ops.isfinite(scores)
+    return ops.cast(probabilities >= threshold, "int32")
 
 
 class BatchCounts(NamedTuple):
@@ -57,8 +50,9 @@ class BatchCounts(NamedTuple):
 
     Attributes:
         confusion: float64 tensor of `confusion_shape(task, C)`, weighted.
-        invalid: number of entries that could not be counted: labels outside
-            `[0, C)` other than `ignore_index`, and non-finite predictions.
+        invalid: how much could not be counted: one per label outside
+            `[0, C)` other than `ignore_index`, plus one if the batch holds a
+            non-finite prediction.
         exact: multilabel only: weight of positions whose every counted label
             is right (subset accuracy's numerator), else None.
         positions: multilabel only: weight of positions with a counted label.
@@ -93,14 +87,10 @@ def batch_confusion(
     targets = _inputs.class_targets(
         y_true, y_pred, task=task, num_classes=num_classes, ignore_index=ignore_index
     )
-    predicted, finite = predicted_labels(
+    predicted = predicted_labels(
         y_pred, task=task, threshold=threshold, from_logits=from_logits
     )
-    positions = predicted if task != "multilabel" else predicted[..., 0]
-    position_weights = _inputs.broadcast_weights(sample_weight, positions, COUNT_DTYPE)
-    weights = position_weights
     if task == "multilabel":
-        weights = ops.expand_dims(weights, -1)
         # Cell (n, c) goes to block c: index = 4 c + 2 true + pred.
         offsets = ops.arange(num_classes, dtype="int32") * 4
         index = offsets + 2 * targets.labels + predicted
@@ -109,20 +99,36 @@ def batch_confusion(
         k = 2 if task == "binary" else num_classes
         index = targets.labels * k + predicted
         length = k * k
-    keep = ops.logical_and(targets.keep, finite)
-    invalid = ops.logical_or(targets.invalid, ops.logical_not(finite))
-    weights = ops.where(keep, weights, ops.zeros_like(weights))
+    keep = targets.keep
+    weights = ops.cast(keep, COUNT_DTYPE)
+    if sample_weight is not None:
+        positions = predicted if task != "multilabel" else predicted[..., 0]
+        position_weights = _inputs.broadcast_weights(
+            sample_weight, positions, COUNT_DTYPE
+        )
+        if task == "multilabel":
+            weights = weights * ops.expand_dims(position_weights, -1)
+        else:
+            weights = weights * position_weights
+    # One non-finite prediction makes the whole batch invalid (a full
+    # reduction is far cheaper than a per-position mask, and the result is
+    # NaN either way).
+    n_invalid = ops.sum(ops.cast(targets.invalid, COUNT_DTYPE)) + ops.cast(
+        ops.logical_not(ops.all(ops.isfinite(y_pred))), COUNT_DTYPE
+    )
     # A segment sum over a static number of cells (a bincount whose length
     # XLA can see at compile time).
     counts = ops.segment_sum(
         ops.reshape(weights, (-1,)), ops.reshape(index, (-1,)), num_segments=length
     )
     confusion = ops.reshape(counts, confusion_shape(task, num_classes))
-    n_invalid = ops.sum(ops.cast(invalid, COUNT_DTYPE))
     if not (subset_counts and task == "multilabel"):
         return BatchCounts(confusion, n_invalid)
     # A position counts when any of its labels does; it is an exact match
     # when every counted label is right.
+    position_weights = _inputs.broadcast_weights(
+        sample_weight, predicted[..., 0], COUNT_DTYPE
+    )
     counted = ops.any(keep, axis=-1)
     right = ops.logical_or(ops.equal(predicted, targets.labels), ops.logical_not(keep))
     exact = ops.logical_and(counted, ops.all(right, axis=-1))

@@ -1,0 +1,123 @@
+"""Classification-metric rows: streaming F1 and friends against Keras's."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_components import metrics
+from keras_components.bench._steps import compiled
+from keras_components.bench.harness import Case
+
+# Targets of the classification-metrics issue.
+F1_VS_KERAS_TARGET = 0.5
+F1_VS_READ_TARGET = 5.0
+FIT_EPOCH_TARGET = 1.1
+
+
+def _update_and_result(metric, *, jit: bool | None):
+    """One step: reset, update on a batch, read the result.
+
+    `jit=None` runs eagerly; False / True compile it without / with XLA.
+    """
+
+    def step(y_true, y_pred):
+        for v in metric.variables:
+            v.assign(ops.zeros(v.shape, v.dtype))
+        metric.update_state(y_true, y_pred)
+        return metric.result()
+
+    return step if jit is None else compiled(step, jit=jit)
+
+
+def _fit_epoch(metric_list, x, y, *, jit: bool):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input(x.shape[1:]),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(y.shape[-1], activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer="adam",
+        loss="categorical_crossentropy",
+        metrics=metric_list,
+        jit_compile=jit,
+    )
+    return lambda: model.fit(x, y, epochs=1, batch_size=256, verbose=0)
+
+
+def cases(*, quick: bool = False) -> list[Case]:
+    n, c = (512, 10) if quick else (65536, 10)
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, c, n)
+    y_pred = ops.convert_to_tensor(rng.random((n, c)), "float32")
+    one_hot = ops.convert_to_tensor(np.eye(c)[labels], "float32")
+    sparse = ops.convert_to_tensor(labels, "int32")
+    size = f"({n}, {c})"
+    rows = []
+    for jit, mode in ((None, "eager"), (False, "graph"), (True, "XLA")):
+        ours = _update_and_result(metrics.F1(), jit=jit)
+        keras_f1 = _update_and_result(keras.metrics.F1Score(average="macro"), jit=jit)
+        read_once = (
+            (lambda t, p: ops.sum(t) + ops.sum(p))
+            if jit is None
+            else compiled(lambda t, p: ops.sum(t) + ops.sum(p), jit=jit)
+        )
+        ours_sparse = _update_and_result(metrics.F1(), jit=jit)
+        rows += [
+            Case(
+                f"F1 update+result {size} one-hot {mode}",
+                lambda f=ours: f(one_hot, y_pred),
+                lambda f=keras_f1: f(one_hot, y_pred),
+                "keras F1Score",
+                F1_VS_KERAS_TARGET,
+            ),
+            Case(
+                f"F1 update+result {size} one-hot {mode}",
+                lambda f=ours: f(one_hot, y_pred),
+                lambda f=read_once: f(one_hot, y_pred),
+                "reading the inputs once",
+                F1_VS_READ_TARGET,
+            ),
+            Case(
+                f"F1 update+result {size} sparse {mode}",
+                lambda f=ours_sparse: f(sparse, y_pred),
+                lambda f=keras_f1: f(one_hot, y_pred),
+                "keras F1Score (one-hot)",
+            ),
+        ]
+    # A training epoch with three metrics, ours against Keras's closest.
+    n_fit = 1024 if quick else 8192
+    x = rng.normal(size=(n_fit, 32)).astype("float32")
+    y = np.eye(c, dtype="float32")[rng.integers(0, c, n_fit)]
+    for jit in (False, True):
+        mode = "XLA" if jit else "graph"
+        ours = _fit_epoch(
+            [metrics.F1(), metrics.Precision(), metrics.Recall()], x, y, jit=jit
+        )
+        theirs = _fit_epoch(
+            [
+                keras.metrics.F1Score(average="macro"),
+                keras.metrics.Precision(),
+                keras.metrics.Recall(),
+            ],
+            x,
+            y,
+            jit=jit,
+        )
+        rows.append(
+            Case(
+                f"fit epoch {n_fit}x32, [F1, Precision, Recall] {mode}",
+                ours,
+                theirs,
+                "keras [F1Score, Precision, Recall]",
+                FIT_EPOCH_TARGET,
+            )
+        )
+    return [
+        Case(r.name, r.ours, r.baseline, r.baseline_name, r.target, "classification")
+        for r in rows
+    ]
