@@ -291,6 +291,30 @@ def check_finite(x: Any, *, name: str) -> None:
         )
 
 
+def check_class_inputs(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    task: str,
+    num_classes: int,
+    ignore_index: int | None = None,
+) -> None:
+    """Eager-only checks of a classification batch (no-ops while tracing).
+
+    Raises on non-finite `y_pred` and on invalid labels: sparse labels outside
+    `[0, C)`, binary / multilabel targets other than 0 or 1 (`ignore_index`
+    excepted). Lets compiled kernels (which cannot raise) validate eagerly.
+    """
+    check_finite(y_pred, name="y_pred")
+    if concrete_value(y_true) is None:
+        return
+    if task == "multiclass":
+        if is_sparse(y_true, y_pred):
+            check_labels(y_true, num_classes, ignore_index)
+    else:
+        check_labels(y_true, 2, ignore_index, binary_values=True)
+
+
 # --------------------------------------------------------------------------
 # The canonical classification form
 # --------------------------------------------------------------------------

@@ -42,6 +42,7 @@ import math
 from collections.abc import Hashable
 from typing import Any
 
+import keras
 from keras import ops
 
 from keras_components import _inputs
@@ -175,21 +176,32 @@ class _ConfusionMetric(StreamingMetric):
         """The task the metric was built for (None until the first batch)."""
         return None if self._spec is None else self._spec[0]
 
-    def _batch(self, y_true: Any, y_pred: Any, sample_weight: Any, **extra: Any):
+    def _batch(
+        self, y_true: Any, y_pred: Any, sample_weight: Any, *, subset_counts=False
+    ):
+        y_true = ops.convert_to_tensor(y_true)
         y_pred = ops.convert_to_tensor(y_pred)
+        if sample_weight is not None:
+            sample_weight = ops.convert_to_tensor(sample_weight)
         self.ensure_built(y_true, y_pred)
         task, num_classes = self._spec
-        return _confusion.batch_confusion(
+        _inputs.check_class_inputs(
             y_true,
             y_pred,
-            sample_weight,
             task=task,
             num_classes=num_classes,
-            threshold=self.threshold,
-            from_logits=self.from_logits,
             ignore_index=self.ignore_index,
-            **extra,
         )
+        kernel = _confusion.confusion_kernel(
+            keras.backend.backend(),
+            task,
+            num_classes,
+            self.threshold,
+            self.from_logits,
+            self.ignore_index,
+            subset_counts and task == "multilabel",
+        )
+        return kernel(y_true, y_pred, sample_weight)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         counts = self._batch(y_true, y_pred, sample_weight)
