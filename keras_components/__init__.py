@@ -4,16 +4,19 @@ Activations and activation layers, losses and streaming metrics that plug
 straight into `model.compile`, `fit` and `evaluate`, on every Keras backend.
 """
 
-from keras_components import activations, layers
+from keras_components import activations, layers, losses
 from keras_components.layers import GELU, Mish, Swish
+from keras_components.losses import FocalLoss
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GELU",
+    "FocalLoss",
     "Mish",
     "Swish",
     "__version__",
     "activations",
     "layers",
+    "losses",
 ]
