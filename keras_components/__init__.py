@@ -6,15 +6,23 @@ straight into `model.compile`, `fit` and `evaluate`, on every Keras backend.
 
 from keras_components import activations, layers, losses
 from keras_components.layers import GELU, Mish, Swish
-from keras_components.losses import FocalLoss
+from keras_components.losses import (
+    DiceLoss,
+    FocalLoss,
+    JaccardLoss,
+    TverskyLoss,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GELU",
+    "DiceLoss",
     "FocalLoss",
+    "JaccardLoss",
     "Mish",
     "Swish",
+    "TverskyLoss",
     "__version__",
     "activations",
     "layers",

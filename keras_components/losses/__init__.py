@@ -9,5 +9,22 @@ upcast).
 """
 
 from keras_components.losses.classification import FocalLoss, focal_loss
+from keras_components.losses.segmentation import (
+    DiceLoss,
+    JaccardLoss,
+    TverskyLoss,
+    dice_loss,
+    jaccard_loss,
+    tversky_loss,
+)
 
-__all__ = ["FocalLoss", "focal_loss"]
+__all__ = [
+    "DiceLoss",
+    "FocalLoss",
+    "JaccardLoss",
+    "TverskyLoss",
+    "dice_loss",
+    "focal_loss",
+    "jaccard_loss",
+    "tversky_loss",
+]
