@@ -11,6 +11,7 @@ from keras_components.losses import (
     FocalLoss,
     JaccardLoss,
     TverskyLoss,
+    WassersteinLoss,
 )
 
 __version__ = "0.1.0"
@@ -23,6 +24,7 @@ __all__ = [
     "Mish",
     "Swish",
     "TverskyLoss",
+    "WassersteinLoss",
     "__version__",
     "activations",
     "layers",

@@ -8,6 +8,11 @@ computed in float32 or wider (half-precision inputs and policies are
 upcast).
 """
 
+from keras_components.losses.adversarial import (
+    WassersteinLoss,
+    gradient_penalty,
+    wasserstein_loss,
+)
 from keras_components.losses.classification import FocalLoss, focal_loss
 from keras_components.losses.segmentation import (
     DiceLoss,
@@ -23,8 +28,11 @@ __all__ = [
     "FocalLoss",
     "JaccardLoss",
     "TverskyLoss",
+    "WassersteinLoss",
     "dice_loss",
     "focal_loss",
+    "gradient_penalty",
     "jaccard_loss",
     "tversky_loss",
+    "wasserstein_loss",
 ]
