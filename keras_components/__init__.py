@@ -7,6 +7,7 @@ straight into `model.compile`, `fit` and `evaluate`, on every Keras backend.
 from keras_components import activations, layers, losses
 from keras_components.layers import GELU, Mish, Swish
 from keras_components.losses import (
+    CombinedLoss,
     DiceLoss,
     FocalLoss,
     JaccardLoss,
@@ -18,6 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GELU",
+    "CombinedLoss",
     "DiceLoss",
     "FocalLoss",
     "JaccardLoss",

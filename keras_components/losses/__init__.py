@@ -14,6 +14,7 @@ from keras_components.losses.adversarial import (
     wasserstein_loss,
 )
 from keras_components.losses.classification import FocalLoss, focal_loss
+from keras_components.losses.combined import CombinedLoss
 from keras_components.losses.segmentation import (
     DiceLoss,
     JaccardLoss,
@@ -24,6 +25,7 @@ from keras_components.losses.segmentation import (
 )
 
 __all__ = [
+    "CombinedLoss",
     "DiceLoss",
     "FocalLoss",
     "JaccardLoss",
