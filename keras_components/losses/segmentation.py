@@ -8,6 +8,7 @@ mean of the per-class losses (shape `(N,)`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -107,6 +108,36 @@ def _resolve_mode(mode: str, shape: tuple[int | None, ...]) -> str:
     return mode
 
 
+# Rows of at least this many values reduce at full speed (see below).
+_MIN_ROW = 16
+
+
+def sum_over_positions(x: Any) -> Any:
+    """`(N, *spatial, C) -> (N, C)`: the sum over all spatial positions.
+
+    Reduced in two steps, `(N, S / k, k * C) -> (N, k * C) -> (N, k, C) ->
+    (N, C)`, with `k` a power of two dividing S such that `k * C >= 16`: the
+    same sums, but each reduced row holds `k * C` values instead of C. Rows
+    of a few values reduce slowly (TensorFlow's CPU kernel takes twice the
+    time of a full reduction for C = 4); this form runs at full speed on
+    every backend and needs nothing but static shapes.
+    """
+    shape = static_shape(x)
+    spatial = shape[1:-1]
+    if not spatial:
+        return x
+    if any(d is None for d in spatial):
+        return ops.sum(x, axis=tuple(range(1, len(shape) - 1)))
+    positions, num_classes = math.prod(spatial), shape[-1]
+    k = 1
+    while k * num_classes < _MIN_ROW and positions % (2 * k) == 0:
+        k *= 2
+    rows = ops.sum(ops.reshape(x, (-1, positions // k, k * num_classes)), axis=1)
+    if k == 1:
+        return rows
+    return ops.sum(ops.reshape(rows, (-1, k, num_classes)), axis=1)
+
+
 def region_statistics(y_true: Any, y_pred: Any, args: RegionArguments):
     """`(I, T, P, invalid)` and the resolved mode; see the module docstring."""
     y_pred = as_compute_tensor(y_pred)
@@ -154,13 +185,13 @@ def region_statistics(y_true: Any, y_pred: Any, args: RegionArguments):
         invalid = ops.any(targets.invalid, axis=-1)
     y = targets.values
 
-    def over_positions(x):
-        return ops.sum(x, axis=positions_axes) if positions_axes else x
-
     if invalid is not None and positions_axes:
         invalid = ops.any(invalid, axis=positions_axes)
     return RegionStatistics(
-        over_positions(y * probs), over_positions(y), over_positions(probs), invalid
+        sum_over_positions(y * probs),
+        sum_over_positions(y),
+        sum_over_positions(probs),
+        invalid,
     ), mode
 
 
