@@ -125,7 +125,7 @@ def _categorical(
         log_p = ops.log_softmax(y_pred, axis=-1)
         # 1 - p from log p. Its absolute error (~2e-7) is set by the rounding
         # of the softmax normaliser that log p already carries, so
-        # -expm1(log p) is no more accurate (measured on 2e6 rows with logit
+        # -expm1(log p) is no more accurate (measured on 2e6 probabilities, logit
         # gaps up to 200); exp is reused by its own gradient, expm1 is not.
         one_minus_p = 1.0 - ops.exp(log_p) if gamma else None
     else:
@@ -264,7 +264,8 @@ def focal_loss(
         label_smoothing: In `[0, 1]`. Categorical targets become
             `y * (1 - s) + s / C`; binary targets `y * (1 - s) + s / 2`.
         ignore_index: Label (categorical, sparse labels) or target value
-            (binary) whose positions are dropped. Their values are 0 and a
+            (binary) whose positions are dropped (one-hot / soft categorical
+            rows hold no label and are never dropped). Their values are 0 and a
             Keras mask of kept positions is attached to the result, so a
             `Loss` reduction such as `"sum_over_batch_size"` averages over
             kept positions only (as `ignore_class` does in Keras).

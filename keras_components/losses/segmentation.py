@@ -138,8 +138,10 @@ def sum_over_positions(x: Any) -> Any:
     return ops.sum(ops.reshape(rows, (-1, k, num_classes)), axis=1)
 
 
-def region_statistics(y_true: Any, y_pred: Any, args: RegionArguments):
-    """`(I, T, P, invalid)` and the resolved mode; see the module docstring."""
+def region_statistics(
+    y_true: Any, y_pred: Any, args: RegionArguments
+) -> RegionStatistics:
+    """`(I, T, P, invalid)` per sample and class; see the module docstring."""
     y_pred = as_compute_tensor(y_pred)
     shape = static_shape(y_pred)
     if len(shape) < 2 or shape[-1] is None:
@@ -192,7 +194,7 @@ def region_statistics(y_true: Any, y_pred: Any, args: RegionArguments):
         sum_over_positions(y),
         sum_over_positions(probs),
         invalid,
-    ), mode
+    )
 
 
 def _ratio(numerator, denominator):
@@ -206,7 +208,7 @@ def _ratio(numerator, denominator):
     return ops.where(positive, numerator / safe, ops.zeros_like(numerator))
 
 
-def _reduce_classes(per_class, stats, mode, args):
+def _reduce_classes(per_class, stats, args):
     """Class-weighted mean over classes, `(N, C) -> (N,)`, NaN for invalid."""
     num_classes = static_shape(per_class)[-1]
     weights = args.class_weights
@@ -231,9 +233,9 @@ def _reduce_classes(per_class, stats, mode, args):
 
 
 def _region_loss(y_true, y_pred, args, per_class_loss):
-    stats, mode = region_statistics(y_true, y_pred, args)
+    stats = region_statistics(y_true, y_pred, args)
     per_class = per_class_loss(stats, args.smooth)
-    return _reduce_classes(per_class, stats, mode, args)
+    return _reduce_classes(per_class, stats, args)
 
 
 def _dice_per_class(stats, smooth):
@@ -249,38 +251,6 @@ def _jaccard_per_class(stats, smooth):
     total = stats.truth + stats.prediction
     errors = ops.maximum(total - 2.0 * stats.intersection, 0.0)
     return _ratio(errors, total - stats.intersection + smooth)
-
-
-_ARGS_DOC = """
-        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
-            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
-            (softmax, one class per position) or `"multilabel"` (a sigmoid
-            per channel).
-        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
-            applied according to the mode).
-        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
-            empty truth predicted empty scores 1 (loss 0) for every `s`,
-            including 0.
-        class_weights: None (uniform) or one float >= 0 per class (length C,
-            background included); the per-sample loss is
-            `sum_c(w_c * L_nc) / sum_c(w_c)`.
-        include_background: If False, class 0 is dropped (multiclass mode
-            only; an error in the other modes, whose channels are all
-            foreground).
-        ignore_index: Sparse label (or binary / multilabel target value)
-            whose positions (cells) are removed from I, T and P. A sample
-            whose positions are all ignored has loss 0."""
-
-
-_INPUTS_DOC = """
-    Inputs: `y_pred` of shape `(N, *spatial, C)` (any spatial rank, including
-    none), probabilities or logits; `y_true` sparse integer labels
-    `(N, *spatial)` / `(N, *spatial, 1)` or one-hot / multi-hot / soft
-    targets `(N, *spatial, C)`. Binary and multilabel targets are values in
-    `[0, 1]`. Eagerly, labels outside `[0, C)` (or targets outside `[0, 1]`)
-    other than `ignore_index` raise a `ValueError`; while traced the loss
-    of such a sample is NaN. Half-precision inputs are computed in float32.
-"""
 
 
 @export
@@ -306,13 +276,40 @@ def dice_loss(
     Unlike `keras.losses.Dice`, the score is per sample and per class, and an
     empty truth predicted empty gives 0 (Keras gives 1.0).
 
+    Inputs: `y_pred` of shape `(N, *spatial, C)` (any spatial rank, including
+    none), probabilities or logits; `y_true` sparse integer labels
+    `(N, *spatial)` / `(N, *spatial, 1)` or one-hot / multi-hot / soft
+    targets `(N, *spatial, C)`. Binary and multilabel targets are values in
+    `[0, 1]`. Eagerly, labels outside `[0, C)` (or targets outside `[0, 1]`)
+    other than `ignore_index` raise a `ValueError`; while traced the loss
+    of such a sample is NaN. Half-precision inputs are computed in float32.
+
     Args:
-        y_true: Targets (see below).
-        y_pred: Predictions `(N, *spatial, C)`.{args}
+        y_true: Targets (see Inputs above).
+        y_pred: Predictions `(N, *spatial, C)`.
+        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
+            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
+            (softmax, one class per position) or `"multilabel"` (a sigmoid
+            per channel).
+        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
+            applied according to the mode).
+        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
+            empty truth predicted empty scores 1 (loss 0) for every `s`,
+            including 0.
+        class_weights: None (uniform) or one float >= 0 per class (length C,
+            background included); the per-sample loss is
+            `sum_c(w_c * L_nc) / sum_c(w_c)`.
+        include_background: If False, class 0 is dropped (multiclass mode
+            only; an error in the other modes, whose channels are all
+            foreground).
+        ignore_index: Sparse label (or binary / multilabel target value)
+            whose positions (cells) are removed from I, T and P (one-hot /
+            soft multiclass targets hold no label and are never dropped). A
+            sample whose positions are all ignored has loss 0.
 
     Returns:
         Per-sample losses, shape `(N,)`.
-    {inputs}
+
     Example:
 
     >>> import numpy as np
@@ -354,13 +351,40 @@ def jaccard_loss(
         Jaccard_nc = (I + s) / (T + P - I + s),   L_nc = 1 - Jaccard_nc
         loss_n     = sum_c(w_c * L_nc) / sum_c(w_c)
 
+    Inputs: `y_pred` of shape `(N, *spatial, C)` (any spatial rank, including
+    none), probabilities or logits; `y_true` sparse integer labels
+    `(N, *spatial)` / `(N, *spatial, 1)` or one-hot / multi-hot / soft
+    targets `(N, *spatial, C)`. Binary and multilabel targets are values in
+    `[0, 1]`. Eagerly, labels outside `[0, C)` (or targets outside `[0, 1]`)
+    other than `ignore_index` raise a `ValueError`; while traced the loss
+    of such a sample is NaN. Half-precision inputs are computed in float32.
+
     Args:
-        y_true: Targets (see below).
-        y_pred: Predictions `(N, *spatial, C)`.{args}
+        y_true: Targets (see Inputs above).
+        y_pred: Predictions `(N, *spatial, C)`.
+        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
+            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
+            (softmax, one class per position) or `"multilabel"` (a sigmoid
+            per channel).
+        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
+            applied according to the mode).
+        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
+            empty truth predicted empty scores 1 (loss 0) for every `s`,
+            including 0.
+        class_weights: None (uniform) or one float >= 0 per class (length C,
+            background included); the per-sample loss is
+            `sum_c(w_c * L_nc) / sum_c(w_c)`.
+        include_background: If False, class 0 is dropped (multiclass mode
+            only; an error in the other modes, whose channels are all
+            foreground).
+        ignore_index: Sparse label (or binary / multilabel target value)
+            whose positions (cells) are removed from I, T and P (one-hot /
+            soft multiclass targets hold no label and are never dropped). A
+            sample whose positions are all ignored has loss 0.
 
     Returns:
         Per-sample losses, shape `(N,)`.
-    {inputs}
+
     Example:
 
     >>> import numpy as np
@@ -436,16 +460,43 @@ def tversky_loss(
     with the same `s`. `gamma != 1` is the focal Tversky loss of Abraham and
     Khan.
 
+    Inputs: `y_pred` of shape `(N, *spatial, C)` (any spatial rank, including
+    none), probabilities or logits; `y_true` sparse integer labels
+    `(N, *spatial)` / `(N, *spatial, 1)` or one-hot / multi-hot / soft
+    targets `(N, *spatial, C)`. Binary and multilabel targets are values in
+    `[0, 1]`. Eagerly, labels outside `[0, C)` (or targets outside `[0, 1]`)
+    other than `ignore_index` raise a `ValueError`; while traced the loss
+    of such a sample is NaN. Half-precision inputs are computed in float32.
+
     Args:
-        y_true: Targets (see below).
+        y_true: Targets (see Inputs above).
         y_pred: Predictions `(N, *spatial, C)`.
         alpha: Weight of false positives, a float >= 0.
         beta: Weight of false negatives, a float >= 0 (alpha + beta > 0).
-        gamma: Focal exponent, a float > 0 (1: plain Tversky).{args}
+        gamma: Focal exponent, a float > 0 (1: plain Tversky).
+        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
+            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
+            (softmax, one class per position) or `"multilabel"` (a sigmoid
+            per channel).
+        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
+            applied according to the mode).
+        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
+            empty truth predicted empty scores 1 (loss 0) for every `s`,
+            including 0.
+        class_weights: None (uniform) or one float >= 0 per class (length C,
+            background included); the per-sample loss is
+            `sum_c(w_c * L_nc) / sum_c(w_c)`.
+        include_background: If False, class 0 is dropped (multiclass mode
+            only; an error in the other modes, whose channels are all
+            foreground).
+        ignore_index: Sparse label (or binary / multilabel target value)
+            whose positions (cells) are removed from I, T and P (one-hot /
+            soft multiclass targets hold no label and are never dropped). A
+            sample whose positions are all ignored has loss 0.
 
     Returns:
         Per-sample losses, shape `(N,)`.
-    {inputs}
+
     Example:
 
     >>> import numpy as np
@@ -467,10 +518,6 @@ def tversky_loss(
         mode, from_logits, smooth, class_weights, include_background, ignore_index
     )
     return _region_loss(y_true, y_pred, args, _tversky_per_class(alpha, beta, gamma))
-
-
-for _fn in (dice_loss, jaccard_loss, tversky_loss):
-    _fn.__doc__ = _fn.__doc__.format(args=_ARGS_DOC, inputs=_INPUTS_DOC)
 
 
 class _RegionLoss(Loss):
@@ -523,16 +570,6 @@ class _RegionLoss(Loss):
         return config
 
 
-_CLASS_ARGS_DOC = (
-    _ARGS_DOC
-    + """
-        reduction: Keras reduction of the per-sample values.
-        name: Loss name.
-        dtype: Dtype or policy of the computation (None: floatx); half
-            precision computes in float32."""
-)
-
-
 @export
 class DiceLoss(_RegionLoss):
     """Soft Dice loss for segmentation, per sample and class.
@@ -542,7 +579,30 @@ class DiceLoss(_RegionLoss):
     n; see `dice_loss`. Empty truth predicted empty gives 0 (Keras's
     `keras.losses.Dice` gives 1.0). A `(N,)` `sample_weight` weighs samples.
 
-    Args:{args}
+    Args:
+        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
+            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
+            (softmax, one class per position) or `"multilabel"` (a sigmoid
+            per channel).
+        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
+            applied according to the mode).
+        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
+            empty truth predicted empty scores 1 (loss 0) for every `s`,
+            including 0.
+        class_weights: None (uniform) or one float >= 0 per class (length C,
+            background included); the per-sample loss is
+            `sum_c(w_c * L_nc) / sum_c(w_c)`.
+        include_background: If False, class 0 is dropped (multiclass mode
+            only; an error in the other modes, whose channels are all
+            foreground).
+        ignore_index: Sparse label (or binary / multilabel target value)
+            whose positions (cells) are removed from I, T and P (one-hot /
+            soft multiclass targets hold no label and are never dropped). A
+            sample whose positions are all ignored has loss 0.
+        reduction: Keras reduction of the per-sample values.
+        name: Loss name.
+        dtype: Dtype or policy of the computation (None: floatx); half
+            precision computes in float32.
 
     Example:
 
@@ -593,7 +653,30 @@ class JaccardLoss(_RegionLoss):
     `loss_n = sum_c(w_c * (1 - Jaccard_nc)) / sum_c(w_c)` with
     `Jaccard_nc = (I + s) / (T + P - I + s)`; see `jaccard_loss`.
 
-    Args:{args}
+    Args:
+        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
+            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
+            (softmax, one class per position) or `"multilabel"` (a sigmoid
+            per channel).
+        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
+            applied according to the mode).
+        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
+            empty truth predicted empty scores 1 (loss 0) for every `s`,
+            including 0.
+        class_weights: None (uniform) or one float >= 0 per class (length C,
+            background included); the per-sample loss is
+            `sum_c(w_c * L_nc) / sum_c(w_c)`.
+        include_background: If False, class 0 is dropped (multiclass mode
+            only; an error in the other modes, whose channels are all
+            foreground).
+        ignore_index: Sparse label (or binary / multilabel target value)
+            whose positions (cells) are removed from I, T and P (one-hot /
+            soft multiclass targets hold no label and are never dropped). A
+            sample whose positions are all ignored has loss 0.
+        reduction: Keras reduction of the per-sample values.
+        name: Loss name.
+        dtype: Dtype or policy of the computation (None: floatx); half
+            precision computes in float32.
 
     Example:
 
@@ -652,7 +735,30 @@ class TverskyLoss(_RegionLoss):
     Args:
         alpha: Weight of false positives, a float >= 0.
         beta: Weight of false negatives, a float >= 0 (alpha + beta > 0).
-        gamma: Focal exponent, a float > 0.{args}
+        gamma: Focal exponent, a float > 0.
+        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
+            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
+            (softmax, one class per position) or `"multilabel"` (a sigmoid
+            per channel).
+        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
+            applied according to the mode).
+        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
+            empty truth predicted empty scores 1 (loss 0) for every `s`,
+            including 0.
+        class_weights: None (uniform) or one float >= 0 per class (length C,
+            background included); the per-sample loss is
+            `sum_c(w_c * L_nc) / sum_c(w_c)`.
+        include_background: If False, class 0 is dropped (multiclass mode
+            only; an error in the other modes, whose channels are all
+            foreground).
+        ignore_index: Sparse label (or binary / multilabel target value)
+            whose positions (cells) are removed from I, T and P (one-hot /
+            soft multiclass targets hold no label and are never dropped). A
+            sample whose positions are all ignored has loss 0.
+        reduction: Keras reduction of the per-sample values.
+        name: Loss name.
+        dtype: Dtype or policy of the computation (None: floatx); half
+            precision computes in float32.
 
     Example:
 
@@ -703,7 +809,3 @@ class TverskyLoss(_RegionLoss):
         config = super().get_config()
         config.update({"alpha": self.alpha, "beta": self.beta, "gamma": self.gamma})
         return config
-
-
-for _cls in (DiceLoss, JaccardLoss, TverskyLoss):
-    _cls.__doc__ = _cls.__doc__.format(args=_CLASS_ARGS_DOC)

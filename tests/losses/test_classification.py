@@ -647,3 +647,31 @@ def test_model_roundtrips(tmp_path):
         loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6
     )
     assert_export_roundtrip(model, x, tmp_path)
+
+
+def test_keras_mask_on_y_pred_reduces_like_keras():
+    """Timesteps masked by the model (Embedding(mask_zero=True)) do not count."""
+    rng = np.random.default_rng(6)
+    tokens = rng.integers(1, 10, (8, 6))
+    tokens[:, 4:] = 0  # padding
+    tokens[0, 2:] = 0
+    labels = rng.integers(0, 3, (8, 6))
+    inputs = keras.Input((6,), dtype="int32")
+    hidden = keras.layers.Embedding(10, 4, mask_zero=True)(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(3)(hidden), name="tagger")
+    results = {}
+    for name, loss in (
+        ("ours", FocalLoss(0.0, from_logits=True)),
+        ("keras", keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
+    ):
+        model.compile(loss=loss)
+        results[name] = model.evaluate(tokens, labels, batch_size=8, verbose=0)
+    np.testing.assert_allclose(results["ours"], results["keras"], rtol=1e-6)
+    per_step = categorical_ref(
+        one_hot(labels, 3), logits=model.predict(tokens, verbose=0), gamma=0.0
+    )
+    kept = tokens != 0
+    np.testing.assert_allclose(
+        results["ours"], per_step[kept].mean(), rtol=1e-5
+    )  # the mean over unmasked steps, not over all of them:
+    assert abs(per_step.mean() - per_step[kept].mean()) > 1e-4

@@ -256,3 +256,21 @@ def test_model_compiled_with_dice_plus_focal_roundtrips(tmp_path):
         loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6
     )
     assert_export_roundtrip(model, x[:4], tmp_path)
+
+
+def test_mirrored_strategy_matches_one_device(mirrored_strategy):
+    """Batches split evenly over the two replicas (see the fixture's note)."""
+    x, y = segmentation_data()
+    single = segmenter("one_device")
+    single.compile(loss=dice_focal())
+    with mirrored_strategy.scope():
+        mirrored = segmenter("mirrored")
+        mirrored.compile(optimizer=keras.optimizers.Adam(0.05), loss=dice_focal())
+    mirrored.set_weights(single.get_weights())
+    np.testing.assert_allclose(
+        mirrored.evaluate(x, y, batch_size=16, verbose=0),
+        single.evaluate(x, y, batch_size=16, verbose=0),
+        rtol=1e-5,
+    )
+    history = mirrored.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
