@@ -4,16 +4,56 @@ Activations and activation layers, losses and streaming metrics that plug
 straight into `model.compile`, `fit` and `evaluate`, on every Keras backend.
 """
 
-from keras_components import activations, layers
+from keras_components import activations, layers, losses, metrics
 from keras_components.layers import GELU, Mish, Swish
+from keras_components.losses import (
+    CombinedLoss,
+    DiceLoss,
+    FocalLoss,
+    JaccardLoss,
+    TverskyLoss,
+    WassersteinLoss,
+)
+from keras_components.metrics import (
+    F1,
+    MCC,
+    Accuracy,
+    BalancedAccuracy,
+    CohenKappa,
+    ConfusionMatrix,
+    Dice,
+    FBeta,
+    IoU,
+    Precision,
+    Recall,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "F1",
     "GELU",
+    "MCC",
+    "Accuracy",
+    "BalancedAccuracy",
+    "CohenKappa",
+    "CombinedLoss",
+    "ConfusionMatrix",
+    "Dice",
+    "DiceLoss",
+    "FBeta",
+    "FocalLoss",
+    "IoU",
+    "JaccardLoss",
     "Mish",
+    "Precision",
+    "Recall",
     "Swish",
+    "TverskyLoss",
+    "WassersteinLoss",
     "__version__",
     "activations",
     "layers",
+    "losses",
+    "metrics",
 ]

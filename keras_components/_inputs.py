@@ -436,3 +436,87 @@ def dense_targets(
         ops.ones(positions, dtype="bool"),
         ops.zeros(positions, dtype="bool"),
     )
+
+
+# --------------------------------------------------------------------------
+# Binary / multilabel targets (values in [0, 1])
+# --------------------------------------------------------------------------
+def check_binary_targets(
+    y_true: Any, ignore_index: int | None = None, *, name: str = "y_true"
+) -> None:
+    """Raises, in eager mode, on targets outside `[0, 1]` other than `ignore_index`.
+
+    Binary and multilabel targets may be soft (any value in `[0, 1]`), unlike
+    class labels (`check_labels`). While tracing this does nothing; consumers
+    turn invalid entries into NaN.
+    """
+    values = concrete_value(y_true)
+    if values is None:
+        return
+    values = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(values) | (values < 0) | (values > 1)
+    if ignore_index is not None:
+        bad &= values != ignore_index
+    if np.any(bad):
+        shown = np.unique(values[bad])[:10].tolist()
+        ignore = "" if ignore_index is None else f" or ignore_index={ignore_index}"
+        raise ValueError(
+            f"Invalid values in `{name}`. Expected values in [0, 1]{ignore}. "
+            f"Received values: {shown}"
+        )
+
+
+class BinaryTargets(NamedTuple):
+    """Per-cell targets for sigmoid outputs (binary and multilabel).
+
+    Attributes:
+        values: float, shape `y_pred.shape`: the targets, 0 where dropped.
+        keep: bool, same shape: cells to count (in `[0, 1]`, not
+            `ignore_index`).
+        invalid: bool, same shape: cells outside `[0, 1]` that are not
+            `ignore_index` (NaN counts as invalid).
+    """
+
+    values: Any
+    keep: Any
+    invalid: Any
+
+
+def binary_targets(
+    y_true: Any, y_pred: Any, *, ignore_index: int | None = None, dtype: str
+) -> BinaryTargets:
+    """Targets for class-last sigmoid outputs `y_pred` of shape `(..., K)`.
+
+    `y_true` has `y_pred`'s shape, or `y_pred.shape[:-1]` when `K == 1` (the
+    class axis is added). Values are soft targets in `[0, 1]`; `ignore_index`
+    cells are dropped. Eagerly raises on anything else
+    (`check_binary_targets`).
+    """
+    y_true = ops.convert_to_tensor(y_true)
+    t, p = static_shape(y_true), static_shape(y_pred)
+    if (
+        len(p) >= 1
+        and p[-1] == 1
+        and len(t) == len(p) - 1
+        and shapes_compatible(t, p[:-1])
+    ):
+        y_true = ops.expand_dims(y_true, -1)
+        t = (*t, 1)
+    if not shapes_compatible(t, p):
+        raise shape_error(
+            "y_true of shape y_pred.shape (or y_pred.shape[:-1] when "
+            "y_pred.shape[-1] == 1) for sigmoid outputs",
+            y_true=t,
+            y_pred=p,
+        )
+    check_binary_targets(y_true, ignore_index)
+    y_true = ops.cast(y_true, dtype)
+    in_range = ops.logical_and(y_true >= 0, y_true <= 1)  # False for NaN
+    if ignore_index is None:
+        keep, invalid = in_range, ops.logical_not(in_range)
+    else:
+        ignored = ops.equal(y_true, ignore_index)
+        keep = ops.logical_and(in_range, ops.logical_not(ignored))
+        invalid = ops.logical_and(ops.logical_not(in_range), ops.logical_not(ignored))
+    values = ops.where(keep, y_true, ops.zeros_like(y_true))
+    return BinaryTargets(values, keep, invalid)

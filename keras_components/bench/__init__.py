@@ -16,7 +16,7 @@ import os
 import platform
 from collections.abc import Callable, Sequence
 
-from keras_components.bench import activations, classification
+from keras_components.bench import activations, classification, losses
 from keras_components.bench.harness import (
     Case,
     Result,
@@ -27,6 +27,7 @@ from keras_components.bench.harness import (
 
 SUITES: dict[str, Callable[..., list[Case]]] = {
     "activations": activations.cases,
+    "losses": losses.cases,
     "classification": classification.cases,
 }
 
