@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo", help="train, save, export and reload a small model (the main job)"
     )
     demo.add_argument("--out", default="saved_models/demo", help="output folder")
-    demo.add_argument("--epochs", type=int, default=5)
+    demo.add_argument("--epochs", type=int, default=8)
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(handler=_demo)
 

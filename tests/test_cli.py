@@ -18,8 +18,12 @@ def test_demo_trains_saves_exports_and_verifies(tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["reloaded_identical"] is True
     assert report["export_matches"] is True
+    # The streamed validation metrics equal scikit-learn on the predictions.
+    assert report["max_abs_gap_vs_sklearn"] <= 1e-6
+    assert set(report["validation_metrics"]) == {"accuracy", "f1", "mcc", "cohen_kappa"}
     assert (out / "model.keras").is_file()
     assert (out / "saved_model" / "saved_model.pb").is_file()
     losses = report["history"]["loss"]
     assert len(losses) == 2
     assert losses[1] < losses[0]
+    assert report["validation_metrics"]["accuracy"] > 0.5
