@@ -4,16 +4,20 @@ Activations and activation layers, losses and streaming metrics that plug
 straight into `model.compile`, `fit` and `evaluate`, on every Keras backend.
 """
 
-from keras_components import activations, layers
+from keras_components import activations, layers, metrics
 from keras_components.layers import GELU, Mish, Swish
+from keras_components.metrics import AUPRC, AUROC
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AUPRC",
+    "AUROC",
     "GELU",
     "Mish",
     "Swish",
     "__version__",
     "activations",
     "layers",
+    "metrics",
 ]
