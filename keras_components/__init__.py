@@ -6,7 +6,7 @@ straight into `model.compile`, `fit` and `evaluate`, on every Keras backend.
 
 from keras_components import activations, layers, metrics
 from keras_components.layers import GELU, Mish, Swish
-from keras_components.metrics import AUPRC, AUROC
+from keras_components.metrics import AUPRC, AUROC, LogLoss
 
 __version__ = "0.1.0"
 
@@ -14,6 +14,7 @@ __all__ = [
     "AUPRC",
     "AUROC",
     "GELU",
+    "LogLoss",
     "Mish",
     "Swish",
     "__version__",

@@ -5,9 +5,11 @@ across batches and replicas, computes only in `result()`, supports
 `merge_state`, and equals its scikit-learn counterpart.
 """
 
+from keras_components.metrics.probabilistic import LogLoss
 from keras_components.metrics.ranking import AUPRC, AUROC
 
 __all__ = [
     "AUPRC",
     "AUROC",
+    "LogLoss",
 ]
