@@ -7,9 +7,14 @@ across batches and replicas, computes only in `result()`, supports
 
 from keras_components.metrics.probabilistic import LogLoss
 from keras_components.metrics.ranking import AUPRC, AUROC
+from keras_components.metrics.regression import MAE, MSLE, R2, RMSE
 
 __all__ = [
     "AUPRC",
     "AUROC",
+    "MAE",
+    "MSLE",
+    "R2",
+    "RMSE",
     "LogLoss",
 ]

@@ -13,7 +13,7 @@ from tests.helpers import (
     assert_config_roundtrip,
     assert_keras_roundtrip,
     assert_streaming_equals,
-    metric_in_model,
+    metrics_in_model,
     passthrough_model,
     to_numpy,
 )
@@ -248,7 +248,19 @@ def model_data():
     rng = np.random.default_rng(4)
     labels = rng.integers(0, 3, 64).astype(np.float32)
     logits = (2.0 * rng.standard_normal((64, 3))).astype(np.float32)
-    return labels, logits
+    weights = rng.integers(1, 4, 64).astype(np.float32)
+    return labels, logits, weights
+
+
+def check_in_model(model_data, **options):
+    labels, logits, weights = model_data
+    out = metrics_in_model(
+        lambda: [LogLoss(from_logits=True)], labels, logits, weights, **options
+    )
+    expected = log_loss(
+        labels, softmax(out["predictions"]), sample_weight=weights, labels=range(3)
+    )
+    np.testing.assert_allclose(out["log_loss"], expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -262,16 +274,20 @@ def model_data():
     ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()),
 )
 def test_in_model_equals_sklearn(model_data, options):
-    labels, logits = model_data
-    out = metric_in_model(lambda: LogLoss(from_logits=True), labels, logits, **options)
-    expected = log_loss(labels, softmax(out["predictions"]), labels=range(3))
-    np.testing.assert_allclose(out["value"], expected, rtol=1e-6)
+    check_in_model(model_data, **options)
 
 
 @pytest.mark.slow
-def test_under_mirrored_strategy(model_data, mirrored_strategy):
-    labels, logits = model_data
+@pytest.mark.parametrize("mode", ["evaluate", "fit"])
+def test_under_mirrored_strategy(model_data, mirrored_strategy, mode):
+    check_in_model(model_data, mode=mode, strategy=mirrored_strategy)
+
+
+def test_probabilities_in_model(model_data):
+    labels, logits, weights = model_data
     probs = softmax(logits).astype(np.float32)
-    out = metric_in_model(LogLoss, labels, probs, strategy=mirrored_strategy)
-    expected = log_loss(labels, out["predictions"], labels=range(3))
-    np.testing.assert_allclose(out["value"], expected, rtol=1e-6)
+    out = metrics_in_model(lambda: [LogLoss()], labels, probs, weights)
+    expected = log_loss(
+        labels, out["predictions"], sample_weight=weights, labels=range(3)
+    )
+    np.testing.assert_allclose(out["log_loss"], expected, rtol=1e-6)

@@ -16,7 +16,7 @@ from tests.helpers import (
     assert_config_roundtrip,
     assert_keras_roundtrip,
     assert_streaming_equals,
-    metric_in_model,
+    metrics_in_model,
     passthrough_model,
     to_numpy,
 )
@@ -426,49 +426,37 @@ def model_data():
     return y, scores, weights
 
 
+MODEL_OPTIONS = [
+    {"mode": "evaluate"},
+    {"mode": "fit"},
+    {"mode": "evaluate", "jit_compile": True},
+    {"mode": "fit", "run_eagerly": True},
+]
+
+
+def check_in_model(model_data, **options):
+    y, scores, weights = model_data
+    out = metrics_in_model(lambda: [AUROC(), AUPRC()], y, scores, weights, **options)
+    predicted = out["predictions"][:, 0]
+    np.testing.assert_allclose(
+        out["auroc"], sk_roc(y[:, 0], predicted, sample_weight=weights), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        out["auprc"], sk_ap(y[:, 0], predicted, sample_weight=weights), atol=1e-6
+    )
+
+
 @pytest.mark.parametrize(
-    "options",
-    [
-        {"mode": "evaluate"},
-        {"mode": "fit"},
-        {"mode": "evaluate", "jit_compile": True},
-        {"mode": "fit", "run_eagerly": True},
-    ],
-    ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()),
+    "options", MODEL_OPTIONS, ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items())
 )
 def test_in_model_equals_sklearn(model_data, options):
-    # `metric_in_model` compiles `metrics=[...]`, which Keras never passes
-    # `sample_weight`; weighted evaluation is tested below.
-    y, scores, _ = model_data
-    for cls, reference in ((AUROC, sk_roc), (AUPRC, sk_ap)):
-        out = metric_in_model(cls, y, scores, **options)
-        expected = reference(y[:, 0], out["predictions"][:, 0])
-        np.testing.assert_allclose(out["value"], expected, atol=1e-6)
-
-
-def test_weighted_metrics_in_evaluate(model_data):
-    y, scores, weights = model_data
-    model = passthrough_model((1,))
-    model.compile(loss="mse", weighted_metrics=[AUROC(), AUPRC()])
-    logs = model.evaluate(
-        scores, y, sample_weight=weights, batch_size=16, verbose=0, return_dict=True
-    )
-    np.testing.assert_allclose(
-        logs["auroc"], sk_roc(y[:, 0], scores[:, 0], sample_weight=weights), atol=1e-6
-    )
-    np.testing.assert_allclose(
-        logs["auprc"], sk_ap(y[:, 0], scores[:, 0], sample_weight=weights), atol=1e-6
-    )
+    check_in_model(model_data, **options)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["evaluate", "fit"])
 def test_under_mirrored_strategy(model_data, mirrored_strategy, mode):
-    y, scores, _ = model_data
-    for cls, reference in ((AUROC, sk_roc), (AUPRC, sk_ap)):
-        out = metric_in_model(cls, y, scores, mode=mode, strategy=mirrored_strategy)
-        expected = reference(y[:, 0], out["predictions"][:, 0])
-        np.testing.assert_allclose(out["value"], expected, atol=1e-6)
+    check_in_model(model_data, mode=mode, strategy=mirrored_strategy)
 
 
 @pytest.mark.slow
@@ -476,11 +464,11 @@ def test_multiclass_lazy_build_under_mirrored_strategy(mirrored_strategy):
     rng = np.random.default_rng(12)
     labels = rng.integers(0, 3, 32)
     probs = softmax(0.05 * rng.integers(-40, 40, (32, 3))).astype(np.float32)
-    out = metric_in_model(
-        lambda: AUROC(average="macro"),
+    out = metrics_in_model(
+        lambda: [AUROC(average="macro")],
         labels.astype(np.float32),
         probs,
         strategy=mirrored_strategy,
     )
     expected = sk_roc(labels, out["predictions"], multi_class="ovr")
-    np.testing.assert_allclose(out["value"], expected, atol=1e-4)
+    np.testing.assert_allclose(out["auroc"], expected, atol=1e-4)
