@@ -16,7 +16,7 @@ import os
 import platform
 from collections.abc import Callable, Sequence
 
-from keras_components.bench import activations
+from keras_components.bench import activations, metrics_ranking
 from keras_components.bench.harness import (
     Case,
     Result,
@@ -27,6 +27,7 @@ from keras_components.bench.harness import (
 
 SUITES: dict[str, Callable[..., list[Case]]] = {
     "activations": activations.cases,
+    "ranking": metrics_ranking.cases,
 }
 
 __all__ = ["SUITES", "Case", "Result", "main", "run"]
