@@ -295,7 +295,7 @@ class _BinnedRankingMetric(StreamingMetric):
         if self.from_logits:
             bad = ops.logical_not(ops.isfinite(found.scores))
         invalid = ops.logical_or(bad, found.invalid)
-        # One segment sum over (class, label, bin) cells fills every
+        # One bincount over (class, label, bin) cells fills every
         # histogram; invalid cells go to one extra cell, which counts them.
         cell = bin_index(logits, self.num_bins) + self.num_bins * found.targets
         if k > 1:

@@ -472,3 +472,17 @@ def test_multiclass_lazy_build_under_mirrored_strategy(mirrored_strategy):
     )
     expected = sk_roc(labels, out["predictions"], multi_class="ovr")
     np.testing.assert_allclose(out["auroc"], expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("mixed_precision_policy", ["mixed_float16"], indirect=True)
+def test_mixed_precision(model_data, mixed_precision_policy):
+    y, scores, weights = model_data
+    out = metrics_in_model(lambda: [AUROC(), AUPRC()], y, scores, weights)
+    predicted = out["predictions"][:, 0]
+    assert predicted.dtype == np.float16  # the metrics saw half precision
+    np.testing.assert_allclose(
+        out["auroc"], sk_roc(y[:, 0], predicted, sample_weight=weights), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        out["auprc"], sk_ap(y[:, 0], predicted, sample_weight=weights), atol=1e-6
+    )

@@ -438,3 +438,16 @@ def test_r2_constant_targets_under_mirrored_strategy(mirrored_strategy):
     y_pred[5] += 0.25
     out = metrics_in_model(lambda: [R2()], y, y_pred, strategy=mirrored_strategy)
     assert out["r2"] == reference(R2, y, y_pred) == 0.0
+
+
+@pytest.mark.parametrize("mixed_precision_policy", ["mixed_float16"], indirect=True)
+def test_mixed_precision(mixed_precision_policy):
+    y, y_pred = offset_data(0.0, n=64, seed=4)
+    y, y_pred = np.abs(y), np.abs(y_pred)
+    out = metrics_in_model(lambda: [R2(), RMSE(), MSLE()], y, y_pred)
+    predicted = out["predictions"]
+    assert predicted.dtype == np.float16  # the metrics saw half precision
+    for cls, name in ((R2, "r2"), (RMSE, "rmse"), (MSLE, "msle")):
+        np.testing.assert_allclose(
+            out[name], reference(cls, y, predicted), rtol=1e-6, atol=1e-6
+        )
