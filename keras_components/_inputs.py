@@ -472,7 +472,8 @@ class ScoreTargets(NamedTuple):
 
 def _integral_label_mask(y_true: Any) -> Any:
     """Entries of `y_true` that are finite whole numbers (False elsewhere)."""
-    if keras.backend.is_int_dtype(y_true.dtype) or y_true.dtype == "bool":
+    dtype = keras.backend.standardize_dtype(y_true.dtype)
+    if keras.backend.is_int_dtype(dtype) or dtype == "bool":
         return ops.ones(ops.shape(y_true), dtype="bool")
     return ops.logical_and(ops.isfinite(y_true), ops.equal(y_true, ops.floor(y_true)))
 
@@ -492,7 +493,7 @@ def _indicator_targets(y_true: Any, *, what: str):
     values = concrete_value(y_true)
     if values is not None:
         _check_indicators(np.asarray(values, np.float64), what=what)
-    if y_true.dtype == "bool":
+    if keras.backend.standardize_dtype(y_true.dtype) == "bool":
         return ops.cast(y_true, "int32"), ops.zeros(ops.shape(y_true), "bool")
     is_one = ops.equal(y_true, 1)
     invalid = ops.logical_not(ops.logical_or(is_one, ops.equal(y_true, 0)))

@@ -28,6 +28,14 @@ class TestScoreTargets:
         np.testing.assert_array_equal(to_numpy(found.weights), [[1.0], [2.0], [3.0]])
         assert not to_numpy(found.invalid).any()
 
+    def test_bool_and_integer_labels(self):
+        for y_true in (np.array([False, True]), np.array([0, 1], np.int64)):
+            found = _inputs.score_targets(
+                y_true, [0.2, 0.7], task="binary", num_classes=2
+            )
+            np.testing.assert_array_equal(to_numpy(found.targets), [[0], [1]])
+            assert not to_numpy(found.invalid).any()
+
     def test_unweighted_gives_none(self):
         found = _inputs.score_targets(
             [0, 1], [[0.2], [0.7]], task="binary", num_classes=2
