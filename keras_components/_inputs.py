@@ -560,7 +560,7 @@ def score_targets(
                 y_pred=static_shape(y_pred),
             )
         k = num_classes
-        positions = ops.take(y_pred, 0, axis=-1)
+        positions = None  # y_pred[..., 0], taken only if weights need it
         targets, invalid = _indicator_targets(y_true, what="multi-hot targets")
         targets = ops.reshape(targets, (-1, k))
         invalid = ops.reshape(invalid, (-1, k))
@@ -614,6 +614,8 @@ def score_targets(
         )
     weights = None
     if sample_weight is not None:
+        if positions is None:
+            positions = ops.take(y_pred, 0, axis=-1)
         weights = ops.reshape(
             broadcast_weights(sample_weight, positions, dtype), (-1, 1)
         )
