@@ -15,8 +15,14 @@ from keras_components.losses import (
     WassersteinLoss,
 )
 from keras_components.metrics import (
+    AUPRC,
+    AUROC,
     F1,
+    MAE,
     MCC,
+    MSLE,
+    R2,
+    RMSE,
     Accuracy,
     BalancedAccuracy,
     CohenKappa,
@@ -24,6 +30,7 @@ from keras_components.metrics import (
     Dice,
     FBeta,
     IoU,
+    LogLoss,
     Precision,
     Recall,
 )
@@ -31,9 +38,15 @@ from keras_components.metrics import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AUPRC",
+    "AUROC",
     "F1",
     "GELU",
+    "MAE",
     "MCC",
+    "MSLE",
+    "R2",
+    "RMSE",
     "Accuracy",
     "BalancedAccuracy",
     "CohenKappa",
@@ -45,6 +58,7 @@ __all__ = [
     "FocalLoss",
     "IoU",
     "JaccardLoss",
+    "LogLoss",
     "Mish",
     "Precision",
     "Recall",

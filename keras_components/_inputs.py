@@ -315,6 +315,40 @@ def check_class_inputs(
         check_labels(y_true, 2, ignore_index, binary_values=True)
 
 
+def check_bounds(
+    x: Any, *, name: str, low: float | None = None, high: float | None = None
+) -> None:
+    """Raises, in eager mode, if `x` has values outside `[low, high]`.
+
+    Used where a formula is undefined outside a range (probabilities in
+    `[0, 1]`, logarithmic errors on values >= 0). While tracing this does
+    nothing; consumers count such entries as invalid and report NaN.
+    """
+    values = concrete_value(x)
+    if values is None:
+        return
+    values = np.asarray(values, np.float64)
+    bad = np.zeros(values.shape, bool)
+    if low is not None:
+        bad |= values < low
+    if high is not None:
+        bad |= values > high
+    if np.any(bad):
+        bounds = " and ".join(
+            text
+            for text in (
+                None if low is None else f">= {low:g}",
+                None if high is None else f"<= {high:g}",
+            )
+            if text
+        )
+        shown = np.unique(values[bad])[:10].tolist()
+        raise ValueError(
+            f"Invalid values in `{name}`. Expected values {bounds}. Received "
+            f"{int(np.sum(bad))} value(s) outside, e.g. {shown}"
+        )
+
+
 # --------------------------------------------------------------------------
 # The canonical classification form
 # --------------------------------------------------------------------------
@@ -520,3 +554,266 @@ def binary_targets(
         invalid = ops.logical_and(ops.logical_not(in_range), ops.logical_not(ignored))
     values = ops.where(keep, y_true, ops.zeros_like(y_true))
     return BinaryTargets(values, keep, invalid)
+
+
+# --------------------------------------------------------------------------
+# The canonical score form (ranking and probabilistic metrics)
+# --------------------------------------------------------------------------
+class ScoreTargets(NamedTuple):
+    """Per-class scores with 0/1 targets, flattened to `M` positions.
+
+    Attributes:
+        scores: `y_pred` as `(M, K)`: binary K = 1 (the positive-class
+            score), multiclass and multilabel K = C (one column per class).
+        targets: int32 `(M, K)`, 1 where the position belongs to class k:
+            binary the label, multiclass the one-vs-rest indicator,
+            multilabel the multi-hot cell. Meaningless on invalid cells.
+        weights: `(M, 1)` weight of each position in the requested dtype, or
+            None when no `sample_weight` was given (every position weighs 1;
+            skipping an all-ones tensor saves a pass over the data).
+        invalid: bool `(M, K)`: cells whose label is not a valid class
+            indicator (only possible while tracing; eager callers get a
+            `ValueError`). Consumers must exclude them.
+    """
+
+    scores: Any
+    targets: Any
+    weights: Any
+    invalid: Any
+
+
+def _integral_label_mask(y_true: Any) -> Any:
+    """Entries of `y_true` that are finite whole numbers (False elsewhere)."""
+    dtype = keras.backend.standardize_dtype(y_true.dtype)
+    if keras.backend.is_int_dtype(dtype) or dtype == "bool":
+        return ops.ones(ops.shape(y_true), dtype="bool")
+    return ops.logical_and(ops.isfinite(y_true), ops.equal(y_true, ops.floor(y_true)))
+
+
+def _check_indicators(values: np.ndarray, *, what: str) -> None:
+    bad = (values != 0) & (values != 1)
+    if np.any(bad):
+        shown = np.unique(values[bad])[:10].tolist()
+        raise ValueError(
+            f"Invalid values in `y_true`. Expected 0 or 1 ({what}). "
+            f"Received values: {shown}"
+        )
+
+
+def _indicator_targets(y_true: Any, *, what: str):
+    """`(targets, invalid)` for 0/1 labels: int32 indicator, bool mask."""
+    values = concrete_value(y_true)
+    if values is not None:
+        _check_indicators(np.asarray(values, np.float64), what=what)
+    if keras.backend.standardize_dtype(y_true.dtype) == "bool":
+        return ops.cast(y_true, "int32"), ops.zeros(ops.shape(y_true), "bool")
+    is_one = ops.equal(y_true, 1)
+    invalid = ops.logical_not(ops.logical_or(is_one, ops.equal(y_true, 0)))
+    return ops.cast(is_one, "int32"), invalid
+
+
+def score_targets(
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any = None,
+    *,
+    task: str,
+    num_classes: int,
+    dtype: str = "float64",
+) -> ScoreTargets:
+    """Normalises `(y_true, y_pred, sample_weight)` to one column per class.
+
+    Layouts (any rank; every position is one sample):
+
+    - binary: `y_true` 0/1 with the positions of `y_pred` (a trailing axis
+      of 1 on either is allowed), `y_pred` one score per position;
+    - multiclass: `y_pred (..., C)`; `y_true` sparse labels (via
+      `class_targets`) or exactly one-hot rows;
+    - multilabel: `y_true` 0/1 of `y_pred`'s shape.
+
+    `sample_weight` weighs positions (`broadcast_weights`). Binary and
+    multilabel targets must be exactly 0 or 1 and multiclass labels whole
+    numbers in `[0, C)` (one-hot rows: one 1, zeros elsewhere): eager callers
+    get a `ValueError` naming the values, traced callers get the cells
+    marked `invalid`, so a soft or fractional target never silently becomes
+    a class. Binary and multilabel targets are read with two comparisons
+    rather than `class_targets`, which is the hot path of the ranking
+    metrics and stricter (it also rejects fractional labels).
+
+    `num_classes` is the resolved class count (`class_count`); binary uses
+    one column whatever it is.
+    """
+    y_true = ops.convert_to_tensor(y_true)
+    y_pred = ops.convert_to_tensor(y_pred)
+    if task == "binary":
+        scores = binary_scores(y_pred)
+        t_shape, s_shape = static_shape(y_true), static_shape(scores)
+        if len(t_shape) == len(s_shape) + 1 and t_shape[-1] == 1:
+            y_true = ops.squeeze(y_true, axis=-1)
+            t_shape = t_shape[:-1]
+        if not shapes_compatible(t_shape, s_shape):
+            raise shape_error(
+                "y_true with the positions of y_pred (a trailing axis of 1 on "
+                "either is allowed) for the binary task",
+                y_true=static_shape(y_true),
+                y_pred=static_shape(y_pred),
+            )
+        k, positions = 1, scores
+        targets, invalid = _indicator_targets(y_true, what="binary labels")
+        targets = ops.reshape(targets, (-1, 1))
+        invalid = ops.reshape(invalid, (-1, 1))
+        scores = ops.reshape(scores, (-1, 1))
+    elif task == "multilabel":
+        if not shapes_compatible(static_shape(y_true), static_shape(y_pred)):
+            raise shape_error(
+                "y_true of the same shape as y_pred (multi-hot) for the "
+                "multilabel task",
+                y_true=static_shape(y_true),
+                y_pred=static_shape(y_pred),
+            )
+        k = num_classes
+        positions = None  # y_pred[..., 0], taken only if weights need it
+        targets, invalid = _indicator_targets(y_true, what="multi-hot targets")
+        targets = ops.reshape(targets, (-1, k))
+        invalid = ops.reshape(invalid, (-1, k))
+        scores = ops.reshape(y_pred, (-1, k))
+    elif task == "multiclass":
+        k = num_classes
+        if is_sparse(y_true, y_pred):
+            values = concrete_value(y_true)
+            if values is not None:
+                values = np.asarray(values, np.float64)
+                fractional = np.isfinite(values) & (values != np.floor(values))
+                if np.any(fractional):
+                    raise ValueError(
+                        "Invalid values in `y_true`. Expected integers in "
+                        f"[0, {k}). Received values: "
+                        f"{np.unique(values[fractional])[:10].tolist()}"
+                    )
+            found = class_targets(y_true, y_pred, task=task, num_classes=k)
+            invalid = ops.logical_or(
+                ops.logical_not(found.keep),
+                ops.logical_not(
+                    ops.reshape(_integral_label_mask(y_true), ops.shape(found.keep))
+                ),
+            )
+            labels = found.labels
+        else:
+            positions_shape = ops.shape(y_pred)[:-1]
+            targets, bad = _indicator_targets(y_true, what="one-hot rows")
+            values = concrete_value(y_true)
+            rows = ops.sum(targets, axis=-1)
+            if values is not None and not np.all(np.sum(values == 1, axis=-1) == 1):
+                raise ValueError(
+                    "Invalid values in `y_true`. Expected one-hot rows (a single "
+                    "1, zeros elsewhere) for the multiclass task. Received rows "
+                    "with "
+                    f"{sorted(set(np.sum(values == 1, axis=-1).ravel().tolist()))} "
+                    "ones"
+                )
+            invalid = ops.logical_or(ops.any(bad, axis=-1), ops.not_equal(rows, 1))
+            labels = ops.reshape(ops.argmax(targets, axis=-1), positions_shape)
+            invalid = ops.reshape(invalid, positions_shape)
+        positions = labels
+        labels = ops.where(invalid, 0, ops.cast(labels, "int32"))
+        targets = ops.reshape(ops.one_hot(labels, k, dtype="int32"), (-1, k))
+        invalid = ops.repeat(ops.reshape(invalid, (-1, 1)), k, axis=1)
+        scores = ops.reshape(y_pred, (-1, k))
+    else:
+        raise ValueError(
+            f"Invalid value for argument `task`. Expected one of {TASKS}. "
+            f"Received: task={task!r}"
+        )
+    weights = None
+    if sample_weight is not None:
+        if positions is None:
+            positions = ops.take(y_pred, 0, axis=-1)
+        weights = ops.reshape(
+            broadcast_weights(sample_weight, positions, dtype), (-1, 1)
+        )
+    return ScoreTargets(scores, targets, weights, invalid)
+
+
+# --------------------------------------------------------------------------
+# The canonical regression form
+# --------------------------------------------------------------------------
+class RegressionTargets(NamedTuple):
+    """Targets and predictions output-major, as `(D, M)`: D outputs, M samples.
+
+    Output-major because every regression statistic is a per-output sum over
+    samples: reducing along the contiguous last axis is markedly faster on
+    CPU than reducing a narrow `(M, D)` array over its first axis.
+
+    Attributes:
+        y_true: `(D, M)` in the requested dtype.
+        y_pred: `(D, M)` in the requested dtype.
+        weights: `(D, M)`: `sample_weight` broadcast to every cell, or None
+            when no `sample_weight` was given (every cell weighs 1; skipping
+            the all-ones tensor saves a pass over the data).
+    """
+
+    y_true: Any
+    y_pred: Any
+    weights: Any
+
+
+def output_count(y_true: Any, y_pred: Any) -> int:
+    """Number of regression outputs D: the last axis, or 1 for 1-D inputs.
+
+    A trailing axis of 1 on one side only is allowed (`(N,)` vs `(N, 1)`).
+    """
+    t, p = static_shape(y_true), static_shape(y_pred)
+    if len(t) == len(p) + 1 and t and t[-1] == 1:
+        t = t[:-1]
+    elif len(p) == len(t) + 1 and p and p[-1] == 1:
+        p = p[:-1]
+    if not p or not shapes_compatible(t, p):
+        raise shape_error(
+            "y_true and y_pred of the same shape, (N,) or (N, ..., D) (a "
+            "trailing axis of 1 on one side is allowed)",
+            y_true=static_shape(y_true),
+            y_pred=static_shape(y_pred),
+        )
+    if len(p) == 1:
+        return 1
+    d = p[-1] if p[-1] is not None else t[-1]
+    if d is None:
+        raise shape_error(
+            "a known number of outputs (last axis) for y_true and y_pred",
+            y_true=static_shape(y_true),
+            y_pred=static_shape(y_pred),
+        )
+    return d
+
+
+def regression_targets(
+    y_true: Any, y_pred: Any, sample_weight: Any = None, *, dtype: str = "float64"
+) -> RegressionTargets:
+    """Normalises regression inputs to output-major `(D, M)` arrays.
+
+    `y_true` and `y_pred` have the same shape: `(N,)` (one output) or
+    `(N, ..., D)` (D outputs; every leading position is one sample); a
+    trailing axis of 1 on one side only is dropped. `sample_weight` follows
+    `broadcast_weights` against the full shape: `(N,)` weighs samples, the
+    full shape weighs cells (None: unweighted, see `RegressionTargets`).
+    Values are cast to `dtype` after the transpose (float64 by default, so
+    float32 inputs are represented exactly).
+    """
+    y_true = ops.convert_to_tensor(y_true)
+    y_pred = ops.convert_to_tensor(y_pred)
+    d = output_count(y_true, y_pred)
+    t, p = static_shape(y_true), static_shape(y_pred)
+    if len(t) == len(p) + 1:
+        y_true = ops.squeeze(y_true, axis=-1)
+    elif len(p) == len(t) + 1:
+        y_pred = ops.squeeze(y_pred, axis=-1)
+
+    def output_major(x: Any) -> Any:
+        if d == 1:
+            return ops.cast(ops.reshape(x, (1, -1)), dtype)
+        return ops.cast(ops.transpose(ops.reshape(x, (-1, d))), dtype)
+
+    weights = None
+    if sample_weight is not None:
+        weights = output_major(broadcast_weights(sample_weight, y_pred, dtype))
+    return RegressionTargets(output_major(y_true), output_major(y_pred), weights)

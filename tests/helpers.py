@@ -308,3 +308,62 @@ def metric_in_model(
         "value": np.asarray(value),
         "predictions": model.predict(y_pred, batch_size=batch_size, verbose=0),
     }
+
+
+def metrics_in_model(
+    make_metrics: Any,
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any = None,
+    *,
+    mode: str = "evaluate",
+    jit_compile: bool = False,
+    run_eagerly: bool = False,
+    strategy: Any = None,
+    batch_size: int = 16,
+) -> dict[str, np.ndarray]:
+    """`metric_in_model` for several metrics in one model, sample weights included.
+
+    `make_metrics()` returns a list of fresh metrics. They are compiled as
+    `weighted_metrics` when `sample_weight` is given (Keras passes
+    `sample_weight` only to `weighted_metrics`, never to `metrics`), else as
+    `metrics`. Returns each metric's logged value by name, plus
+    `"predictions"` (`model.predict` of the same data).
+    """
+    import contextlib
+
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    with scope:
+        model = passthrough_model(y_pred.shape[1:], trainable=mode == "fit")
+        metrics = make_metrics()
+        kind = "metrics" if sample_weight is None else "weighted_metrics"
+        model.compile(
+            optimizer=keras.optimizers.SGD(learning_rate=0.0),
+            loss=zero_loss,
+            jit_compile=jit_compile,
+            run_eagerly=run_eagerly,
+            **{kind: metrics},
+        )
+    if mode == "evaluate":
+        logs = model.evaluate(
+            y_pred,
+            y_true,
+            sample_weight=sample_weight,
+            batch_size=batch_size,
+            verbose=0,
+            return_dict=True,
+        )
+    else:
+        history = model.fit(
+            y_pred,
+            y_true,
+            sample_weight=sample_weight,
+            batch_size=batch_size,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+        )
+        logs = {k: v[-1] for k, v in history.history.items()}
+    values = {m.name: np.asarray(logs[m.name]) for m in metrics}
+    values["predictions"] = model.predict(y_pred, batch_size=batch_size, verbose=0)
+    return values

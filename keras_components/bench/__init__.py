@@ -16,7 +16,7 @@ import os
 import platform
 from collections.abc import Callable, Sequence
 
-from keras_components.bench import activations, classification, losses
+from keras_components.bench import activations, classification, losses, ranking
 from keras_components.bench.harness import (
     Case,
     Result,
@@ -29,6 +29,7 @@ SUITES: dict[str, Callable[..., list[Case]]] = {
     "activations": activations.cases,
     "losses": losses.cases,
     "classification": classification.cases,
+    "ranking": ranking.cases,
 }
 
 __all__ = ["SUITES", "Case", "Result", "main", "run"]

@@ -1,8 +1,15 @@
-"""Streaming metrics: exact against scikit-learn at any batch split.
+"""Streaming metrics that plug into `model.compile(metrics=[...])`.
 
-Classification and segmentation (`classification`): `F1`, `FBeta`,
-`Precision`, `Recall`, `IoU`, `Dice`, `Accuracy`, `BalancedAccuracy`, `MCC`,
-`CohenKappa`, `ConfusionMatrix`.
+Every metric keeps sufficient statistics in float64 state that is meaningful
+when summed across batches and replicas, computes only in `result()`,
+supports `merge_state`, and equals its scikit-learn counterpart.
+
+- Classification and segmentation (`classification`): `F1`, `FBeta`,
+  `Precision`, `Recall`, `IoU`, `Dice`, `Accuracy`, `BalancedAccuracy`,
+  `MCC`, `CohenKappa`, `ConfusionMatrix`.
+- Ranking (`ranking`): `AUROC`, `AUPRC`.
+- Probabilistic (`probabilistic`): `LogLoss`.
+- Regression (`regression`): `R2`, `RMSE`, `MAE`, `MSLE`.
 """
 
 from keras_components.metrics.classification import (
@@ -18,10 +25,19 @@ from keras_components.metrics.classification import (
     Precision,
     Recall,
 )
+from keras_components.metrics.probabilistic import LogLoss
+from keras_components.metrics.ranking import AUPRC, AUROC
+from keras_components.metrics.regression import MAE, MSLE, R2, RMSE
 
 __all__ = [
+    "AUPRC",
+    "AUROC",
     "F1",
+    "MAE",
     "MCC",
+    "MSLE",
+    "R2",
+    "RMSE",
     "Accuracy",
     "BalancedAccuracy",
     "CohenKappa",
@@ -29,6 +45,7 @@ __all__ = [
     "Dice",
     "FBeta",
     "IoU",
+    "LogLoss",
     "Precision",
     "Recall",
 ]

@@ -1,0 +1,103 @@
+"""Ranking and regression metric rows: update + result against Keras's built-ins.
+
+Each step is one compiled function (`tf.function`, optionally XLA) that
+resets the metric, updates it with one batch and returns `result()`, for
+ours and for the Keras baseline alike: the work of one evaluation on one
+batch, including the final read (where the histogram metrics do their
+cumulative sums). Resetting inside the step keeps every call identical, so
+the state does not drift between rounds, and costs both sides the same
+kind of variable writes. Inputs are created once, outside the timed region:
+65536 saturated sigmoid scores sigmoid(3 z + 4 y - 2) for the ranking rows,
+(65536, 4) float32 targets around 1e4 for R2 (where Keras's R2Score is also
+inaccurate; the timing does not depend on the values).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from keras_components.bench._steps import compiled
+from keras_components.bench.harness import Case
+from keras_components.metrics import AUPRC, AUROC, R2
+from keras_components.metrics.ranking import DEFAULT_NUM_THRESHOLDS
+
+# Issue 5's targets: AUROC no slower than AUC(num_thresholds=200) while at
+# least 50x finer; R2 at most 1.5x R2Score.
+AUROC_VS_KERAS_AUC_TARGET = 1.0
+R2_VS_KERAS_R2SCORE_TARGET = 1.5
+
+
+def update_and_result(metric: keras.metrics.Metric, y_true, y_pred, *, jit: bool):
+    """A zero-argument step: reset, update with one batch, return the result."""
+
+    def step(y_true, y_pred):
+        metric.reset_state()
+        metric.update_state(y_true, y_pred)
+        return metric.result()
+
+    step = compiled(step, jit=jit)
+    return lambda: step(y_true, y_pred)
+
+
+def _saturated_binary(n: int, rng: np.random.Generator):
+    """Saturated sigmoid scores: sigmoid(3 z + 4 y - 2), float32."""
+    y = (rng.random(n) < 0.5).astype(np.float32)
+    logits = 3.0 * rng.standard_normal(n) + 4.0 * y - 2.0
+    scores = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+    return (
+        keras.ops.convert_to_tensor(y),
+        keras.ops.convert_to_tensor(scores),
+    )
+
+
+def _offset_regression(shape: tuple[int, int], rng: np.random.Generator):
+    y = 1e4 + rng.standard_normal(shape)
+    y_pred = y + 0.3 * rng.standard_normal(shape)
+    return (
+        keras.ops.convert_to_tensor(y.astype(np.float32)),
+        keras.ops.convert_to_tensor(y_pred.astype(np.float32)),
+    )
+
+
+def cases(*, quick: bool = False) -> list[Case]:
+    rng = np.random.default_rng(0)
+    n = 512 if quick else 65536
+    y, scores = _saturated_binary(n, rng)
+    reg_true, reg_pred = _offset_regression((n, 4), rng)
+    bins = DEFAULT_NUM_THRESHOLDS
+    rows = []
+    # Quick mode only checks the suite runs (XLA is covered by the tests).
+    for jit in (False,) if quick else (False, True):
+        mode = "XLA" if jit else "graph"
+
+        def step(metric, y_true, y_pred, jit=jit):
+            return update_and_result(metric, y_true, y_pred, jit=jit)
+
+        keras_auc = step(keras.metrics.AUC(num_thresholds=200), y, scores)
+        rows += [
+            Case(
+                f"AUROC ({bins} bins) update+result {n} {mode}",
+                step(AUROC(), y, scores),
+                keras_auc,
+                "keras AUC(200)",
+                AUROC_VS_KERAS_AUC_TARGET,
+            ),
+            Case(
+                f"AUPRC ({bins} bins) update+result {n} {mode}",
+                step(AUPRC(), y, scores),
+                step(keras.metrics.AUC(num_thresholds=200, curve="PR"), y, scores),
+                "keras AUC(200, PR)",
+            ),
+            Case(
+                f"R2 update+result ({n}, 4) {mode}",
+                step(R2(), reg_true, reg_pred),
+                step(keras.metrics.R2Score(), reg_true, reg_pred),
+                "keras R2Score",
+                R2_VS_KERAS_R2SCORE_TARGET,
+            ),
+        ]
+    return [
+        Case(c.name, c.ours, c.baseline, c.baseline_name, c.target, "ranking")
+        for c in rows
+    ]

@@ -1,0 +1,187 @@
+"""Probabilistic metrics: `LogLoss` (cross-entropy of predicted probabilities)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_components import _inputs
+from keras_components._export import export
+from keras_components._validation import check_bool, check_choice
+from keras_components.metrics._base import STATE_DTYPE, StreamingMetric
+
+__all__ = ["LogLoss", "log_loss_per_sample"]
+
+LOG_LOSS_TASKS = ("auto", "binary", "multiclass")
+
+
+def _compute_dtype(x: Any) -> str:
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    return "float64" if dtype == "float64" else "float32"
+
+
+def log_loss_per_sample(
+    targets: Any, scores: Any, *, task: str, from_logits: bool = False
+) -> Any:
+    """Negative log-likelihood of the true class at each position, `(M,)`.
+
+    Args:
+        targets: int `(M, K)` 0/1: binary K = 1 (the label), multiclass one-hot.
+        scores: `(M, K)`: the probability of class 1 (binary) or of each class,
+            or logits when `from_logits`.
+        task: `"binary"` or `"multiclass"`.
+        from_logits: Logits are handled in log space (`log_sigmoid`,
+            `log_softmax`), exactly. Probabilities are clipped to
+            `[eps, 1 - eps]` with `eps` the machine epsilon of their dtype
+            (float32 for half precision), as `sklearn.metrics.log_loss` does.
+
+    Returns:
+        Float32 (float64 for float64 scores) losses per position.
+    """
+    scores = ops.convert_to_tensor(scores)
+    dtype = _compute_dtype(scores)
+    scores = ops.cast(scores, dtype)
+    targets = ops.cast(targets, dtype)
+    if task == "binary":
+        scores, targets = scores[:, 0], targets[:, 0]
+        if from_logits:
+            positive, negative = ops.log_sigmoid(scores), ops.log_sigmoid(-scores)
+        else:
+            eps = float(np.finfo(dtype).eps)
+            positive = ops.log(ops.clip(scores, eps, 1.0 - eps))
+            negative = ops.log(ops.clip(1.0 - scores, eps, 1.0 - eps))
+        return -ops.where(targets > 0, positive, negative)
+    if from_logits:
+        log_p = ops.log_softmax(scores, axis=-1)
+    else:
+        eps = float(np.finfo(dtype).eps)
+        log_p = ops.log(ops.clip(scores, eps, 1.0 - eps))
+    return -ops.sum(ops.where(targets > 0, log_p, ops.zeros_like(log_p)), axis=-1)
+
+
+@export
+class LogLoss(StreamingMetric):
+    """Log loss (cross-entropy), the weighted mean negative log-likelihood.
+
+    Formula, with `p_i` the predicted probability of sample i's true class:
+
+    ```
+    LogLoss = -sum_i w_i * log(p_i) / sum_i w_i
+    ```
+
+    Equals `sklearn.metrics.log_loss(y_true, y_prob, labels=range(C),
+    sample_weight=w)` within 1e-5: from probabilities it clips them to
+    `[eps, 1 - eps]` (eps of the input dtype) exactly as scikit-learn does;
+    from logits it is exact (`log_sigmoid` / `log_softmax`, no clipping).
+    Probabilities are not renormalised (scikit-learn only warns when rows do
+    not sum to 1). State: float64 weighted loss sum and weight total. No
+    data: NaN.
+
+    Args:
+        task: `"auto"` (binary when `y_pred` is 1-D or has a last axis of 1,
+            else multiclass), `"binary"` (`y_pred` is the probability or
+            logit of class 1, shape `(N,)` or `(N, 1)`) or `"multiclass"`
+            (`y_pred` `(N, C)` probabilities or logits; `y_true` sparse
+            labels or one-hot rows).
+        from_logits: Whether `y_pred` holds logits.
+        name: Name of the metric instance.
+        dtype: dtype of the result (float32 by default).
+
+    Inputs of any rank: every position of `y_pred.shape[:-1]` (binary: of
+    `y_pred`'s positions) is one sample; `sample_weight` per position.
+
+    Bad input: NaN or infinite `y_pred`, probabilities outside `[0, 1]`,
+    labels that are not whole numbers in range: `ValueError` when eager,
+    NaN result when traced.
+
+    Returns:
+        `result()`: a scalar.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_components.metrics import LogLoss
+    >>> metric = LogLoss()
+    >>> metric.update_state([1, 0, 0, 1], [0.9, 0.1, 0.2, 0.65])
+    >>> print(np.asarray(metric.result()).round(4))
+    0.2162
+
+    Reference:
+        Bishop, 2006, "Pattern Recognition and Machine Learning", p. 209;
+        scikit-learn, `sklearn.metrics.log_loss`.
+    """
+
+    def __init__(
+        self,
+        *,
+        task: str = "auto",
+        from_logits: bool = False,
+        name: str | None = "log_loss",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype)
+        self._direction = "down"
+        self.task = check_choice("task", task, LOG_LOSS_TASKS)
+        self.from_logits = check_bool("from_logits", from_logits)
+        # The state does not depend on the number of classes.
+        self.build_from_spec("scalar")
+
+    def state_spec(self, y_true: Any, y_pred: Any) -> str:
+        return "scalar"
+
+    def build_state(self, spec: str) -> None:
+        self.total_loss = self.add_state("total_loss", ())
+        self.total_weight = self.add_state("total_weight", ())
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
+        y_pred = ops.convert_to_tensor(y_pred)
+        task = _inputs.resolve_task(self.task, y_pred)
+        num_classes = _inputs.class_count(y_pred, task)
+        _inputs.check_finite(y_pred, name="y_pred")
+        if not self.from_logits:
+            _inputs.check_bounds(y_pred, name="y_pred", low=0.0, high=1.0)
+        found = _inputs.score_targets(
+            y_true,
+            y_pred,
+            sample_weight,
+            task=task,
+            num_classes=num_classes,
+            dtype=STATE_DTYPE,
+        )
+        bad = ops.logical_not(ops.isfinite(found.scores))
+        if not self.from_logits:
+            bad = ops.logical_or(
+                bad, ops.logical_or(found.scores < 0, found.scores > 1)
+            )
+        invalid = ops.any(ops.logical_or(bad, found.invalid), axis=-1)
+        scores = ops.where(bad, ops.zeros_like(found.scores), found.scores)
+        losses = log_loss_per_sample(
+            found.targets, scores, task=task, from_logits=self.from_logits
+        )
+        if found.weights is None:
+            weights = ops.cast(ops.logical_not(invalid), STATE_DTYPE)
+        else:
+            weights = ops.where(invalid, 0.0, found.weights[:, 0])
+        losses = ops.where(invalid, 0.0, ops.cast(losses, STATE_DTYPE))
+        self.add_to(self.total_loss, ops.sum(weights * losses))
+        self.add_to(self.total_weight, ops.sum(weights))
+        self.count_invalid(invalid)
+
+    def result(self):
+        weight = ops.convert_to_tensor(self.total_weight)
+        value = ops.where(
+            weight > 0,
+            self.total_loss / ops.where(weight > 0, weight, 1.0),
+            float("nan"),
+        )
+        return self.guard(value)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "task": self.task,
+            "from_logits": self.from_logits,
+        }
