@@ -17,12 +17,18 @@ from typing import Any
 import keras
 
 
-def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+def jit(fn: Callable[..., Any], *, xla: bool = True) -> Callable[..., Any]:
+    """`fn` compiled for the current backend.
+
+    `xla=False` asks TensorFlow for a plain graph (no XLA compilation): enough
+    to run many tiny ops (a metric's `result()`) without eager dispatch, at a
+    fraction of XLA's compile time.
+    """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(fn, jit_compile=True, autograph=False)
+        return tf.function(fn, jit_compile=xla, autograph=False)
     if backend == "jax":
         import jax
 

@@ -91,9 +91,19 @@ class StreamingMetric(keras.metrics.Metric):
 
     def guard(self, value: Any) -> Any:
         """`value` as this metric's dtype, NaN wherever invalid input was seen."""
+        return self.guarded(value, self.invalid)
+
+    def guarded(self, value: Any, invalid: Any) -> Any:
+        """`guard` for a given value of the `invalid` state (pure)."""
         value = ops.convert_to_tensor(value)
         nan = ops.full_like(value, float("nan"))
-        return ops.cast(ops.where(self.invalid > 0, nan, value), self.dtype)
+        return ops.cast(ops.where(invalid > 0, nan, value), self.dtype)
+
+    def state_values(self) -> dict[str, Any]:
+        """The current state as tensors, by variable name."""
+        # copy reads each variable into a plain tensor (a TensorFlow
+        # variable would pass through convert_to_tensor unread).
+        return {v.name: ops.copy(v.value) for v in self.variables}
 
     # -- merging ----------------------------------------------------------
     def _merge_key(self) -> dict[str, Any]:

@@ -38,6 +38,7 @@ on (until `reset_state`), as are non-finite predictions.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Hashable
 from typing import Any
@@ -45,7 +46,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_components import _inputs
+from keras_components import _backend, _inputs
 from keras_components._export import export
 from keras_components._validation import (
     check_bool,
@@ -73,6 +74,22 @@ __all__ = [
 ]
 
 DEFAULT_THRESHOLD = 0.5
+
+
+# One compiled `score` per (class, configuration, task): a metric's result is
+# a few dozen tiny ops on the state, which a graph runs in a fraction of the
+# time eager dispatch takes. The function receives the state values as
+# arguments (never captures them), so any instance with the same
+# configuration can share it.
+_SCORE_FUNCTIONS: dict[tuple, Any] = {}
+
+
+def _compiled_score(metric: _ConfusionMetric):
+    config = json.dumps(metric._merge_key(), sort_keys=True, default=repr)
+    key = (keras.backend.backend(), type(metric), config, metric._spec)
+    if key not in _SCORE_FUNCTIONS:
+        _SCORE_FUNCTIONS[key] = _backend.jit(metric.score, xla=False)
+    return _SCORE_FUNCTIONS[key]
 
 
 def _check_zero_division(value: Any) -> float:
@@ -185,13 +202,6 @@ class _ConfusionMetric(StreamingMetric):
             sample_weight = ops.convert_to_tensor(sample_weight)
         self.ensure_built(y_true, y_pred)
         task, num_classes = self._spec
-        _inputs.check_class_inputs(
-            y_true,
-            y_pred,
-            task=task,
-            num_classes=num_classes,
-            ignore_index=self.ignore_index,
-        )
         kernel = _confusion.confusion_kernel(
             keras.backend.backend(),
             task,
@@ -201,7 +211,24 @@ class _ConfusionMetric(StreamingMetric):
             self.ignore_index,
             subset_counts and task == "multilabel",
         )
-        return kernel(y_true, y_pred, sample_weight)
+        counts = kernel(y_true, y_pred, sample_weight)
+        # Eagerly, invalid input raises before the state changes. The kernel
+        # already counted it, so the (slower) NumPy check that names the
+        # offending values runs only when something is wrong.
+        invalid = _inputs.concrete_value(counts.invalid)
+        if invalid is not None and invalid > 0:
+            _inputs.check_class_inputs(
+                y_true,
+                y_pred,
+                task=task,
+                num_classes=num_classes,
+                ignore_index=self.ignore_index,
+            )
+            raise ValueError(
+                "Invalid values in `y_true` or `y_pred` (labels outside "
+                f"[0, {num_classes}) or non-finite predictions)."
+            )
+        return counts
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         counts = self._batch(y_true, y_pred, sample_weight)
@@ -211,9 +238,17 @@ class _ConfusionMetric(StreamingMetric):
     def result(self) -> Any:
         if self._spec is None:
             return ops.cast(float("nan"), self.dtype)  # nothing seen yet
-        return self.guard(self.compute(self.confusion, self._spec[0]))
+        state = self.state_values()
+        if any(isinstance(v, keras.KerasTensor) for v in state.values()):
+            return self.score(state)  # symbolic build: shapes only
+        return _compiled_score(self)(state)
 
-    def compute(self, confusion: Any, task: str) -> Any:
+    def score(self, state: dict[str, Any]) -> Any:
+        """The result from the state values, NaN if invalid input was seen."""
+        return self.guarded(self.compute(state, self._spec[0]), state["invalid"])
+
+    def compute(self, state: dict[str, Any], task: str) -> Any:
+        """The score from the state values (`state["confusion"]`, ...)."""
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
@@ -241,8 +276,8 @@ class _AveragedMetric(_ConfusionMetric):
     def parts(self, counts: _confusion.ClassCounts) -> tuple[Any, Any]:
         raise NotImplementedError
 
-    def compute(self, confusion: Any, task: str) -> Any:
-        counts = _confusion.class_counts(confusion, task)
+    def compute(self, state, task):
+        counts = _confusion.class_counts(state["confusion"], task)
         numerator, denominator = self.parts(counts)
         if task == "binary":  # the positive class, as average="binary"
             return _confusion.divide(numerator, denominator, self.zero_division)[0]
@@ -615,10 +650,12 @@ class Accuracy(_PlainMetric):
             self.add_to(self.exact, counts.exact)
             self.add_to(self.positions, counts.positions)
 
-    def compute(self, confusion, task):
+    def compute(self, state, task):
         if task == "multilabel":
-            return _confusion.divide(self.exact, self.positions, self.zero_division)
-        return _confusion.accuracy(confusion, self.zero_division)
+            return _confusion.divide(
+                state["exact"], state["positions"], self.zero_division
+            )
+        return _confusion.accuracy(state["confusion"], self.zero_division)
 
 
 class _SingleLabelMetric(_PlainMetric):
@@ -650,8 +687,8 @@ class BalancedAccuracy(_SingleLabelMetric):
 
     default_name = "balanced_accuracy"
 
-    def compute(self, confusion, task):
-        return _confusion.balanced_accuracy(confusion, self.zero_division)
+    def compute(self, state, task):
+        return _confusion.balanced_accuracy(state["confusion"], self.zero_division)
 
 
 @export
@@ -682,8 +719,8 @@ class MCC(_SingleLabelMetric):
 
     default_name = "mcc"
 
-    def compute(self, confusion, task):
-        return _confusion.matthews_corrcoef(confusion, self.zero_division)
+    def compute(self, state, task):
+        return _confusion.matthews_corrcoef(state["confusion"], self.zero_division)
 
 
 @export
@@ -740,8 +777,10 @@ class CohenKappa(_SingleLabelMetric):
             dtype=dtype,
         )
 
-    def compute(self, confusion, task):
-        return _confusion.cohen_kappa(confusion, self.weights, self.zero_division)
+    def compute(self, state, task):
+        return _confusion.cohen_kappa(
+            state["confusion"], self.weights, self.zero_division
+        )
 
     def get_config(self):
         return {**super().get_config(), "weights": self.weights}
@@ -811,8 +850,8 @@ class ConfusionMatrix(_ConfusionMetric):
             dtype=dtype or "float64",
         )
 
-    def compute(self, confusion, task):
-        return _confusion.normalize_confusion(confusion, self.normalize)
+    def compute(self, state, task):
+        return _confusion.normalize_confusion(state["confusion"], self.normalize)
 
     def get_config(self):
         return {**super().get_config(), "normalize": self.normalize}
