@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+import functools
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
+from keras_components import _backend, _inputs
+
 STATE_DTYPE = "float64"
+
+
+def compiled_batch(fn: Callable[..., Any], /, **static: Hashable) -> Callable[..., Any]:
+    """`fn` with its `static` keyword arguments bound, compiled (`_backend.jit`).
+
+    The per-batch statistics of the heavier metrics (confusion counts, score
+    histograms) are pure functions of `(y_true, y_pred, sample_weight)`; run
+    compiled, an update is one fused computation whether the caller is eager,
+    a plain `tf.function` or already under XLA. Cached per function, static
+    configuration and backend, so every metric with one configuration shares
+    one compiled kernel. Kernels cannot raise on bad values: they count them,
+    and `StreamingMetric.raise_if_invalid` turns the count into an eager error.
+    """
+    return _compiled(keras.backend.backend(), fn, tuple(sorted(static.items())))
+
+
+@functools.cache
+def _compiled(backend: str, fn: Callable[..., Any], static: tuple) -> Callable:
+    del backend  # part of the cache key only
+    return _backend.jit(functools.partial(fn, **dict(static)))
 
 
 class StreamingMetric(keras.metrics.Metric):
@@ -88,6 +112,22 @@ class StreamingMetric(keras.metrics.Metric):
 
     def count_invalid(self, invalid_mask: Any) -> None:
         self.add_to(self.invalid, ops.sum(ops.cast(invalid_mask, STATE_DTYPE)))
+
+    def raise_if_invalid(self, invalid: Any, explain: Callable[[], None]) -> None:
+        """Eagerly, raises when a batch kernel counted invalid input.
+
+        `explain()` runs the (slower) NumPy checks that name the offending
+        values and raise; it runs only when something is wrong, and only in
+        eager calls (a traced count has no value yet: `result()` is NaN).
+        """
+        count = _inputs.concrete_value(invalid)
+        if count is None or not np.any(count > 0):
+            return
+        explain()
+        raise ValueError(
+            f"Invalid values in the inputs of {type(self).__name__}: "
+            f"{int(np.sum(count))} entries could not be counted."
+        )
 
     def guard(self, value: Any) -> Any:
         """`value` as this metric's dtype, NaN wherever invalid input was seen."""

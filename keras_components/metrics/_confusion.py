@@ -18,12 +18,11 @@ undefined (NaN) per-class values.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, NamedTuple
 
 from keras import ops
 
-from keras_components import _backend, _inputs
+from keras_components import _inputs
 
 COUNT_DTYPE = "float64"
 AVERAGES = ("micro", "macro", "weighted", None)
@@ -63,39 +62,6 @@ class BatchCounts(NamedTuple):
     invalid: Any
     exact: Any = None
     positions: Any = None
-
-
-@functools.cache
-def confusion_kernel(
-    backend: str,
-    task: str,
-    num_classes: int,
-    threshold: float,
-    from_logits: bool,
-    ignore_index: int | None,
-    subset_counts: bool,
-):
-    """`batch_confusion` with its configuration bound, compiled (`_backend.jit`).
-
-    Cached per configuration (and backend), so metrics sharing one share the
-    compiled kernel. Call `_inputs.check_class_inputs` first for eager checks.
-    """
-    del backend  # part of the cache key only
-
-    def kernel(y_true, y_pred, sample_weight):
-        return batch_confusion(
-            y_true,
-            y_pred,
-            sample_weight,
-            task=task,
-            num_classes=num_classes,
-            threshold=threshold,
-            from_logits=from_logits,
-            ignore_index=ignore_index,
-            subset_counts=subset_counts,
-        )
-
-    return _backend.jit(kernel)
 
 
 def batch_confusion(

@@ -57,7 +57,7 @@ from keras_components._validation import (
     invalid_value,
 )
 from keras_components.metrics import _confusion
-from keras_components.metrics._base import StreamingMetric
+from keras_components.metrics._base import StreamingMetric, compiled_batch
 
 __all__ = [
     "F1",
@@ -202,32 +202,26 @@ class _ConfusionMetric(StreamingMetric):
             sample_weight = ops.convert_to_tensor(sample_weight)
         self.ensure_built(y_true, y_pred)
         task, num_classes = self._spec
-        kernel = _confusion.confusion_kernel(
-            keras.backend.backend(),
-            task,
-            num_classes,
-            self.threshold,
-            self.from_logits,
-            self.ignore_index,
-            subset_counts and task == "multilabel",
+        kernel = compiled_batch(
+            _confusion.batch_confusion,
+            task=task,
+            num_classes=num_classes,
+            threshold=self.threshold,
+            from_logits=self.from_logits,
+            ignore_index=self.ignore_index,
+            subset_counts=subset_counts and task == "multilabel",
         )
         counts = kernel(y_true, y_pred, sample_weight)
-        # Eagerly, invalid input raises before the state changes. The kernel
-        # already counted it, so the (slower) NumPy check that names the
-        # offending values runs only when something is wrong.
-        invalid = _inputs.concrete_value(counts.invalid)
-        if invalid is not None and invalid > 0:
-            _inputs.check_class_inputs(
+        self.raise_if_invalid(
+            counts.invalid,
+            lambda: _inputs.check_class_inputs(
                 y_true,
                 y_pred,
                 task=task,
                 num_classes=num_classes,
                 ignore_index=self.ignore_index,
-            )
-            raise ValueError(
-                "Invalid values in `y_true` or `y_pred` (labels outside "
-                f"[0, {num_classes}) or non-finite predictions)."
-            )
+            ),
+        )
         return counts
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:

@@ -50,7 +50,11 @@ from keras_components._validation import (
     check_optional_int,
     invalid_value,
 )
-from keras_components.metrics._base import STATE_DTYPE, StreamingMetric
+from keras_components.metrics._base import (
+    STATE_DTYPE,
+    StreamingMetric,
+    compiled_batch,
+)
 
 __all__ = [
     "AUPRC",
@@ -58,6 +62,7 @@ __all__ = [
     "DEFAULT_NUM_THRESHOLDS",
     "LOGIT_RANGE",
     "average_precision_from_histograms",
+    "batch_histogram",
     "bin_index",
     "one_vs_rest_logits",
     "roc_auc_from_histograms",
@@ -136,13 +141,9 @@ def weighted_bincount(index: Any, weights: Any, length: int) -> Any:
     """`out[i] = sum(weights[index == i])` for `i < length`, float64.
 
     `index` is int32 in `[0, length)`; `weights` None counts (exactly, in
-    int32 per batch). On TensorFlow this is `bincount`, twice as fast on
-    CPU as `UnsortedSegmentSum` and XLA-compatible; elsewhere it is
-    `segment_sum` with a static size (JAX's `bincount` cannot be jitted).
+    int32 per batch). A segment sum with a static number of segments: the
+    bincount whose length XLA can see at compile time.
     """
-    if keras.backend.backend() == "tensorflow":
-        counts = ops.bincount(index, weights=weights, minlength=length)
-        return ops.cast(ops.reshape(counts, (length,)), STATE_DTYPE)
     if weights is None:
         weights = ops.ones(ops.shape(index), "int32")
     counts = ops.segment_sum(weights, index, num_segments=length)
@@ -220,6 +221,53 @@ def average_scores(per_class: Any, support: Any, average: str | None) -> Any:
     )
 
 
+def batch_histogram(
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any,
+    *,
+    task: str,
+    num_classes: int,
+    num_bins: int,
+    from_logits: bool,
+) -> tuple[Any, Any]:
+    """`(histogram, invalid)` of one batch (pure; run compiled by the metrics).
+
+    `histogram` is float64 `(K, 2, num_bins)`: per class, the weight of
+    negatives (row 0) and positives (row 1) in each logit bin (K = 1 for the
+    binary task). `invalid` counts cells that could not be binned (non-finite
+    scores or logits, probabilities outside [0, 1], labels that are not 0/1).
+    """
+    k = num_classes
+    found = _inputs.score_targets(
+        y_true,
+        y_pred,
+        sample_weight,
+        task=task,
+        num_classes=max(k, 2),
+        dtype=STATE_DTYPE,
+    )
+    logits = one_vs_rest_logits(found.scores, task=task, from_logits=from_logits)
+    # Probabilities outside [0, 1] (and NaN) have a NaN logit; logits must be
+    # finite themselves.
+    bad = ops.isnan(logits)
+    if from_logits:
+        bad = ops.logical_not(ops.isfinite(found.scores))
+    invalid = ops.logical_or(bad, found.invalid)
+    # One bincount over (class, label, bin) cells fills every histogram;
+    # invalid cells go to one extra cell, which counts them.
+    cell = bin_index(logits, num_bins) + num_bins * found.targets
+    if k > 1:
+        cell = cell + ops.arange(k, dtype="int32") * (2 * num_bins)
+    size = k * 2 * num_bins
+    cell = ops.reshape(ops.where(invalid, size, cell), (-1,))
+    weights = None
+    if found.weights is not None:
+        weights = ops.reshape(ops.where(invalid, 1.0, found.weights), (-1,))
+    counts = weighted_bincount(cell, weights, size + 1)
+    return ops.reshape(counts[:size], (k, 2, num_bins)), counts[size]
+
+
 # --------------------------------------------------------------------------
 # Classes
 # --------------------------------------------------------------------------
@@ -272,13 +320,33 @@ class _BinnedRankingMetric(StreamingMetric):
 
     # -- update -----------------------------------------------------------
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
+        y_true = ops.convert_to_tensor(y_true)
         y_pred = ops.convert_to_tensor(y_pred)
+        if sample_weight is not None:
+            sample_weight = ops.convert_to_tensor(sample_weight)
         self.ensure_built(y_true, y_pred)
+        task, k = self._spec
+        kernel = compiled_batch(
+            batch_histogram,
+            task=task,
+            num_classes=k,
+            num_bins=self.num_bins,
+            from_logits=self.from_logits,
+        )
+        histogram, invalid = kernel(y_true, y_pred, sample_weight)
+        self.raise_if_invalid(
+            invalid, lambda: self._explain_invalid(y_true, y_pred, sample_weight)
+        )
+        self.add_to(self.histogram, histogram)
+        self.add_to(self.invalid, invalid)
+
+    def _explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+        """The eager checks that name what is wrong (they raise)."""
         task, k = self._spec
         _inputs.check_finite(y_pred, name="y_pred")
         if not self.from_logits:
             _inputs.check_bounds(y_pred, name="y_pred", low=0.0, high=1.0)
-        found = _inputs.score_targets(
+        _inputs.score_targets(
             y_true,
             y_pred,
             sample_weight,
@@ -286,28 +354,6 @@ class _BinnedRankingMetric(StreamingMetric):
             num_classes=max(k, 2),
             dtype=STATE_DTYPE,
         )
-        logits = one_vs_rest_logits(
-            found.scores, task=task, from_logits=self.from_logits
-        )
-        # Probabilities outside [0, 1] (and NaN) have a NaN logit; logits
-        # must be finite themselves.
-        bad = ops.isnan(logits)
-        if self.from_logits:
-            bad = ops.logical_not(ops.isfinite(found.scores))
-        invalid = ops.logical_or(bad, found.invalid)
-        # One bincount over (class, label, bin) cells fills every
-        # histogram; invalid cells go to one extra cell, which counts them.
-        cell = bin_index(logits, self.num_bins) + self.num_bins * found.targets
-        if k > 1:
-            cell = cell + ops.arange(k, dtype="int32") * (2 * self.num_bins)
-        size = k * 2 * self.num_bins
-        cell = ops.reshape(ops.where(invalid, size, cell), (-1,))
-        weights = None
-        if found.weights is not None:
-            weights = ops.reshape(ops.where(invalid, 1.0, found.weights), (-1,))
-        counts = weighted_bincount(cell, weights, size + 1)
-        self.add_to(self.histogram, ops.reshape(counts[:size], (k, 2, self.num_bins)))
-        self.add_to(self.invalid, counts[size])
 
     # -- result -----------------------------------------------------------
     def score_from_histograms(self, positives: Any, negatives: Any) -> Any:
