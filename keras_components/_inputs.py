@@ -150,6 +150,8 @@ def sparse_labels(y_true: Any, positions_rank: int) -> Any:
     """
     if len(static_shape(y_true)) == positions_rank + 1:
         y_true = ops.squeeze(y_true, axis=-1)
+    if keras.backend.standardize_dtype(y_true.dtype) == "bool":
+        y_true = ops.cast(y_true, "int32")
     return y_true
 
 
@@ -582,34 +584,16 @@ class ScoreTargets(NamedTuple):
     invalid: Any
 
 
-def _integral_label_mask(y_true: Any) -> Any:
-    """Entries of `y_true` that are finite whole numbers (False elsewhere)."""
-    dtype = keras.backend.standardize_dtype(y_true.dtype)
-    if keras.backend.is_int_dtype(dtype) or dtype == "bool":
-        return ops.ones(ops.shape(y_true), dtype="bool")
-    return ops.logical_and(ops.isfinite(y_true), ops.equal(y_true, ops.floor(y_true)))
+def _indicator_targets(y_true: Any) -> tuple[Any, Any]:
+    """`(targets, invalid)` for hard 0/1 labels: int32 indicators, bool mask.
 
-
-def _check_indicators(values: np.ndarray, *, what: str) -> None:
-    bad = (values != 0) & (values != 1)
-    if np.any(bad):
-        shown = np.unique(values[bad])[:10].tolist()
-        raise ValueError(
-            f"Invalid values in `y_true`. Expected 0 or 1 ({what}). "
-            f"Received values: {shown}"
-        )
-
-
-def _indicator_targets(y_true: Any, *, what: str):
-    """`(targets, invalid)` for 0/1 labels: int32 indicator, bool mask."""
-    values = concrete_value(y_true)
-    if values is not None:
-        _check_indicators(np.asarray(values, np.float64), what=what)
-    if keras.backend.standardize_dtype(y_true.dtype) == "bool":
-        return ops.cast(y_true, "int32"), ops.zeros(ops.shape(y_true), "bool")
-    is_one = ops.equal(y_true, 1)
-    invalid = ops.logical_not(ops.logical_or(is_one, ops.equal(y_true, 0)))
-    return ops.cast(is_one, "int32"), invalid
+    The same rules as binary `class_targets` (eager `ValueError`, traced
+    `invalid` mask), for a `y_true` of any shape.
+    """
+    labels = sparse_labels(y_true, len(static_shape(y_true)))
+    check_labels(labels, 2, None, binary_values=True)
+    keep, invalid = label_masks(labels, 2, None)
+    return safe_labels(labels, keep), invalid
 
 
 def score_targets(
@@ -659,7 +643,7 @@ def score_targets(
                 y_pred=static_shape(y_pred),
             )
         k, positions = 1, scores
-        targets, invalid = _indicator_targets(y_true, what="binary labels")
+        targets, invalid = _indicator_targets(y_true)
         targets = ops.reshape(targets, (-1, 1))
         invalid = ops.reshape(invalid, (-1, 1))
         scores = ops.reshape(scores, (-1, 1))
@@ -673,34 +657,21 @@ def score_targets(
             )
         k = num_classes
         positions = None  # y_pred[..., 0], taken only if weights need it
-        targets, invalid = _indicator_targets(y_true, what="multi-hot targets")
+        targets, invalid = _indicator_targets(y_true)
         targets = ops.reshape(targets, (-1, k))
         invalid = ops.reshape(invalid, (-1, k))
         scores = ops.reshape(y_pred, (-1, k))
     elif task == "multiclass":
         k = num_classes
         if is_sparse(y_true, y_pred):
-            values = concrete_value(y_true)
-            if values is not None:
-                values = np.asarray(values, np.float64)
-                fractional = np.isfinite(values) & (values != np.floor(values))
-                if np.any(fractional):
-                    raise ValueError(
-                        "Invalid values in `y_true`. Expected integers in "
-                        f"[0, {k}). Received values: "
-                        f"{np.unique(values[fractional])[:10].tolist()}"
-                    )
+            # class_targets raises eagerly on labels outside [0, C) or
+            # fractional ones, and leaves them out of `keep` when traced.
             found = class_targets(y_true, y_pred, task=task, num_classes=k)
-            invalid = ops.logical_or(
-                ops.logical_not(found.keep),
-                ops.logical_not(
-                    ops.reshape(_integral_label_mask(y_true), ops.shape(found.keep))
-                ),
-            )
+            invalid = ops.logical_not(found.keep)
             labels = found.labels
         else:
             positions_shape = ops.shape(y_pred)[:-1]
-            targets, bad = _indicator_targets(y_true, what="one-hot rows")
+            targets, bad = _indicator_targets(y_true)
             values = concrete_value(y_true)
             rows = ops.sum(targets, axis=-1)
             if values is not None and not np.all(np.sum(values == 1, axis=-1) == 1):
