@@ -82,6 +82,27 @@ def binary_scores(y_pred: Any) -> Any:
     return y_pred
 
 
+def binary_alignment(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+    """`(y_true, scores)` of a binary output, aligned on the same positions.
+
+    `scores` is `binary_scores(y_pred)`; a trailing axis of 1 on `y_true` is
+    dropped to match. Other shapes are an error naming both.
+    """
+    scores = binary_scores(y_pred)
+    t_shape, s_shape = static_shape(y_true), static_shape(scores)
+    if len(t_shape) == len(s_shape) + 1 and t_shape[-1] == 1:
+        y_true = ops.squeeze(y_true, axis=-1)
+        t_shape = t_shape[:-1]
+    if not shapes_compatible(t_shape, s_shape):
+        raise shape_error(
+            "y_true with the positions of y_pred (a trailing axis of 1 on "
+            "either is allowed) for the binary task",
+            y_true=static_shape(y_true),
+            y_pred=static_shape(y_pred),
+        )
+    return y_true, scores
+
+
 def class_count(y_pred: Any, task: str, num_classes: int | None = None) -> int:
     """Number of classes C: 2 for binary, else the class axis of `y_pred`.
 
@@ -390,19 +411,8 @@ def class_targets(
     """
     y_true = ops.convert_to_tensor(y_true)
     if task == "binary":
-        scores = binary_scores(y_pred)
-        t_shape, s_shape = static_shape(y_true), static_shape(scores)
-        if len(t_shape) == len(s_shape) + 1 and t_shape[-1] == 1:
-            y_true = ops.squeeze(y_true, axis=-1)
-            t_shape = t_shape[:-1]
-        if not shapes_compatible(t_shape, s_shape):
-            raise shape_error(
-                "y_true with the positions of y_pred (a trailing axis of 1 on "
-                "either is allowed) for the binary task",
-                y_true=static_shape(y_true),
-                y_pred=static_shape(y_pred),
-            )
-        labels = sparse_labels(y_true, len(s_shape))
+        y_true, scores = binary_alignment(y_true, y_pred)
+        labels = sparse_labels(y_true, len(static_shape(scores)))
         check_labels(labels, 2, ignore_index, binary_values=True)
     elif task == "multiclass":
         if is_sparse(y_true, y_pred):
@@ -630,18 +640,7 @@ def score_targets(
     y_true = ops.convert_to_tensor(y_true)
     y_pred = ops.convert_to_tensor(y_pred)
     if task == "binary":
-        scores = binary_scores(y_pred)
-        t_shape, s_shape = static_shape(y_true), static_shape(scores)
-        if len(t_shape) == len(s_shape) + 1 and t_shape[-1] == 1:
-            y_true = ops.squeeze(y_true, axis=-1)
-            t_shape = t_shape[:-1]
-        if not shapes_compatible(t_shape, s_shape):
-            raise shape_error(
-                "y_true with the positions of y_pred (a trailing axis of 1 on "
-                "either is allowed) for the binary task",
-                y_true=static_shape(y_true),
-                y_pred=static_shape(y_pred),
-            )
+        y_true, scores = binary_alignment(y_true, y_pred)
         k, positions = 1, scores
         targets, invalid = _indicator_targets(y_true)
         targets = ops.reshape(targets, (-1, 1))

@@ -254,60 +254,21 @@ def metric_in_model(
     y_true: Any,
     y_pred: Any,
     sample_weight: Any = None,
-    *,
-    mode: str = "evaluate",
-    jit_compile: bool = False,
-    run_eagerly: bool = False,
-    strategy: Any = None,
-    batch_size: int = 16,
+    **kwargs: Any,
 ) -> dict[str, np.ndarray]:
-    """Runs a metric inside `evaluate` or `fit` on fixed predictions.
+    """`metrics_in_model` for one metric: `{"value": ..., "predictions": ...}`.
 
-    Returns the metric's logged value and `model.predict` of the same data
-    (compare both against the reference). `mode="fit"` trains with learning
-    rate 0 so the predictions do not move.
+    Keyword arguments as `metrics_in_model` (`mode`, `jit_compile`,
+    `run_eagerly`, `strategy`, `batch_size`).
     """
-    import contextlib
+    holder = []
 
-    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
-    with scope:
-        model = passthrough_model(y_pred.shape[1:], trainable=mode == "fit")
-        metric = make_metric()
-        # Keras applies sample weights only to `weighted_metrics`.
-        weighted = sample_weight is not None
-        model.compile(
-            optimizer=keras.optimizers.SGD(learning_rate=0.0),
-            loss=zero_loss,
-            metrics=None if weighted else [metric],
-            weighted_metrics=[metric] if weighted else None,
-            jit_compile=jit_compile,
-            run_eagerly=run_eagerly,
-        )
-    if mode == "evaluate":
-        logs = model.evaluate(
-            y_pred,
-            y_true,
-            sample_weight=sample_weight,
-            batch_size=batch_size,
-            verbose=0,
-            return_dict=True,
-        )
-    else:
-        history = model.fit(
-            y_pred,
-            y_true,
-            sample_weight=sample_weight,
-            batch_size=batch_size,
-            epochs=1,
-            shuffle=False,
-            verbose=0,
-        )
-        logs = {k: v[-1] for k, v in history.history.items()}
-    value = logs[metric.name] if metric.name in logs else to_numpy(metric.result())
-    return {
-        "value": np.asarray(value),
-        "predictions": model.predict(y_pred, batch_size=batch_size, verbose=0),
-    }
+    def make_metrics():
+        holder.append(make_metric())
+        return holder
+
+    values = metrics_in_model(make_metrics, y_true, y_pred, sample_weight, **kwargs)
+    return {"value": values[holder[0].name], "predictions": values["predictions"]}
 
 
 def metrics_in_model(
