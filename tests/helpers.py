@@ -271,6 +271,19 @@ def metric_in_model(
     return {"value": values[holder[0].name], "predictions": values["predictions"]}
 
 
+# The ways a metric runs inside Keras that every metric family is checked in.
+IN_MODEL_OPTIONS = [
+    {"mode": "evaluate"},
+    {"mode": "fit"},
+    {"mode": "evaluate", "jit_compile": True},
+    {"mode": "fit", "run_eagerly": True},
+]
+
+
+def in_model_id(options: dict[str, Any]) -> str:
+    return "-".join(f"{k}={v}" for k, v in options.items())
+
+
 def metrics_in_model(
     make_metrics: Any,
     y_true: Any,

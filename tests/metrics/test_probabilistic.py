@@ -10,9 +10,11 @@ from sklearn.metrics import log_loss
 from keras_components import LogLoss
 from keras_components.metrics.probabilistic import log_loss_per_sample
 from tests.helpers import (
+    IN_MODEL_OPTIONS,
     assert_config_roundtrip,
     assert_keras_roundtrip,
     assert_streaming_equals,
+    in_model_id,
     metrics_in_model,
     passthrough_model,
     to_numpy,
@@ -263,16 +265,7 @@ def check_in_model(model_data, **options):
     np.testing.assert_allclose(out["log_loss"], expected, rtol=1e-6)
 
 
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"mode": "evaluate"},
-        {"mode": "fit"},
-        {"mode": "evaluate", "jit_compile": True},
-        {"mode": "fit", "run_eagerly": True},
-    ],
-    ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()),
-)
+@pytest.mark.parametrize("options", IN_MODEL_OPTIONS, ids=in_model_id)
 def test_in_model_equals_sklearn(model_data, options):
     check_in_model(model_data, **options)
 

@@ -17,9 +17,11 @@ from sklearn.metrics import (
 
 from keras_components import MAE, MSLE, R2, RMSE
 from tests.helpers import (
+    IN_MODEL_OPTIONS,
     assert_config_roundtrip,
     assert_keras_roundtrip,
     assert_streaming_equals,
+    in_model_id,
     metrics_in_model,
     passthrough_model,
     to_numpy,
@@ -408,16 +410,7 @@ def check_in_model(model_data, **options):
         np.testing.assert_allclose(out[name], expected, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"mode": "evaluate"},
-        {"mode": "fit"},
-        {"mode": "evaluate", "jit_compile": True},
-        {"mode": "fit", "run_eagerly": True},
-    ],
-    ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()),
-)
+@pytest.mark.parametrize("options", IN_MODEL_OPTIONS, ids=in_model_id)
 def test_in_model_equals_sklearn(model_data, options):
     check_in_model(model_data, **options)
 
