@@ -7,14 +7,20 @@ update is one fused computation whether the caller is eager, a plain
 `tf.function` (a compiled function called from a graph stays compiled), or
 already under XLA (where it is simply inlined). The kernels take and return
 tensors only; their static configuration is bound before compiling.
+
+`accumulator(fn)` and `state_arguments(variables)` remove the remaining eager
+dispatches of a metric update and result on TensorFlow, where each eager op
+and each compiled call costs a fixed Python overhead (about 0.1 ms and 0.5 ms
+on a small CPU) that dominates a metric on one batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
+from keras import ops
 
 
 def jit(fn: Callable[..., Any], *, xla: bool = True) -> Callable[..., Any]:
@@ -34,3 +40,77 @@ def jit(fn: Callable[..., Any], *, xla: bool = True) -> Callable[..., Any]:
 
         return jax.jit(fn)
     return fn
+
+
+def _tf_handles(variables: Mapping[str, keras.Variable]) -> dict[str, Any] | None:
+    """The `tf.Variable`s behind Keras variables when a compiled function may
+    take them as arguments: TensorFlow, eager, outside a distribution strategy
+    (whose per-replica variables must go through Keras's own assign)."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    if not tf.executing_eagerly() or tf.distribute.has_strategy():
+        return None
+    handles = {name: v.value for name, v in variables.items()}
+    if all(isinstance(h, tf.Variable) for h in handles.values()):
+        return handles
+    return None
+
+
+def accumulator(
+    fn: Callable[..., Mapping[str, Any]],
+) -> Callable[..., Mapping[str, Any]]:
+    """A compiled update adding `fn(*args)` into state variables.
+
+    `fn(*args)` returns increments by state name (one must be `"invalid"`, the
+    count of inputs that could not be counted). The result
+    `update(variables, *args)` adds each increment into `variables[name]` and
+    returns the increments.
+
+    Eagerly on TensorFlow the kernel and the additions run as one compiled
+    call taking the variables as arguments, and a batch with invalid input
+    leaves the state untouched (the caller raises on it). Everywhere else (in
+    a graph, under a distribution strategy, on JAX and PyTorch) the compiled
+    kernel runs and Keras assigns the sums, invalid counts included, which is
+    how a traced update reports bad input (`result()` turns NaN).
+    """
+    kernel = jit(fn)
+    fused = None
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        def add_in_place(handles, *args):
+            increments = fn(*args)
+            keep = increments["invalid"] == 0
+            for name, handle in handles.items():
+                value = ops.cast(increments[name], handle.dtype)
+                handle.assign_add(ops.where(keep, value, ops.zeros_like(value)))
+            return increments
+
+        fused = tf.function(add_in_place, jit_compile=True, autograph=False)
+
+    def update(variables: Mapping[str, keras.Variable], *args: Any):
+        handles = None if fused is None else _tf_handles(variables)
+        if handles is not None:
+            return fused(handles, *args)
+        increments = kernel(*args)
+        for name, variable in variables.items():
+            variable.assign(variable + ops.cast(increments[name], variable.dtype))
+        return increments
+
+    return update
+
+
+def state_arguments(variables: Mapping[str, keras.Variable]) -> dict[str, Any]:
+    """The variables' values, ready to pass to a compiled function.
+
+    Eagerly on TensorFlow these are the variables themselves (the compiled
+    function reads them: no copy op per variable); elsewhere plain tensors
+    (`ops.copy` reads a TensorFlow variable in a graph, which would otherwise
+    pass through unread).
+    """
+    handles = _tf_handles(variables)
+    if handles is not None:
+        return handles
+    return {name: ops.copy(v.value) for name, v in variables.items()}

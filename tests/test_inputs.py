@@ -210,6 +210,24 @@ class TestWeights:
             )
 
 
+@pytest.mark.parametrize(
+    "shape", [(9, 1), (9, 3), (4, 5, 10), (9, 16), (9, 17), (6, 40)]
+)
+@pytest.mark.parametrize("jit", [False, True])
+def test_argmax_last_is_the_first_maximum(shape, jit):
+    # Few distinct values: many ties, which must resolve to the first index.
+    x = np.random.default_rng(sum(shape)).integers(0, 3, shape)
+    fn = (
+        tf.function(_inputs.argmax_last, jit_compile=True)
+        if jit
+        else _inputs.argmax_last
+    )
+    for values in (x.astype(np.float32), x.astype(np.int32), x.astype(bool)):
+        got = to_numpy(fn(tf.constant(values)))
+        assert got.dtype == np.int32
+        np.testing.assert_array_equal(got, np.argmax(values, axis=-1))
+
+
 def test_concrete_value_eager_and_traced():
     assert _inputs.concrete_value(t([1, 2])).tolist() == [1, 2]
     seen = []

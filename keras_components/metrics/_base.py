@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 import keras
@@ -15,16 +15,21 @@ from keras_components import _backend, _inputs
 STATE_DTYPE = "float64"
 
 
-def compiled_batch(fn: Callable[..., Any], /, **static: Hashable) -> Callable[..., Any]:
-    """`fn` with its `static` keyword arguments bound, compiled (`_backend.jit`).
+def compiled_update(
+    fn: Callable[..., Mapping[str, Any]], /, **static: Hashable
+) -> Callable[..., Mapping[str, Any]]:
+    """`fn` with its `static` keyword arguments bound, as a compiled update.
 
     The per-batch statistics of the heavier metrics (confusion counts, score
-    histograms) are pure functions of `(y_true, y_pred, sample_weight)`; run
-    compiled, an update is one fused computation whether the caller is eager,
-    a plain `tf.function` or already under XLA. Cached per function, static
-    configuration and backend, so every metric with one configuration shares
-    one compiled kernel. Kernels cannot raise on bad values: they count them,
-    and `StreamingMetric.raise_if_invalid` turns the count into an eager error.
+    histograms) are pure functions `fn(y_true, y_pred, sample_weight)`
+    returning increments by state name; run compiled, an update is one fused
+    computation whether the caller is eager, a plain `tf.function` or already
+    under XLA. The result is `update(variables, y_true, y_pred, sample_weight)`
+    (`_backend.accumulator`), cached per function, static configuration and
+    backend, so every metric with one configuration shares one compiled
+    kernel. Kernels cannot raise on bad values: they count them under
+    `"invalid"`, and `StreamingMetric.raise_if_invalid` turns the count into an
+    eager error.
     """
     return _compiled(keras.backend.backend(), fn, tuple(sorted(static.items())))
 
@@ -32,7 +37,7 @@ def compiled_batch(fn: Callable[..., Any], /, **static: Hashable) -> Callable[..
 @functools.cache
 def _compiled(backend: str, fn: Callable[..., Any], static: tuple) -> Callable:
     del backend  # part of the cache key only
-    return _backend.jit(functools.partial(fn, **dict(static)))
+    return _backend.accumulator(functools.partial(fn, **dict(static)))
 
 
 class StreamingMetric(keras.metrics.Metric):
@@ -139,11 +144,14 @@ class StreamingMetric(keras.metrics.Metric):
         nan = ops.full_like(value, float("nan"))
         return ops.cast(ops.where(invalid > 0, nan, value), self.dtype)
 
+    @property
+    def state_variables(self) -> dict[str, keras.Variable]:
+        """The state variables by name."""
+        return {v.name: v for v in self.variables}
+
     def state_values(self) -> dict[str, Any]:
-        """The current state as tensors, by variable name."""
-        # copy reads each variable into a plain tensor (a TensorFlow
-        # variable would pass through convert_to_tensor unread).
-        return {v.name: ops.copy(v.value) for v in self.variables}
+        """The current state by variable name, to pass to a compiled function."""
+        return _backend.state_arguments(self.state_variables)
 
     # -- merging ----------------------------------------------------------
     def _merge_key(self) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def predicted_labels(y_pred: Any, *, task: str, threshold: float, from_logits: b
     probabilities) or `p >= threshold` on probabilities (binary / multilabel;
     logits go through a sigmoid first)."""
     if task == "multiclass":
-        return ops.cast(ops.argmax(y_pred, axis=-1), "int32")
+        return _inputs.argmax_last(y_pred)
     scores = _inputs.binary_scores(y_pred) if task == "binary" else y_pred
     probabilities = ops.sigmoid(scores) if from_logits else scores
     return ops.cast(probabilities >= threshold, "int32")
@@ -50,9 +50,9 @@ class BatchCounts(NamedTuple):
 
     Attributes:
         confusion: float64 tensor of `confusion_shape(task, C)`, weighted.
-        invalid: how much could not be counted: one per label outside
-            `[0, C)` other than `ignore_index`, plus one if the batch holds a
-            non-finite prediction.
+        invalid: how many entries could not be counted: positions (multilabel:
+            cells) with a label outside `[0, C)` other than `ignore_index`, or
+            with a non-finite prediction.
         exact: multilabel only: weight of positions whose every counted label
             is right (subset accuracy's numerator), else None.
         positions: multilabel only: weight of positions with a counted label.
@@ -99,28 +99,39 @@ def batch_confusion(
         k = 2 if task == "binary" else num_classes
         index = targets.labels * k + predicted
         length = k * k
+    # Entries that cannot be counted (an invalid label, a non-finite
+    # prediction) go, with weight 1, to one extra cell that counts them: the
+    # whole batch is a single elementwise pass over the inputs and one segment
+    # sum, which XLA fuses without re-reading the inputs.
+    if task == "multiclass":
+        finite = _inputs.finite_rows(y_pred)
+    elif task == "binary":
+        finite = ops.isfinite(_inputs.binary_scores(y_pred))
+    else:
+        finite = ops.isfinite(y_pred)
     keep = targets.keep
-    weights = ops.cast(keep, COUNT_DTYPE)
+    bad = ops.logical_or(targets.invalid, ops.logical_not(finite))
+    index = ops.where(bad, length, index)
+    # (Written so that with every label kept and no sample_weight the weights
+    # are a constant 1, which compilers fold away.)
+    weights = ops.cast(ops.logical_or(keep, bad), COUNT_DTYPE)
     if sample_weight is not None:
         positions = predicted if task != "multilabel" else predicted[..., 0]
         position_weights = _inputs.broadcast_weights(
             sample_weight, positions, COUNT_DTYPE
         )
         if task == "multilabel":
-            weights = weights * ops.expand_dims(position_weights, -1)
-        else:
-            weights = weights * position_weights
-    # One non-finite prediction makes the whole batch invalid (a full
-    # reduction is far cheaper than a per-position mask, and the result is
-    # NaN either way).
-    n_invalid = ops.sum(ops.cast(targets.invalid, COUNT_DTYPE)) + ops.cast(
-        ops.logical_not(ops.all(ops.isfinite(y_pred))), COUNT_DTYPE
-    )
+            position_weights = ops.expand_dims(position_weights, -1)
+        weights = ops.where(bad, weights, weights * position_weights)
     # A segment sum over a static number of cells (a bincount whose length
     # XLA can see at compile time).
     counts = ops.segment_sum(
-        ops.reshape(weights, (-1,)), ops.reshape(index, (-1,)), num_segments=length
+        ops.reshape(weights, (-1,)),
+        ops.reshape(index, (-1,)),
+        num_segments=length + 1,
     )
+    n_invalid = counts[length]
+    counts = counts[:length]
     confusion = ops.reshape(counts, confusion_shape(task, num_classes))
     if not (subset_counts and task == "multilabel"):
         return BatchCounts(confusion, n_invalid)

@@ -57,7 +57,7 @@ from keras_components._validation import (
     invalid_value,
 )
 from keras_components.metrics import _confusion
-from keras_components.metrics._base import StreamingMetric, compiled_batch
+from keras_components.metrics._base import StreamingMetric, compiled_update
 
 __all__ = [
     "F1",
@@ -92,6 +92,12 @@ def _compiled_score(metric: _ConfusionMetric):
     return _SCORE_FUNCTIONS[key]
 
 
+def _confusion_increments(y_true, y_pred, sample_weight, **config) -> dict[str, Any]:
+    """`_confusion.batch_confusion` as increments by state name."""
+    counts = _confusion.batch_confusion(y_true, y_pred, sample_weight, **config)
+    return {k: v for k, v in counts._asdict().items() if v is not None}
+
+
 def _check_zero_division(value: Any) -> float:
     expected = "0.0, 1.0 or float('nan')"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -107,6 +113,9 @@ class _ConfusionMetric(StreamingMetric):
 
     supported_tasks: tuple[str, ...] = _inputs.TASKS
     uses_zero_division = True
+    # Whether the state also holds multilabel exact-match counts ("exact",
+    # "positions"), which Accuracy's subset accuracy needs.
+    counts_subsets = False
 
     def __init__(
         self,
@@ -193,27 +202,25 @@ class _ConfusionMetric(StreamingMetric):
         """The task the metric was built for (None until the first batch)."""
         return None if self._spec is None else self._spec[0]
 
-    def _batch(
-        self, y_true: Any, y_pred: Any, sample_weight: Any, *, subset_counts=False
-    ):
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         y_true = ops.convert_to_tensor(y_true)
         y_pred = ops.convert_to_tensor(y_pred)
         if sample_weight is not None:
             sample_weight = ops.convert_to_tensor(sample_weight)
         self.ensure_built(y_true, y_pred)
         task, num_classes = self._spec
-        kernel = compiled_batch(
-            _confusion.batch_confusion,
+        update = compiled_update(
+            _confusion_increments,
             task=task,
             num_classes=num_classes,
             threshold=self.threshold,
             from_logits=self.from_logits,
             ignore_index=self.ignore_index,
-            subset_counts=subset_counts and task == "multilabel",
+            subset_counts=self.counts_subsets and task == "multilabel",
         )
-        counts = kernel(y_true, y_pred, sample_weight)
+        increments = update(self.state_variables, y_true, y_pred, sample_weight)
         self.raise_if_invalid(
-            counts.invalid,
+            increments["invalid"],
             lambda: _inputs.check_class_inputs(
                 y_true,
                 y_pred,
@@ -222,12 +229,6 @@ class _ConfusionMetric(StreamingMetric):
                 ignore_index=self.ignore_index,
             ),
         )
-        return counts
-
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        counts = self._batch(y_true, y_pred, sample_weight)
-        self.add_to(self.confusion, counts.confusion)
-        self.add_to(self.invalid, counts.invalid)
 
     def result(self) -> Any:
         if self._spec is None:
@@ -239,6 +240,8 @@ class _ConfusionMetric(StreamingMetric):
 
     def score(self, state: dict[str, Any]) -> Any:
         """The result from the state values, NaN if invalid input was seen."""
+        # Eagerly on TensorFlow the state arrives as variables: read them here.
+        state = {name: ops.copy(value) for name, value in state.items()}
         return self.guarded(self.compute(state, self._spec[0]), state["invalid"])
 
     def compute(self, state: dict[str, Any], task: str) -> Any:
@@ -629,20 +632,13 @@ class Accuracy(_PlainMetric):
     """
 
     default_name = "accuracy"
+    counts_subsets = True
 
     def build_state(self, spec):
         super().build_state(spec)
         if spec[0] == "multilabel":
             self.exact = self.add_state("exact", ())
             self.positions = self.add_state("positions", ())
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        counts = self._batch(y_true, y_pred, sample_weight, subset_counts=True)
-        self.add_to(self.confusion, counts.confusion)
-        self.add_to(self.invalid, counts.invalid)
-        if counts.exact is not None:
-            self.add_to(self.exact, counts.exact)
-            self.add_to(self.positions, counts.positions)
 
     def compute(self, state, task):
         if task == "multilabel":

@@ -53,7 +53,7 @@ from keras_components._validation import (
 from keras_components.metrics._base import (
     STATE_DTYPE,
     StreamingMetric,
-    compiled_batch,
+    compiled_update,
 )
 
 __all__ = [
@@ -268,6 +268,12 @@ def batch_histogram(
     return ops.reshape(counts[:size], (k, 2, num_bins)), counts[size]
 
 
+def _histogram_increments(y_true, y_pred, sample_weight, **config) -> dict[str, Any]:
+    """`batch_histogram` as increments by state name."""
+    histogram, invalid = batch_histogram(y_true, y_pred, sample_weight, **config)
+    return {"histogram": histogram, "invalid": invalid}
+
+
 # --------------------------------------------------------------------------
 # Classes
 # --------------------------------------------------------------------------
@@ -326,19 +332,18 @@ class _BinnedRankingMetric(StreamingMetric):
             sample_weight = ops.convert_to_tensor(sample_weight)
         self.ensure_built(y_true, y_pred)
         task, k = self._spec
-        kernel = compiled_batch(
-            batch_histogram,
+        update = compiled_update(
+            _histogram_increments,
             task=task,
             num_classes=k,
             num_bins=self.num_bins,
             from_logits=self.from_logits,
         )
-        histogram, invalid = kernel(y_true, y_pred, sample_weight)
+        increments = update(self.state_variables, y_true, y_pred, sample_weight)
         self.raise_if_invalid(
-            invalid, lambda: self._explain_invalid(y_true, y_pred, sample_weight)
+            increments["invalid"],
+            lambda: self._explain_invalid(y_true, y_pred, sample_weight),
         )
-        self.add_to(self.histogram, histogram)
-        self.add_to(self.invalid, invalid)
 
     def _explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
         """The eager checks that name what is wrong (they raise)."""

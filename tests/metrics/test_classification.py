@@ -598,9 +598,36 @@ def test_invalid_inputs_give_nan_when_traced():
     metric.reset_state()
     update(tf.constant([0, 1]), tf.constant([[np.nan, 0, 0], [0, 1, 0]], tf.float32))
     assert np.isnan(to_numpy(metric.result()))
+    for bad in (np.inf, -np.inf):
+        metric.reset_state()
+        update(tf.constant([0, 1]), tf.constant([[1, bad, 0], [0, 1, 0]], tf.float32))
+        assert np.isnan(to_numpy(metric.result()))
     metric.reset_state()
     update(tf.constant([0, 1]), tf.constant(np.eye(3)[:2], tf.float32))
     assert to_numpy(metric.result()) == pytest.approx(2 / 3)  # classes 0, 1 of 3
+
+
+@pytest.mark.parametrize("task", ["binary", "multilabel"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_scores_give_nan_when_traced(task, bad):
+    y_pred = np.array([[0.2, 0.9], [0.7, bad]], np.float32)
+    y_true = np.array([[0, 1], [1, 1]])
+    if task == "binary":
+        y_pred, y_true = y_pred[:, 1:], y_true[:, 1:]
+    metric = km.Recall(task=task)
+    tf.function(metric.update_state, jit_compile=True)(y_true, y_pred)
+    assert np.isnan(to_numpy(metric.result()))
+
+
+def test_eager_update_with_bad_input_leaves_the_state_unchanged():
+    metric = km.F1()
+    metric.update_state([0, 1, 2], np.eye(3))
+    before = to_numpy(metric.confusion)
+    with pytest.raises(ValueError, match="Expected integers"):
+        metric.update_state([0, 7, 2], np.eye(3))
+    np.testing.assert_array_equal(to_numpy(metric.confusion), before)
+    assert to_numpy(metric.invalid) == 0
+    assert to_numpy(metric.result()) == pytest.approx(1.0)
 
 
 def test_mixed_precision_inputs(softmax_batch):
