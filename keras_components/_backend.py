@@ -22,6 +22,12 @@ from typing import Any
 import keras
 from keras import ops
 
+# Keras has no public query for "inside a `keras.StatelessScope`" (where a
+# variable's value and assignments live in the scope, e.g. in
+# `stateless_update_state`); this is the one private import outside the
+# losses' masking helpers.
+from keras.src.backend.common.stateless_scope import in_stateless_scope
+
 
 def jit(fn: Callable[..., Any], *, xla: bool = True) -> Callable[..., Any]:
     """`fn` compiled for the current backend.
@@ -44,16 +50,25 @@ def jit(fn: Callable[..., Any], *, xla: bool = True) -> Callable[..., Any]:
 
 def _tf_handles(variables: Mapping[str, keras.Variable]) -> dict[str, Any] | None:
     """The `tf.Variable`s behind Keras variables when a compiled function may
-    take them as arguments: TensorFlow, eager, outside a distribution strategy
-    (whose per-replica variables must go through Keras's own assign)."""
+    take them as arguments: TensorFlow, eager, plain (not per-replica)
+    variables outside a distribution strategy; distributed variables go
+    through Keras's own assign, also when used outside their strategy's scope."""
     if keras.backend.backend() != "tensorflow":
         return None
     import tensorflow as tf
 
-    if not tf.executing_eagerly() or tf.distribute.has_strategy():
+    if (
+        not tf.executing_eagerly()
+        or tf.distribute.has_strategy()
+        or in_stateless_scope()  # assignments must go to the scope, not the variables
+    ):
         return None
     handles = {name: v.value for name, v in variables.items()}
-    if all(isinstance(h, tf.Variable) for h in handles.values()):
+    if all(
+        isinstance(h, tf.Variable)
+        and not isinstance(h, tf.distribute.DistributedValues)
+        for h in handles.values()
+    ):
         return handles
     return None
 

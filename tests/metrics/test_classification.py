@@ -504,6 +504,40 @@ def test_mirrored_strategy(softmax_batch, mirrored_strategy, mode):
         np.testing.assert_allclose(out["value"], expected, atol=1e-6)
 
 
+def test_stateless_update_leaves_the_variables_alone(softmax_batch):
+    y_true, y_pred, weights = softmax_batch
+    metric = km.F1(task="multiclass", num_classes=C)
+    # Even variables passed as the "values" must not be written through.
+    state = [v.value for v in metric.variables]
+    new_state = metric.stateless_update_state(state, y_true, y_pred, weights)
+    assert all(np.all(to_numpy(v) == 0) for v in metric.variables)
+    expected = skm.f1_score(
+        y_true, y_pred.argmax(-1), average="macro", sample_weight=weights
+    )
+    np.testing.assert_allclose(
+        to_numpy(metric.stateless_result(new_state)), expected, atol=1e-6
+    )
+
+
+def test_eager_updates_of_metrics_made_under_a_strategy(
+    softmax_batch, mirrored_strategy
+):
+    # Variables created under MirroredStrategy are per-replica; eager updates
+    # inside and outside the scope go through Keras's assign, not the fused
+    # single-device path.
+    y_true, y_pred, weights = softmax_batch
+    with mirrored_strategy.scope():
+        inside = km.F1(task="multiclass", num_classes=C)
+        outside = km.F1(task="multiclass", num_classes=C)
+        inside.update_state(y_true, y_pred, weights)
+    outside.update_state(y_true, y_pred, weights)
+    expected = skm.f1_score(
+        y_true, y_pred.argmax(-1), average="macro", sample_weight=weights
+    )
+    for metric in (inside, outside):
+        np.testing.assert_allclose(to_numpy(metric.result()), expected, atol=1e-6)
+
+
 @pytest.mark.parametrize("units", [1, C])
 def test_default_f1_compiles_for_sigmoid_and_softmax(units):
     rng = np.random.default_rng(37)
