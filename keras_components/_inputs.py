@@ -162,11 +162,11 @@ def is_sparse(y_true: Any, y_pred: Any) -> bool:
     )
 
 
-# Up to this many classes the argmax over the last axis is unrolled into
-# column comparisons: elementwise ops that XLA fuses into one vectorised pass
-# over the rows, where its variadic argmax reduction runs a scalar loop per row
-# (about 10% of a metric update on (65536, 10) inputs on CPU).
-UNROLLED_ARGMAX_MAX_CLASSES = 16
+# Up to this many classes, reductions over the last (class) axis are unrolled
+# into column operations: elementwise ops that XLA fuses into one vectorised
+# pass over the rows, with each other and with what consumes them, where its
+# argmax reduction runs a scalar loop per row in a pass of its own.
+UNROLL_MAX_CLASSES = 16
 
 
 def argmax_last(x: Any) -> Any:
@@ -176,7 +176,7 @@ def argmax_last(x: Any) -> Any:
     treatment of NaN differs between backends); callers flag such rows.
     """
     num_classes = static_shape(x)[-1]
-    if num_classes is None or num_classes > UNROLLED_ARGMAX_MAX_CLASSES:
+    if num_classes is None or num_classes > UNROLL_MAX_CLASSES:
         return ops.cast(ops.argmax(x, axis=-1), "int32")
     if keras.backend.standardize_dtype(x.dtype) == "bool":
         x = ops.cast(x, "int32")
@@ -196,7 +196,7 @@ def finite_rows(x: Any) -> Any:
     Unrolled like `argmax_last`, so both fuse into one pass over `x`.
     """
     num_classes = static_shape(x)[-1]
-    if num_classes is None or num_classes > UNROLLED_ARGMAX_MAX_CLASSES:
+    if num_classes is None or num_classes > UNROLL_MAX_CLASSES:
         return ops.all(ops.isfinite(x), axis=-1)
     finite = ops.isfinite(x[..., 0])
     for j in range(1, num_classes):

@@ -228,6 +228,20 @@ def test_argmax_last_is_the_first_maximum(shape, jit):
         np.testing.assert_array_equal(got, np.argmax(values, axis=-1))
 
 
+@pytest.mark.parametrize("num_classes", [1, 10, 17])
+@pytest.mark.parametrize("jit", [False, True])
+def test_finite_rows(num_classes, jit):
+    x = np.zeros((5, 3, num_classes), np.float32)
+    x[0, 1, -1], x[2, 0, 0], x[4, 2, num_classes // 2] = np.nan, np.inf, -np.inf
+    fn = (
+        tf.function(_inputs.finite_rows, jit_compile=True)
+        if jit
+        else _inputs.finite_rows
+    )
+    got = to_numpy(fn(tf.constant(x)))
+    np.testing.assert_array_equal(got, np.all(np.isfinite(x), axis=-1))
+
+
 def test_concrete_value_eager_and_traced():
     assert _inputs.concrete_value(t([1, 2])).tolist() == [1, 2]
     seen = []
