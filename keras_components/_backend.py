@@ -118,7 +118,7 @@ def accumulator(
 
 
 def state_arguments(variables: Mapping[str, keras.Variable]) -> dict[str, Any]:
-    """The variables' values, ready to pass to a compiled function.
+    """The variables' values, ready to pass to a function from `jit_on_state`.
 
     Eagerly on TensorFlow these are the variables themselves (the compiled
     function reads them: no copy op per variable); elsewhere plain tensors
@@ -128,4 +128,16 @@ def state_arguments(variables: Mapping[str, keras.Variable]) -> dict[str, Any]:
     handles = _tf_handles(variables)
     if handles is not None:
         return handles
-    return {name: ops.copy(v.value) for name, v in variables.items()}
+    return {name: _read(v.value) for name, v in variables.items()}
+
+
+def _read(value: Any) -> Any:
+    return ops.copy(value)
+
+
+def jit_on_state(
+    fn: Callable[[dict[str, Any]], Any], *, xla: bool = True
+) -> Callable[[dict[str, Any]], Any]:
+    """`jit(fn)` for `fn(state)` over `state_arguments(...)`: any variables
+    among them are read inside the compiled function, so `fn` sees tensors."""
+    return jit(lambda state: fn({k: _read(v) for k, v in state.items()}), xla=xla)

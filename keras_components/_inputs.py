@@ -434,6 +434,16 @@ class ClassTargets(NamedTuple):
     invalid: Any
 
 
+def check_multilabel_shapes(y_true: Any, y_pred: Any) -> None:
+    """Multilabel `y_true` is multi-hot of `y_pred`'s shape."""
+    if not shapes_compatible(static_shape(y_true), static_shape(y_pred)):
+        raise shape_error(
+            "y_true of the same shape as y_pred (multi-hot) for the multilabel task",
+            y_true=static_shape(y_true),
+            y_pred=static_shape(y_pred),
+        )
+
+
 def class_targets(
     y_true: Any,
     y_pred: Any,
@@ -469,13 +479,7 @@ def class_targets(
                 keep = ops.not_equal(labels, ignore_index)
             return ClassTargets(labels, keep, ops.zeros_like(keep))
     elif task == "multilabel":
-        if not shapes_compatible(static_shape(y_true), static_shape(y_pred)):
-            raise shape_error(
-                "y_true of the same shape as y_pred (multi-hot) for the "
-                "multilabel task",
-                y_true=static_shape(y_true),
-                y_pred=static_shape(y_pred),
-            )
+        check_multilabel_shapes(y_true, y_pred)
         labels = sparse_labels(y_true, len(static_shape(y_pred)))
         check_labels(labels, 2, ignore_index, binary_values=True)
     else:
@@ -695,13 +699,7 @@ def score_targets(
         invalid = ops.reshape(invalid, (-1, 1))
         scores = ops.reshape(scores, (-1, 1))
     elif task == "multilabel":
-        if not shapes_compatible(static_shape(y_true), static_shape(y_pred)):
-            raise shape_error(
-                "y_true of the same shape as y_pred (multi-hot) for the "
-                "multilabel task",
-                y_true=static_shape(y_true),
-                y_pred=static_shape(y_pred),
-            )
+        check_multilabel_shapes(y_true, y_pred)
         k = num_classes
         positions = None  # y_pred[..., 0], taken only if weights need it
         targets, invalid = _indicator_targets(y_true)

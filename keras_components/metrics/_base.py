@@ -28,7 +28,7 @@ def compiled_update(
     (`_backend.accumulator`), cached per function, static configuration and
     backend, so every metric with one configuration shares one compiled
     kernel. Kernels cannot raise on bad values: they count them under
-    `"invalid"`, and `StreamingMetric.raise_if_invalid` turns the count into an
+    `"invalid"`, and `StreamingMetric.accumulate` turns the count into an
     eager error.
     """
     return _compiled(keras.backend.backend(), fn, tuple(sorted(static.items())))
@@ -118,21 +118,49 @@ class StreamingMetric(keras.metrics.Metric):
     def count_invalid(self, invalid_mask: Any) -> None:
         self.add_to(self.invalid, ops.sum(ops.cast(invalid_mask, STATE_DTYPE)))
 
-    def raise_if_invalid(self, invalid: Any, explain: Callable[[], None]) -> None:
-        """Eagerly, raises when a batch kernel counted invalid input.
+    # -- compiled batch updates -------------------------------------------
+    def batch_inputs(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
+        """`(y_true, y_pred, sample_weight)` as tensors, the state built for them."""
+        y_true = ops.convert_to_tensor(y_true)
+        y_pred = ops.convert_to_tensor(y_pred)
+        if sample_weight is not None:
+            sample_weight = ops.convert_to_tensor(sample_weight)
+        self.ensure_built(y_true, y_pred)
+        return y_true, y_pred, sample_weight
 
-        `explain()` runs the (slower) NumPy checks that name the offending
-        values and raise; it runs only when something is wrong, and only in
-        eager calls (a traced count has no value yet: `result()` is NaN).
+    def accumulate(
+        self,
+        fn: Callable[..., Mapping[str, Any]],
+        y_true: Any,
+        y_pred: Any,
+        sample_weight: Any,
+        **static: Hashable,
+    ) -> None:
+        """Adds one batch's increments `fn(y_true, y_pred, sample_weight, **static)`
+        into the state, compiled (`compiled_update`).
+
+        Kernels cannot raise: they count invalid input under `"invalid"`.
+        Eagerly a non-zero count raises: `explain_invalid` runs the (slower)
+        NumPy checks that name the offending values. A traced count has no
+        value yet; it stays in the state and `result()` is NaN.
         """
-        count = _inputs.concrete_value(invalid)
+        update = compiled_update(fn, **static)
+        increments = update(self.state_variables, y_true, y_pred, sample_weight)
+        count = _inputs.concrete_value(increments["invalid"])
         if count is None or not np.any(count > 0):
             return
-        explain()
+        self.explain_invalid(y_true, y_pred, sample_weight)
         raise ValueError(
             f"Invalid values in the inputs of {type(self).__name__}: "
             f"{int(np.sum(count))} entries could not be counted."
         )
+
+    def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+        """Raises a `ValueError` naming what is invalid in a batch (eager).
+
+        Called only for a batch a kernel found invalid; when no check here
+        raises, `accumulate` raises a generic error.
+        """
 
     def guard(self, value: Any) -> Any:
         """`value` as this metric's dtype, NaN wherever invalid input was seen."""

@@ -57,7 +57,7 @@ from keras_components._validation import (
     invalid_value,
 )
 from keras_components.metrics import _confusion
-from keras_components.metrics._base import StreamingMetric, compiled_update
+from keras_components.metrics._base import StreamingMetric
 
 __all__ = [
     "F1",
@@ -88,7 +88,7 @@ def _compiled_score(metric: _ConfusionMetric):
     config = json.dumps(metric._merge_key(), sort_keys=True, default=repr)
     key = (keras.backend.backend(), type(metric), config, metric._spec)
     if key not in _SCORE_FUNCTIONS:
-        _SCORE_FUNCTIONS[key] = _backend.jit(metric.score, xla=False)
+        _SCORE_FUNCTIONS[key] = _backend.jit_on_state(metric.score, xla=False)
     return _SCORE_FUNCTIONS[key]
 
 
@@ -203,14 +203,13 @@ class _ConfusionMetric(StreamingMetric):
         return None if self._spec is None else self._spec[0]
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        y_true = ops.convert_to_tensor(y_true)
-        y_pred = ops.convert_to_tensor(y_pred)
-        if sample_weight is not None:
-            sample_weight = ops.convert_to_tensor(sample_weight)
-        self.ensure_built(y_true, y_pred)
+        y_true, y_pred, sample_weight = self.batch_inputs(y_true, y_pred, sample_weight)
         task, num_classes = self._spec
-        update = compiled_update(
+        self.accumulate(
             _confusion_increments,
+            y_true,
+            y_pred,
+            sample_weight,
             task=task,
             num_classes=num_classes,
             threshold=self.threshold,
@@ -218,16 +217,15 @@ class _ConfusionMetric(StreamingMetric):
             ignore_index=self.ignore_index,
             subset_counts=self.counts_subsets and task == "multilabel",
         )
-        increments = update(self.state_variables, y_true, y_pred, sample_weight)
-        self.raise_if_invalid(
-            increments["invalid"],
-            lambda: _inputs.check_class_inputs(
-                y_true,
-                y_pred,
-                task=task,
-                num_classes=num_classes,
-                ignore_index=self.ignore_index,
-            ),
+
+    def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+        task, num_classes = self._spec
+        _inputs.check_class_inputs(
+            y_true,
+            y_pred,
+            task=task,
+            num_classes=num_classes,
+            ignore_index=self.ignore_index,
         )
 
     def result(self) -> Any:
@@ -240,8 +238,6 @@ class _ConfusionMetric(StreamingMetric):
 
     def score(self, state: dict[str, Any]) -> Any:
         """The result from the state values, NaN if invalid input was seen."""
-        # Eagerly on TensorFlow the state arrives as variables: read them here.
-        state = {name: ops.copy(value) for name, value in state.items()}
         return self.guarded(self.compute(state, self._spec[0]), state["invalid"])
 
     def compute(self, state: dict[str, Any], task: str) -> Any:

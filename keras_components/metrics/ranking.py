@@ -53,7 +53,6 @@ from keras_components._validation import (
 from keras_components.metrics._base import (
     STATE_DTYPE,
     StreamingMetric,
-    compiled_update,
 )
 
 __all__ = [
@@ -326,26 +325,20 @@ class _BinnedRankingMetric(StreamingMetric):
 
     # -- update -----------------------------------------------------------
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
-        y_true = ops.convert_to_tensor(y_true)
-        y_pred = ops.convert_to_tensor(y_pred)
-        if sample_weight is not None:
-            sample_weight = ops.convert_to_tensor(sample_weight)
-        self.ensure_built(y_true, y_pred)
+        y_true, y_pred, sample_weight = self.batch_inputs(y_true, y_pred, sample_weight)
         task, k = self._spec
-        update = compiled_update(
+        self.accumulate(
             _histogram_increments,
+            y_true,
+            y_pred,
+            sample_weight,
             task=task,
             num_classes=k,
             num_bins=self.num_bins,
             from_logits=self.from_logits,
         )
-        increments = update(self.state_variables, y_true, y_pred, sample_weight)
-        self.raise_if_invalid(
-            increments["invalid"],
-            lambda: self._explain_invalid(y_true, y_pred, sample_weight),
-        )
 
-    def _explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+    def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
         """The eager checks that name what is wrong (they raise)."""
         task, k = self._spec
         _inputs.check_finite(y_pred, name="y_pred")

@@ -152,9 +152,7 @@ class _RegressionMetric(StreamingMetric):
 
     def normalized(self, y_true: Any, y_pred: Any, sample_weight: Any):
         """`(y_true, y_pred, weights)`, float64 output-major `(D, M)`."""
-        y_true = ops.convert_to_tensor(y_true)
-        y_pred = ops.convert_to_tensor(y_pred)
-        self.ensure_built(y_true, y_pred)
+        y_true, y_pred, sample_weight = self.batch_inputs(y_true, y_pred, sample_weight)
         _inputs.check_finite(y_true, name="y_true")
         _inputs.check_finite(y_pred, name="y_pred")
         if self.nonnegative_inputs:
