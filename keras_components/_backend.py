@@ -97,7 +97,7 @@ def accumulator(
 
         def add_in_place(handles, *args):
             increments = fn(*args)
-            keep = increments["invalid"] == 0
+            keep = ops.all(increments["invalid"] == 0)
             for name, handle in handles.items():
                 value = ops.cast(increments[name], handle.dtype)
                 handle.assign_add(ops.where(keep, value, ops.zeros_like(value)))

@@ -32,6 +32,33 @@ from keras import ops
 TASKS = ("binary", "multiclass", "multilabel")
 TASK_CHOICES = ("auto", *TASKS)
 
+# Why an entry could not be counted, in the order of every metric's `invalid`
+# state (one count per reason). An entry with several faults counts once,
+# under the first of them.
+INVALID_REASONS = ("targets", "soft_targets", "predictions", "weights")
+NUM_REASONS = len(INVALID_REASONS)
+
+
+def reason_codes(
+    *, targets: Any, soft: Any = None, predictions: Any = None, weights: Any = None
+) -> tuple[Any, Any]:
+    """`(bad, code)`: whether each entry is invalid, and the index of its
+    reason in `INVALID_REASONS` (meaningful where `bad`).
+
+    Each argument is a bool mask of entries invalid for that reason (None:
+    impossible); `soft` is a subset of `targets` and names it more precisely.
+    """
+    bad, code = targets, ops.zeros_like(targets, dtype="int32")
+    for index, mask in ((2, predictions), (3, weights)):
+        if mask is None:
+            continue
+        first = ops.logical_and(mask, ops.logical_not(bad))
+        code = ops.where(first, index, code)
+        bad = ops.logical_or(bad, mask)
+    if soft is not None:
+        code = ops.where(soft, 1, code)
+    return bad, code
+
 
 # --------------------------------------------------------------------------
 # Static shapes
@@ -63,15 +90,41 @@ def shape_error(expected: str, **shapes: Sequence[int | None]) -> ValueError:
 # --------------------------------------------------------------------------
 # Task and classes
 # --------------------------------------------------------------------------
-def resolve_task(task: str, y_pred: Any) -> str:
-    """`"auto"` means binary for 1-D `y_pred` or a last axis of 1, else multiclass.
+def resolve_task(task: str, y_pred: Any, y_true: Any = None) -> str:
+    """The task `"auto"` stands for, decided from static shapes only.
 
-    Multilabel is never inferred: it must be asked for.
+    - binary: `y_pred` is 1-D or has a last axis of 1, or `y_true` is
+      `y_pred.shape + (1,)` (a mask with a channel axis scored against a
+      prediction without one);
+    - multiclass: any other `y_pred` with sparse labels (`y_true` of shape
+      `y_pred.shape[:-1]`, or `+ (1,)`), or `(N, C)` one-hot rows.
+
+    `y_true` and `y_pred` of the same shape of rank >= 3 are ambiguous: binary
+    masks without a channel axis (`(N, H, W)`) and one-hot masks
+    (`(N, H, W, C)`) look alike, and reading W as classes would score
+    nonsense. That is a `ValueError` asking for an explicit `task`, never a
+    guess. Multilabel is never inferred: it must be asked for.
     """
     if task != "auto":
         return task
-    shape = static_shape(y_pred)
-    return "binary" if len(shape) <= 1 or shape[-1] == 1 else "multiclass"
+    p = static_shape(y_pred)
+    if len(p) <= 1 or p[-1] == 1:
+        return "binary"
+    if y_true is not None:
+        t = static_shape(y_true)
+        if len(t) == len(p) + 1 and t[-1] == 1 and shapes_compatible(t[:-1], p):
+            return "binary"
+        if len(p) >= 3 and shapes_compatible(t, p):
+            raise ValueError(
+                "Ambiguous inputs for task='auto': y_true and y_pred have the "
+                f"same shape {_shape_text(p)}, which may be binary masks "
+                "without a channel axis or one-hot masks with a class axis of "
+                f"{p[-1]}. Pass task='binary' (every element is one position "
+                "with a 0/1 label), task='multiclass' (one-hot rows over the "
+                "last axis) or task='multilabel'. Received: "
+                f"y_true.shape={_shape_text(t)}, y_pred.shape={_shape_text(p)}"
+            )
+    return "multiclass"
 
 
 def binary_scores(y_pred: Any) -> Any:
@@ -242,6 +295,97 @@ def safe_labels(labels: Any, keep: Any) -> Any:
     return ops.cast(labels, "int32")
 
 
+class ClassTargets(NamedTuple):
+    """Targets normalised to positions (or, multilabel, cells).
+
+    Attributes:
+        labels: int32. Binary / multiclass: the class at each position,
+            shape `positions`. Multilabel: 0/1 per cell, shape
+            `positions + (C,)`. Dropped entries hold 0.
+        keep: bool, same shape: entries to count.
+        invalid: bool, same shape: entries that cannot be counted (neither a
+            valid label nor `ignore_index`), soft targets included.
+        soft: bool, same shape, or None when none can occur (integer
+            targets): the part of `invalid` that is a soft target (a value
+            strictly between 0 and 1, or a dense row of such values), told
+            apart so the warning can name label smoothing and mix-up.
+    """
+
+    labels: Any
+    keep: Any
+    invalid: Any
+    soft: Any = None
+
+
+def hard_binary_labels(y_true: Any, ignore_index: int | None = None) -> ClassTargets:
+    """0/1 targets of the binary and multilabel metrics, validated per entry.
+
+    Exactly 0 and 1 count; `ignore_index` entries are dropped; everything else
+    (NaN, 2, -1, and soft targets such as 0.9 from label smoothing) is
+    invalid, with soft values also marked `soft`.
+    """
+    if keras.backend.standardize_dtype(y_true.dtype) == "bool":
+        y_true = ops.cast(y_true, "int32")
+    is_one = ops.equal(y_true, 1)
+    valid = ops.logical_or(ops.equal(y_true, 0), is_one)
+    soft = None
+    if not keras.backend.is_int_dtype(y_true.dtype):
+        soft = ops.logical_and(y_true > 0, y_true < 1)
+    if ignore_index is None:
+        keep, invalid = valid, ops.logical_not(valid)
+    else:
+        kept = ops.not_equal(y_true, ignore_index)
+        keep = ops.logical_and(valid, kept)
+        invalid = ops.logical_and(ops.logical_not(valid), kept)
+        if soft is not None:
+            soft = ops.logical_and(soft, kept)
+    labels = ops.cast(ops.logical_and(is_one, keep), "int32")
+    return ClassTargets(labels, keep, invalid, soft)
+
+
+def one_hot_rows(y_true: Any, ignore_index: int | None = None) -> ClassTargets:
+    """Class labels of dense multiclass targets, validated per row.
+
+    A row counts only when it is exactly one-hot (a single 1, zeros
+    elsewhere); its label is the position of the 1, dropped when it equals
+    `ignore_index`. All-zero, multi-hot, NaN and out-of-range rows are
+    invalid; rows of values in [0, 1] that are not 0/1 (label smoothing,
+    mix-up) are invalid and `soft`. Unrolled over the class axis like
+    `argmax_last`, so the checks fuse with the argmax into one pass.
+    """
+    if keras.backend.standardize_dtype(y_true.dtype) == "bool":
+        y_true = ops.cast(y_true, "int32")
+    num_classes = static_shape(y_true)[-1]
+    labels = argmax_last(y_true)
+    if num_classes is None or num_classes > UNROLL_MAX_CLASSES:
+        total = ops.sum(y_true, axis=-1)
+        binary = ops.all(
+            ops.logical_or(ops.equal(y_true, 0), ops.equal(y_true, 1)), axis=-1
+        )
+        unit = ops.all(ops.logical_and(y_true >= 0, y_true <= 1), axis=-1)
+    else:
+        total, binary, unit = None, None, None
+        for j in range(num_classes):
+            column = y_true[..., j]
+            is_binary = ops.logical_or(ops.equal(column, 0), ops.equal(column, 1))
+            in_unit = ops.logical_and(column >= 0, column <= 1)
+            if j == 0:
+                total, binary, unit = column, is_binary, in_unit
+            else:
+                total = total + column
+                binary = ops.logical_and(binary, is_binary)
+                unit = ops.logical_and(unit, in_unit)
+    valid = ops.logical_and(binary, ops.equal(total, 1))
+    invalid = ops.logical_not(valid)
+    soft = None
+    if not keras.backend.is_int_dtype(y_true.dtype):
+        soft = ops.logical_and(ops.logical_not(binary), unit)
+    keep = valid
+    if ignore_index is not None:
+        keep = ops.logical_and(valid, ops.not_equal(labels, ignore_index))
+    return ClassTargets(safe_labels(labels, keep), keep, invalid, soft)
+
+
 # --------------------------------------------------------------------------
 # Sample weights
 # --------------------------------------------------------------------------
@@ -283,6 +427,26 @@ def broadcast_weights(sample_weight: Any, target: Any, dtype: str) -> Any:
 # --------------------------------------------------------------------------
 # Eager checks (skipped while tracing)
 # --------------------------------------------------------------------------
+def is_eager(x: Any) -> bool:
+    """Whether `x` is a concrete tensor (eager), not a symbolic or traced one."""
+    if isinstance(x, keras.KerasTensor):
+        return False
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.executing_eagerly() and not tf.is_symbolic_tensor(x)
+    if backend == "jax":
+        import jax
+
+        return not isinstance(x, jax.core.Tracer)
+    if backend == "torch":
+        import torch
+
+        return not torch.compiler.is_compiling()
+    return True
+
+
 def concrete_value(x: Any) -> np.ndarray | None:
     """`x` as NumPy when its value exists now (eager), else None (traced)."""
     if isinstance(x, (np.ndarray, np.generic, int, float, bool, list, tuple)):
@@ -311,6 +475,15 @@ def concrete_value(x: Any) -> np.ndarray | None:
         return None
 
 
+def shown_values(values: np.ndarray, limit: int = 10) -> list:
+    """Up to `limit` distinct values for a message, whole numbers as ints."""
+    shown = np.unique(values)[:limit].tolist()
+    return [
+        int(v) if isinstance(v, float) and np.isfinite(v) and v == int(v) else v
+        for v in shown
+    ]
+
+
 def check_labels(
     labels: Any,
     num_classes: int,
@@ -332,14 +505,39 @@ def check_labels(
     bad |= (values < 0) | (values >= num_classes)
     if ignore_index is not None:
         bad &= values != ignore_index
-    if np.any(bad):
-        shown = np.unique(values[bad])[:10].tolist()
-        allowed = "0 or 1" if binary_values else f"integers in [0, {num_classes})"
-        ignore = "" if ignore_index is None else f" or ignore_index={ignore_index}"
-        raise ValueError(
-            f"Invalid values in `{name}`. Expected {allowed}{ignore}. "
-            f"Received values: {shown}"
+    if not np.any(bad):
+        return
+    shown = shown_values(values[bad])
+    if binary_values:
+        soft = (values[bad] > 0) & (values[bad] < 1)
+        if np.any(soft):
+            raise ValueError(soft_targets_message(name, int(np.sum(soft))))
+        allowed = "0 or 1"
+    else:
+        allowed = f"integers in [0, {num_classes})"
+    if ignore_index is None:
+        hint = (
+            " Labels that mark positions to skip (such as 255 for void pixels) "
+            "need `ignore_index`, e.g. ignore_index=255."
         )
+        expected = allowed
+    else:
+        hint = ""
+        expected = f"{allowed} or ignore_index={ignore_index}"
+    raise ValueError(
+        f"Invalid values in `{name}`. Expected {expected}. "
+        f"Received values: {shown}.{hint}"
+    )
+
+
+def soft_targets_message(name: str, count: int) -> str:
+    return (
+        f"Invalid values in `{name}`: {count} soft target(s) (values strictly "
+        "between 0 and 1, as label smoothing or mix-up produce). Counting "
+        "metrics score hard decisions against hard 0/1 labels: pass the hard "
+        "labels (e.g. `y_true > 0.5`, or the labels before smoothing), or use a "
+        "metric defined for soft targets (LogLoss, or a loss)."
+    )
 
 
 def check_finite(x: Any, *, name: str) -> None:
@@ -359,25 +557,50 @@ def check_finite(x: Any, *, name: str) -> None:
 def check_class_inputs(
     y_true: Any,
     y_pred: Any,
+    sample_weight: Any = None,
     *,
     task: str,
     num_classes: int,
     ignore_index: int | None = None,
+    from_logits: bool = False,
 ) -> None:
     """Eager-only checks of a classification batch (no-ops while tracing).
 
-    Raises on non-finite `y_pred` and on invalid labels: sparse labels outside
-    `[0, C)`, binary / multilabel targets other than 0 or 1 (`ignore_index`
-    excepted). Lets compiled kernels (which cannot raise) validate eagerly.
+    Raises on non-finite `y_pred`, on probabilities outside `[0, 1]` for the
+    binary / multilabel task (without `from_logits`), on invalid targets
+    (`class_targets`) and on non-finite `sample_weight`. Lets compiled
+    kernels, which cannot raise, name what was wrong.
     """
     check_finite(y_pred, name="y_pred")
-    if concrete_value(y_true) is None:
+    if task != "multiclass" and not from_logits:
+        check_probabilities(y_pred)
+    if concrete_value(y_true) is not None:
+        class_targets(
+            y_true,
+            y_pred,
+            task=task,
+            num_classes=num_classes,
+            ignore_index=ignore_index,
+        )
+    if sample_weight is not None:
+        check_finite(sample_weight, name="sample_weight")
+
+
+def check_probabilities(y_pred: Any, *, name: str = "y_pred") -> None:
+    """Raises, in eager mode, on probabilities outside `[0, 1]`, suggesting
+    `from_logits=True` (the usual cause: logits passed as probabilities)."""
+    values = concrete_value(y_pred)
+    if values is None:
         return
-    if task == "multiclass":
-        if is_sparse(y_true, y_pred):
-            check_labels(y_true, num_classes, ignore_index)
-    else:
-        check_labels(y_true, 2, ignore_index, binary_values=True)
+    values = np.asarray(values, np.float64)
+    bad = (values < 0) | (values > 1)
+    if np.any(bad):
+        raise ValueError(
+            f"Invalid values in `{name}`. Expected probabilities in [0, 1]; "
+            f"received {int(np.sum(bad))} value(s) outside, e.g. "
+            f"{shown_values(values[bad], 5)}. If `{name}` holds logits, pass "
+            "from_logits=True."
+        )
 
 
 def check_bounds(
@@ -417,23 +640,6 @@ def check_bounds(
 # --------------------------------------------------------------------------
 # The canonical classification form
 # --------------------------------------------------------------------------
-class ClassTargets(NamedTuple):
-    """Targets normalised to positions.
-
-    Attributes:
-        labels: int32. Binary / multiclass: the class at each position,
-            shape `positions`. Multilabel: 0/1 per cell, shape
-            `positions + (C,)`. Dropped entries hold 0.
-        keep: bool, same shape: entries to count.
-        invalid: bool, same shape: entries that were neither valid labels
-            nor `ignore_index`.
-    """
-
-    labels: Any
-    keep: Any
-    invalid: Any
-
-
 def check_multilabel_shapes(y_true: Any, y_pred: Any) -> None:
     """Multilabel `y_true` is multi-hot of `y_pred`'s shape."""
     if not shapes_compatible(static_shape(y_true), static_shape(y_pred)):
@@ -442,6 +648,40 @@ def check_multilabel_shapes(y_true: Any, y_pred: Any) -> None:
             y_true=static_shape(y_true),
             y_pred=static_shape(y_pred),
         )
+
+
+def check_one_hot_rows(y_true: Any, *, name: str = "y_true") -> None:
+    """Raises, in eager mode, unless every row of dense multiclass targets is
+    one-hot, naming what the bad rows are and the fix."""
+    values = concrete_value(y_true)
+    if values is None:
+        return
+    values = np.asarray(values, dtype=np.float64)
+    binary = np.all((values == 0) | (values == 1), axis=-1)
+    ones = np.sum(values == 1, axis=-1)
+    bad = ~(binary & (ones == 1))
+    if not np.any(bad):
+        return
+    count = int(np.sum(bad))
+    if np.any(bad & binary & (ones > 1)):
+        what, fix = (
+            "multi-hot rows (several 1s)",
+            " Pass task='multilabel' to score every class independently.",
+        )
+    elif np.any(bad & binary):
+        what, fix = (
+            "all-zero rows (no class)",
+            " Give every position a class, or use sparse labels with "
+            "`ignore_index` for positions to skip.",
+        )
+    elif np.any(bad & np.all((values >= 0) & (values <= 1), axis=-1)):
+        raise ValueError(soft_targets_message(name, count))
+    else:
+        what, fix = "rows with NaN or values other than 0 and 1", ""
+    raise ValueError(
+        f"Invalid values in `{name}`. Expected one-hot rows (a single 1, zeros "
+        f"elsewhere) for the multiclass task. Received {count} {what}.{fix}"
+    )
 
 
 def class_targets(
@@ -455,40 +695,35 @@ def class_targets(
     """Normalises `y_true` for `y_pred` under a resolved task.
 
     - binary: `y_true` has `y_pred`'s positions (a trailing axis of 1 on
-      either is allowed); values 0/1.
-    - multiclass: sparse labels or one-hot (`argmax`), see `is_sparse`.
-    - multilabel: multi-hot of `y_pred`'s shape; `ignore_index` drops cells.
+      either is allowed); values exactly 0 or 1 (`hard_binary_labels`).
+    - multiclass: sparse integer labels in `[0, C)`, or exactly one-hot rows
+      (`one_hot_rows`), see `is_sparse`.
+    - multilabel: 0/1 of `y_pred`'s shape; `ignore_index` drops cells.
 
-    Eagerly raises on invalid labels (`check_labels`).
+    Anything else is never guessed: eagerly it raises a `ValueError` naming
+    the values and the fix; traced, the entries are marked `invalid`.
     """
     y_true = ops.convert_to_tensor(y_true)
     if task == "binary":
         y_true, scores = binary_alignment(y_true, y_pred)
         labels = sparse_labels(y_true, len(static_shape(scores)))
         check_labels(labels, 2, ignore_index, binary_values=True)
-    elif task == "multiclass":
-        if is_sparse(y_true, y_pred):
-            labels = sparse_labels(y_true, len(static_shape(y_pred)) - 1)
-            check_labels(labels, num_classes, ignore_index)
-        else:
-            # An argmax is always in [0, C): only ignore_index drops one.
-            # (Known statically, so compilers drop the masks altogether.)
-            labels = argmax_last(y_true)
-            keep = ops.ones_like(labels, dtype="bool")
-            if ignore_index is not None:
-                keep = ops.not_equal(labels, ignore_index)
-            return ClassTargets(labels, keep, ops.zeros_like(keep))
-    elif task == "multilabel":
+        return hard_binary_labels(labels, ignore_index)
+    if task == "multilabel":
         check_multilabel_shapes(y_true, y_pred)
-        labels = sparse_labels(y_true, len(static_shape(y_pred)))
-        check_labels(labels, 2, ignore_index, binary_values=True)
-    else:
+        check_labels(y_true, 2, ignore_index, binary_values=True)
+        return hard_binary_labels(y_true, ignore_index)
+    if task != "multiclass":
         raise ValueError(
             f"Invalid value for argument `task`. Expected one of {TASKS}. "
             f"Received: task={task!r}"
         )
-    limit = num_classes if task == "multiclass" else 2
-    keep, invalid = label_masks(labels, limit, ignore_index)
+    if not is_sparse(y_true, y_pred):
+        check_one_hot_rows(y_true)
+        return one_hot_rows(y_true, ignore_index)
+    labels = sparse_labels(y_true, len(static_shape(y_pred)) - 1)
+    check_labels(labels, num_classes, ignore_index)
+    keep, invalid = label_masks(labels, num_classes, ignore_index)
     return ClassTargets(safe_labels(labels, keep), keep, invalid)
 
 
@@ -636,26 +871,17 @@ class ScoreTargets(NamedTuple):
             None when no `sample_weight` was given (every position weighs 1;
             skipping an all-ones tensor saves a pass over the data).
         invalid: bool `(M, K)`: cells whose label is not a valid class
-            indicator (only possible while tracing; eager callers get a
-            `ValueError`). Consumers must exclude them.
+            indicator, soft targets included (only possible while tracing;
+            eager callers get a `ValueError`). Consumers must exclude them.
+        soft: bool `(M, K)` or None: the part of `invalid` that is a soft
+            target (see `ClassTargets`).
     """
 
     scores: Any
     targets: Any
     weights: Any
     invalid: Any
-
-
-def _indicator_targets(y_true: Any) -> tuple[Any, Any]:
-    """`(targets, invalid)` for hard 0/1 labels: int32 indicators, bool mask.
-
-    The same rules as binary `class_targets` (eager `ValueError`, traced
-    `invalid` mask), for a `y_true` of any shape.
-    """
-    labels = sparse_labels(y_true, len(static_shape(y_true)))
-    check_labels(labels, 2, None, binary_values=True)
-    keep, invalid = label_masks(labels, 2, None)
-    return safe_labels(labels, keep), invalid
+    soft: Any = None
 
 
 def score_targets(
@@ -673,73 +899,51 @@ def score_targets(
 
     - binary: `y_true` 0/1 with the positions of `y_pred` (a trailing axis
       of 1 on either is allowed), `y_pred` one score per position;
-    - multiclass: `y_pred (..., C)`; `y_true` sparse labels (via
-      `class_targets`) or exactly one-hot rows;
+    - multiclass: `y_pred (..., C)`; `y_true` sparse labels or exactly
+      one-hot rows;
     - multilabel: `y_true` 0/1 of `y_pred`'s shape.
 
-    `sample_weight` weighs positions (`broadcast_weights`). Binary and
-    multilabel targets must be exactly 0 or 1 and multiclass labels whole
-    numbers in `[0, C)` (one-hot rows: one 1, zeros elsewhere): eager callers
-    get a `ValueError` naming the values, traced callers get the cells
-    marked `invalid`, so a soft or fractional target never silently becomes
-    a class. Binary and multilabel targets are read with two comparisons
-    rather than `class_targets`, which is the hot path of the ranking
-    metrics and stricter (it also rejects fractional labels).
+    The targets follow `class_targets`' rules (hard 0/1 labels, whole labels
+    in `[0, C)`, exactly one-hot rows): eager callers get a `ValueError`
+    naming the values, traced callers get the cells marked `invalid`, so a
+    soft or fractional target never silently becomes a class.
+    `sample_weight` weighs positions (`broadcast_weights`).
 
     `num_classes` is the resolved class count (`class_count`); binary uses
     one column whatever it is.
     """
     y_true = ops.convert_to_tensor(y_true)
     y_pred = ops.convert_to_tensor(y_pred)
+    found = class_targets(y_true, y_pred, task=task, num_classes=num_classes)
+    soft = found.soft
     if task == "binary":
-        y_true, scores = binary_alignment(y_true, y_pred)
-        k, positions = 1, scores
-        targets, invalid = _indicator_targets(y_true)
-        targets = ops.reshape(targets, (-1, 1))
-        invalid = ops.reshape(invalid, (-1, 1))
-        scores = ops.reshape(scores, (-1, 1))
+        k = 1
+        positions = found.labels
+        targets = ops.reshape(found.labels, (-1, 1))
+        invalid = ops.reshape(found.invalid, (-1, 1))
+        if soft is not None:
+            soft = ops.reshape(soft, (-1, 1))
+        scores = ops.reshape(binary_scores(y_pred), (-1, 1))
     elif task == "multilabel":
-        check_multilabel_shapes(y_true, y_pred)
         k = num_classes
         positions = None  # y_pred[..., 0], taken only if weights need it
-        targets, invalid = _indicator_targets(y_true)
-        targets = ops.reshape(targets, (-1, k))
-        invalid = ops.reshape(invalid, (-1, k))
-        scores = ops.reshape(y_pred, (-1, k))
-    elif task == "multiclass":
-        k = num_classes
-        if is_sparse(y_true, y_pred):
-            # class_targets raises eagerly on labels outside [0, C) or
-            # fractional ones, and leaves them out of `keep` when traced.
-            found = class_targets(y_true, y_pred, task=task, num_classes=k)
-            invalid = ops.logical_not(found.keep)
-            labels = found.labels
-        else:
-            positions_shape = ops.shape(y_pred)[:-1]
-            targets, bad = _indicator_targets(y_true)
-            values = concrete_value(y_true)
-            rows = ops.sum(targets, axis=-1)
-            if values is not None and not np.all(np.sum(values == 1, axis=-1) == 1):
-                raise ValueError(
-                    "Invalid values in `y_true`. Expected one-hot rows (a single "
-                    "1, zeros elsewhere) for the multiclass task. Received rows "
-                    "with "
-                    f"{sorted(set(np.sum(values == 1, axis=-1).ravel().tolist()))} "
-                    "ones"
-                )
-            invalid = ops.logical_or(ops.any(bad, axis=-1), ops.not_equal(rows, 1))
-            labels = ops.reshape(ops.argmax(targets, axis=-1), positions_shape)
-            invalid = ops.reshape(invalid, positions_shape)
-        positions = labels
-        labels = ops.where(invalid, 0, ops.cast(labels, "int32"))
-        targets = ops.reshape(ops.one_hot(labels, k, dtype="int32"), (-1, k))
-        invalid = ops.repeat(ops.reshape(invalid, (-1, 1)), k, axis=1)
+        targets = ops.reshape(found.labels, (-1, k))
+        invalid = ops.reshape(found.invalid, (-1, k))
+        if soft is not None:
+            soft = ops.reshape(soft, (-1, k))
         scores = ops.reshape(y_pred, (-1, k))
     else:
-        raise ValueError(
-            f"Invalid value for argument `task`. Expected one of {TASKS}. "
-            f"Received: task={task!r}"
-        )
+        k = num_classes
+        positions = found.labels
+
+        def per_cell(mask: Any) -> Any:
+            return ops.repeat(ops.reshape(mask, (-1, 1)), k, axis=1)
+
+        targets = ops.reshape(ops.one_hot(found.labels, k, dtype="int32"), (-1, k))
+        invalid = per_cell(found.invalid)
+        if soft is not None:
+            soft = per_cell(soft)
+        scores = ops.reshape(y_pred, (-1, k))
     weights = None
     if sample_weight is not None:
         if positions is None:
@@ -747,7 +951,7 @@ def score_targets(
         weights = ops.reshape(
             broadcast_weights(sample_weight, positions, dtype), (-1, 1)
         )
-    return ScoreTargets(scores, targets, weights, invalid)
+    return ScoreTargets(scores, targets, weights, invalid, soft)
 
 
 # --------------------------------------------------------------------------

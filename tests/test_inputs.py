@@ -93,7 +93,7 @@ class TestLabels:
         with pytest.raises(
             ValueError,
             match=r"Invalid values in `y_true`. Expected integers in \[0, 3\) or "
-            r"ignore_index=255. Received values: \[3.0, 7.0\]",
+            r"ignore_index=255. Received values: \[3, 7\]",
         ):
             _inputs.check_labels(t([0, 3, 7, 255, 3]), 3, 255)
         _inputs.check_labels(t([0, 2, 255]), 3, 255)  # fine

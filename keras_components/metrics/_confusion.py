@@ -36,13 +36,28 @@ def confusion_shape(task: str, num_classes: int) -> tuple[int, ...]:
 
 def predicted_labels(y_pred: Any, *, task: str, threshold: float, from_logits: bool):
     """Hard predictions: the argmax (multiclass, the same for logits and
-    probabilities) or `p >= threshold` on probabilities (binary / multilabel;
-    logits go through a sigmoid first)."""
+    probabilities) or `p > threshold` on probabilities (binary / multilabel;
+    logits go through a sigmoid first). Strictly greater, as Keras,
+    torchmetrics and TensorFlow Addons decide."""
     if task == "multiclass":
         return _inputs.argmax_last(y_pred)
     scores = _inputs.binary_scores(y_pred) if task == "binary" else y_pred
     probabilities = ops.sigmoid(scores) if from_logits else scores
-    return ops.cast(probabilities >= threshold, "int32")
+    return ops.cast(probabilities > threshold, "int32")
+
+
+def invalid_predictions(y_pred: Any, *, task: str, from_logits: bool) -> Any:
+    """bool per position (multilabel: per cell): predictions that cannot be
+    scored. NaN / inf anywhere; for binary / multilabel probabilities
+    (`from_logits=False`) also values outside `[0, 1]`, usually logits passed
+    without `from_logits=True`. (Multiclass takes the argmax, which is the
+    same for logits and probabilities.)"""
+    if task == "multiclass":
+        return ops.logical_not(_inputs.finite_rows(y_pred))
+    scores = _inputs.binary_scores(y_pred) if task == "binary" else y_pred
+    if from_logits:
+        return ops.logical_not(ops.isfinite(scores))
+    return ops.logical_not(ops.logical_and(scores >= 0, scores <= 1))  # NaN too
 
 
 class BatchCounts(NamedTuple):
@@ -50,9 +65,10 @@ class BatchCounts(NamedTuple):
 
     Attributes:
         confusion: float64 tensor of `confusion_shape(task, C)`, weighted.
-        invalid: how many entries could not be counted: positions (multilabel:
-            cells) with a label outside `[0, C)` other than `ignore_index`, or
-            with a non-finite prediction.
+        invalid: float64 `(NUM_REASONS,)`: how many entries could not be
+            counted, by reason (`_inputs.INVALID_REASONS`): positions
+            (multilabel: cells) with an invalid or soft target, an invalid
+            prediction, or a non-finite sample weight.
         exact: multilabel only: weight of positions whose every counted label
             is right (subset accuracy's numerator), else None.
         positions: multilabel only: weight of positions with a counted label.
@@ -78,12 +94,12 @@ def batch_confusion(
 ) -> BatchCounts:
     """The confusion tensor of one batch (see `BatchCounts`).
 
-    Eager callers get a `ValueError` for invalid labels or non-finite
-    predictions; traced ones get them counted in `invalid`. `subset_counts`
-    adds the multilabel exact-match counts.
+    Pure and traceable: invalid entries are never counted, only counted by
+    reason in `invalid` (the metric raises on them eagerly and turns its
+    result NaN when traced). `subset_counts` adds the multilabel exact-match
+    counts.
     """
     y_pred = ops.convert_to_tensor(y_pred)
-    _inputs.check_finite(y_pred, name="y_pred")
     targets = _inputs.class_targets(
         y_true, y_pred, task=task, num_classes=num_classes, ignore_index=ignore_index
     )
@@ -99,22 +115,8 @@ def batch_confusion(
         k = 2 if task == "binary" else num_classes
         index = targets.labels * k + predicted
         length = k * k
-    # Entries that cannot be counted (an invalid label, a non-finite
-    # prediction) go, with weight 1, to one extra cell that counts them: the
-    # whole batch is a single elementwise pass over the inputs and one segment
-    # sum, which XLA fuses without re-reading the inputs.
-    if task == "multiclass":
-        finite = _inputs.finite_rows(y_pred)
-    elif task == "binary":
-        finite = ops.isfinite(_inputs.binary_scores(y_pred))
-    else:
-        finite = ops.isfinite(y_pred)
-    keep = targets.keep
-    bad = ops.logical_or(targets.invalid, ops.logical_not(finite))
-    index = ops.where(bad, length, index)
-    # (Written so that with every label kept and no sample_weight the weights
-    # are a constant 1, which compilers fold away.)
-    weights = ops.cast(ops.logical_or(keep, bad), COUNT_DTYPE)
+    position_weights = None
+    bad_weights = None
     if sample_weight is not None:
         positions = predicted if task != "multilabel" else predicted[..., 0]
         position_weights = _inputs.broadcast_weights(
@@ -122,24 +124,44 @@ def batch_confusion(
         )
         if task == "multilabel":
             position_weights = ops.expand_dims(position_weights, -1)
+        bad_weights = ops.logical_not(ops.isfinite(position_weights))
+        if task == "multilabel":
+            bad_weights = ops.broadcast_to(bad_weights, ops.shape(predicted))
+    # Entries that cannot be counted go, with weight 1, to one extra cell per
+    # reason that counts them: the whole batch is a single elementwise pass
+    # over the inputs and one segment sum, which XLA fuses without re-reading
+    # the inputs.
+    bad, code = _inputs.reason_codes(
+        targets=targets.invalid,
+        soft=targets.soft,
+        predictions=invalid_predictions(y_pred, task=task, from_logits=from_logits),
+        weights=bad_weights,
+    )
+    keep = targets.keep
+    index = ops.where(bad, length + code, index)
+    # (Written so that with every label kept and no sample_weight the weights
+    # are a constant 1, which compilers fold away.)
+    weights = ops.cast(ops.logical_or(keep, bad), COUNT_DTYPE)
+    if position_weights is not None:
         weights = ops.where(bad, weights, weights * position_weights)
     # A segment sum over a static number of cells (a bincount whose length
     # XLA can see at compile time).
     counts = ops.segment_sum(
         ops.reshape(weights, (-1,)),
         ops.reshape(index, (-1,)),
-        num_segments=length + 1,
+        num_segments=length + _inputs.NUM_REASONS,
     )
-    n_invalid = counts[length]
+    n_invalid = counts[length:]
     counts = counts[:length]
     confusion = ops.reshape(counts, confusion_shape(task, num_classes))
     if not (subset_counts and task == "multilabel"):
         return BatchCounts(confusion, n_invalid)
     # A position counts when any of its labels does; it is an exact match
     # when every counted label is right.
-    position_weights = _inputs.broadcast_weights(
-        sample_weight, predicted[..., 0], COUNT_DTYPE
-    )
+    if position_weights is None:
+        position_weights = ops.ones(ops.shape(predicted[..., 0]), COUNT_DTYPE)
+    else:
+        position_weights = position_weights[..., 0]
     counted = ops.any(keep, axis=-1)
     right = ops.logical_or(ops.equal(predicted, targets.labels), ops.logical_not(keep))
     exact = ops.logical_and(counted, ops.all(right, axis=-1))

@@ -10,13 +10,18 @@ scikit-learn function of the same name on the flattened data.
 
 Shared keyword arguments:
 
-- `task`: `"binary"`, `"multiclass"`, `"multilabel"` or `"auto"` (binary when
-  `y_pred` is 1-D or its last axis is 1, else multiclass; never multilabel).
+- `task`: `"binary"`, `"multiclass"`, `"multilabel"` or `"auto"`: binary when
+  `y_pred` is 1-D or its last axis is 1 (or `y_true` is `y_pred.shape + (1,)`),
+  else multiclass; never multilabel. `y_true` and `y_pred` of the same shape
+  of rank >= 3 (binary masks without a channel axis look like one-hot masks)
+  are an error asking for an explicit task: W is never scored as classes.
 - `num_classes`: C; inferred from `y_pred.shape[-1]` on the first batch when
   None (binary: 2).
-- `threshold`: binary / multilabel decision `p >= threshold` on probabilities
-  (logits go through a sigmoid first). Multiclass predictions are the argmax;
-  a non-default threshold there is an error.
+- `threshold`: binary / multilabel decision `p > threshold` (strictly, as
+  Keras, torchmetrics and TensorFlow Addons) on probabilities (logits go
+  through a sigmoid first); None means 0.5. Multiclass predictions are the
+  argmax, so an explicit threshold with the multiclass task (given or
+  inferred) is an error that says to pass `task="multilabel"`.
 - `from_logits`: whether `y_pred` holds logits.
 - `ignore_index`: a label value whose positions (multilabel: cells) are
   dropped before counting.
@@ -26,14 +31,25 @@ Shared keyword arguments:
 Inputs of any rank: `y_pred` is `(N, *spatial, C)` (or `(N, *spatial)` for a
 binary output); every position is a sample, so segmentation masks are scored
 pixel-wise. `y_true` holds sparse labels (`(N, *spatial)` or
-`(N, *spatial, 1)`) or one-hot rows; multilabel takes multi-hot `y_true` of
-`y_pred`'s shape. `sample_weight` broadcasts to positions (`(N,)` weighs each
-sample's pixels).
+`(N, *spatial, 1)`) or exactly one-hot rows; binary and multilabel targets
+are exactly 0 or 1. `sample_weight` broadcasts to positions (`(N,)` weighs
+each sample's pixels). Integer or bool `y_pred` (hard 0/1 predictions) is
+accepted and scored as float32.
 
-Labels outside `[0, C)` other than `ignore_index` raise `ValueError` when the
-metric is updated eagerly; under `tf.function`, `jit_compile` or `fit` they
-cannot raise, so they are counted separately and `result()` is NaN from then
-on (until `reset_state`), as are non-finite predictions.
+Targets and predictions are validated, never guessed: labels outside
+`[0, C)` other than `ignore_index`, fractional labels, dense rows that are
+not one-hot (all-zero, multi-hot, soft, NaN), soft binary targets (label
+smoothing, mix-up), non-finite predictions, binary / multilabel
+probabilities outside `[0, 1]` (logits without `from_logits=True`) and
+non-finite `sample_weight` raise a `ValueError` naming the values and the
+fix when the metric is updated eagerly, and leave the state as it was.
+Under `tf.function`, `jit_compile` or `fit` they cannot raise: they are
+counted by reason, `result()` is NaN from then on (until `reset_state`), and
+reading `result()` eagerly (Keras does at the end of every epoch) warns once
+per reason with the count and the fix.
+
+Before any update, `result()` is the value of empty counts: `zero_division`
+(the confusion matrix: zeros, or NaN while its shape is unknown).
 """
 
 from __future__ import annotations
@@ -122,7 +138,7 @@ class _ConfusionMetric(StreamingMetric):
         *,
         task: str = "auto",
         num_classes: int | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
         from_logits: bool = False,
         ignore_index: int | None = None,
         zero_division: float = 0.0,
@@ -156,38 +172,52 @@ class _ConfusionMetric(StreamingMetric):
             raise invalid_value(
                 "num_classes", "None, 1 or 2 for the binary task", num_classes
             )
-        self.threshold = check_float(
-            "threshold",
-            threshold,
-            low=0.0,
-            high=1.0,
-            low_inclusive=False,
-            high_inclusive=False,
-        )
-        if task == "multiclass" and self.threshold != DEFAULT_THRESHOLD:
+        if threshold is not None:
+            threshold = check_float(
+                "threshold",
+                threshold,
+                low=0.0,
+                high=1.0,
+                low_inclusive=False,
+                high_inclusive=False,
+            )
+        self.threshold = threshold
+        if task == "multiclass" and threshold is not None:
             raise self._threshold_error()
         self.from_logits = check_bool("from_logits", from_logits)
         self.ignore_index = check_optional_int("ignore_index", ignore_index)
         self.zero_division = _check_zero_division(zero_division)
         super().__init__(name=name, dtype=dtype)
         if task == "binary":
-            self.build_from_spec(("binary", 2))
+            self.build_from_spec(("binary", 2), fixed=True)
         elif task != "auto" and self.num_classes is not None:
-            self.build_from_spec((task, self.num_classes))
+            self.build_from_spec((task, self.num_classes), fixed=True)
 
     def _threshold_error(self) -> ValueError:
         return ValueError(
             "Invalid value for argument `threshold`. It applies to the binary and "
-            "multilabel tasks only; multiclass predictions are the argmax. "
-            f"Received: threshold={self.threshold!r} with a multiclass task"
+            "multilabel tasks only: multiclass predictions are the argmax. For "
+            "independent per-class scores (sigmoid outputs) pass "
+            "task='multilabel'; otherwise leave threshold=None. Received: "
+            f"threshold={self.threshold!r} with the multiclass task"
         )
+
+    @property
+    def decision_threshold(self) -> float:
+        """The binary / multilabel threshold in use (`threshold` or 0.5)."""
+        return DEFAULT_THRESHOLD if self.threshold is None else self.threshold
 
     # -- state ------------------------------------------------------------
     def state_spec(self, y_true: Any, y_pred: Any) -> Hashable:
-        task = _inputs.resolve_task(self.task, y_pred)
-        if task not in self.supported_tasks:  # pragma: no cover - auto never yields it
-            raise ValueError(f"{type(self).__name__} does not support task {task!r}")
-        if task == "multiclass" and self.threshold != DEFAULT_THRESHOLD:
+        task = _inputs.resolve_task(self.task, y_pred, y_true)
+        if task not in self.supported_tasks:
+            raise ValueError(
+                f"{type(self).__name__} is defined for the "
+                f"{' and '.join(self.supported_tasks)} tasks; task='auto' read "
+                f"these inputs as {task}. Received: y_pred.shape="
+                f"{_inputs.static_shape(y_pred)}"
+            )
+        if task == "multiclass" and self.threshold is not None:
             raise self._threshold_error()
         return task, _inputs.class_count(y_pred, task, self.num_classes)
 
@@ -212,7 +242,7 @@ class _ConfusionMetric(StreamingMetric):
             sample_weight,
             task=task,
             num_classes=num_classes,
-            threshold=self.threshold,
+            threshold=self.decision_threshold,
             from_logits=self.from_logits,
             ignore_index=self.ignore_index,
             subset_counts=self.counts_subsets and task == "multilabel",
@@ -223,14 +253,20 @@ class _ConfusionMetric(StreamingMetric):
         _inputs.check_class_inputs(
             y_true,
             y_pred,
+            sample_weight,
             task=task,
             num_classes=num_classes,
             ignore_index=self.ignore_index,
+            from_logits=self.from_logits,
         )
 
-    def result(self) -> Any:
+    def compute_result(self) -> Any:
         if self._spec is None:
-            return ops.cast(float("nan"), self.dtype)  # nothing seen yet
+            # Nothing seen and the layout unknown: the value of empty counts,
+            # which is `zero_division` for every ratio here (NaN for the
+            # confusion matrix, whose shape is not known yet).
+            empty = self.zero_division if self.uses_zero_division else float("nan")
+            return ops.cast(empty, self.dtype)
         state = self.state_values()
         if any(isinstance(v, keras.KerasTensor) for v in state.values()):
             return self.score(state)  # symbolic build: shapes only
@@ -289,7 +325,8 @@ class _AveragedMetric(_ConfusionMetric):
 
 _COMMON_ARGS = """        task: `"auto"`, `"binary"`, `"multiclass"` or `"multilabel"`.
         num_classes: Number of classes; inferred from `y_pred` when None.
-        threshold: Decision threshold in (0, 1) for binary / multilabel.
+        threshold: Binary / multilabel decision `p > threshold`, in (0, 1);
+            None means 0.5. An error with the multiclass task.
         from_logits: Whether `y_pred` holds logits.
         ignore_index: Label value to drop before counting.
         zero_division: Value of an undefined ratio: 0.0, 1.0 or NaN.
@@ -344,7 +381,7 @@ class FBeta(_AveragedMetric):
         average: str | None = "macro",
         task: str = "auto",
         num_classes: int | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
         from_logits: bool = False,
         ignore_index: int | None = None,
         zero_division: float = 0.0,
@@ -380,7 +417,7 @@ class _F1Base(FBeta):
         average: str | None = "macro",
         task: str = "auto",
         num_classes: int | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
         from_logits: bool = False,
         ignore_index: int | None = None,
         zero_division: float = 0.0,
@@ -472,7 +509,7 @@ class _RatioMetric(_AveragedMetric):
         average: str | None = "macro",
         task: str = "auto",
         num_classes: int | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
         from_logits: bool = False,
         ignore_index: int | None = None,
         zero_division: float = 0.0,
@@ -586,7 +623,7 @@ class _PlainMetric(_ConfusionMetric):
         *,
         task: str = "auto",
         num_classes: int | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
         from_logits: bool = False,
         ignore_index: int | None = None,
         zero_division: float = 0.0,
@@ -744,7 +781,7 @@ class CohenKappa(_SingleLabelMetric):
         *,
         task: str = "auto",
         num_classes: int | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
         from_logits: bool = False,
         ignore_index: int | None = None,
         zero_division: float = 0.0,
@@ -788,7 +825,8 @@ class ConfusionMatrix(_ConfusionMetric):
             scikit-learn. Multilabel normalises each 2x2 block.
         task: `"auto"`, `"binary"`, `"multiclass"` or `"multilabel"`.
         num_classes: Number of classes; inferred from `y_pred` when None.
-        threshold: Decision threshold in (0, 1) for binary / multilabel.
+        threshold: Binary / multilabel decision `p > threshold`, in (0, 1);
+            None means 0.5. An error with the multiclass task.
         from_logits: Whether `y_pred` holds logits.
         ignore_index: Label value to drop before counting.
         name: Metric name.
@@ -817,7 +855,7 @@ class ConfusionMatrix(_ConfusionMetric):
         *,
         task: str = "auto",
         num_classes: int | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
         from_logits: bool = False,
         ignore_index: int | None = None,
         name: str | None = None,

@@ -114,35 +114,42 @@ class LogLoss(StreamingMetric):
         scikit-learn, `sklearn.metrics.log_loss`.
     """
 
+    default_name = "log_loss"
+    direction = "down"
+
     def __init__(
         self,
         *,
         task: str = "auto",
         from_logits: bool = False,
-        name: str | None = "log_loss",
+        name: str | None = None,
         dtype: Any = None,
     ) -> None:
         super().__init__(name=name, dtype=dtype)
-        self._direction = "down"
         self.task = check_choice("task", task, LOG_LOSS_TASKS)
         self.from_logits = check_bool("from_logits", from_logits)
-        # The state does not depend on the number of classes.
-        self.build_from_spec("scalar")
+        if self.task == "binary":
+            self.build_from_spec(("binary", 2), fixed=True)
 
-    def state_spec(self, y_true: Any, y_pred: Any) -> str:
-        return "scalar"
+    def state_spec(self, y_true: Any, y_pred: Any) -> tuple[str, int]:
+        # The state is two scalars whatever the layout, but a second batch
+        # (or a merged metric) with another task or number of classes is
+        # refused as by every other metric: the mean would mix two problems.
+        task = _inputs.resolve_task(self.task, y_pred, y_true)
+        return task, _inputs.class_count(y_pred, task)
 
-    def build_state(self, spec: str) -> None:
+    def build_state(self, spec: tuple[str, int]) -> None:
         self.total_loss = self.add_state("total_loss", ())
         self.total_weight = self.add_state("total_weight", ())
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
-        y_pred = ops.convert_to_tensor(y_pred)
-        task = _inputs.resolve_task(self.task, y_pred)
-        num_classes = _inputs.class_count(y_pred, task)
+        y_true, y_pred, sample_weight = self.batch_inputs(y_true, y_pred, sample_weight)
+        task, num_classes = self._spec
         _inputs.check_finite(y_pred, name="y_pred")
         if not self.from_logits:
-            _inputs.check_bounds(y_pred, name="y_pred", low=0.0, high=1.0)
+            _inputs.check_probabilities(y_pred)
+        if sample_weight is not None:
+            _inputs.check_finite(sample_weight, name="sample_weight")
         found = _inputs.score_targets(
             y_true,
             y_pred,
@@ -151,26 +158,46 @@ class LogLoss(StreamingMetric):
             num_classes=num_classes,
             dtype=STATE_DTYPE,
         )
-        bad = ops.logical_not(ops.isfinite(found.scores))
+        bad_scores = ops.logical_not(ops.isfinite(found.scores))
         if not self.from_logits:
-            bad = ops.logical_or(
-                bad, ops.logical_or(found.scores < 0, found.scores > 1)
+            bad_scores = ops.logical_or(
+                bad_scores, ops.logical_or(found.scores < 0, found.scores > 1)
             )
-        invalid = ops.any(ops.logical_or(bad, found.invalid), axis=-1)
-        scores = ops.where(bad, ops.zeros_like(found.scores), found.scores)
+        bad_scores = ops.any(bad_scores, axis=-1)
+        bad_weights = None
+        if found.weights is not None:
+            bad_weights = ops.logical_not(ops.isfinite(found.weights[:, 0]))
+        bad, code = _inputs.reason_codes(
+            targets=ops.any(found.invalid, axis=-1),
+            soft=None if found.soft is None else ops.any(found.soft, axis=-1),
+            predictions=bad_scores,
+            weights=bad_weights,
+        )
+        scores = ops.where(
+            ops.expand_dims(bad, -1), ops.zeros_like(found.scores), found.scores
+        )
         losses = log_loss_per_sample(
             found.targets, scores, task=task, from_logits=self.from_logits
         )
         if found.weights is None:
-            weights = ops.cast(ops.logical_not(invalid), STATE_DTYPE)
+            weights = ops.cast(ops.logical_not(bad), STATE_DTYPE)
         else:
-            weights = ops.where(invalid, 0.0, found.weights[:, 0])
-        losses = ops.where(invalid, 0.0, ops.cast(losses, STATE_DTYPE))
+            weights = ops.where(bad, 0.0, found.weights[:, 0])
+        losses = ops.where(bad, 0.0, ops.cast(losses, STATE_DTYPE))
         self.add_to(self.total_loss, ops.sum(weights * losses))
         self.add_to(self.total_weight, ops.sum(weights))
-        self.count_invalid(invalid)
+        self.add_to(
+            self.invalid,
+            ops.segment_sum(
+                ops.cast(bad, STATE_DTYPE),
+                code,
+                num_segments=_inputs.NUM_REASONS,
+            ),
+        )
 
-    def result(self):
+    def compute_result(self):
+        if not self.state_built:
+            return ops.cast(float("nan"), self.dtype)
         weight = ops.convert_to_tensor(self.total_weight)
         value = ops.where(
             weight > 0,

@@ -252,19 +252,29 @@ def batch_histogram(
     bad = ops.isnan(logits)
     if from_logits:
         bad = ops.logical_not(ops.isfinite(found.scores))
-    invalid = ops.logical_or(bad, found.invalid)
+    bad_weights = None
+    if found.weights is not None:
+        bad_weights = ops.broadcast_to(
+            ops.logical_not(ops.isfinite(found.weights)), ops.shape(bad)
+        )
+    invalid, code = _inputs.reason_codes(
+        targets=found.invalid,
+        soft=found.soft,
+        predictions=bad,
+        weights=bad_weights,
+    )
     # One bincount over (class, label, bin) cells fills every histogram;
-    # invalid cells go to one extra cell, which counts them.
+    # invalid cells go to one extra cell per reason, which counts them.
     cell = bin_index(logits, num_bins) + num_bins * found.targets
     if k > 1:
         cell = cell + ops.arange(k, dtype="int32") * (2 * num_bins)
     size = k * 2 * num_bins
-    cell = ops.reshape(ops.where(invalid, size, cell), (-1,))
+    cell = ops.reshape(ops.where(invalid, size + code, cell), (-1,))
     weights = None
     if found.weights is not None:
         weights = ops.reshape(ops.where(invalid, 1.0, found.weights), (-1,))
-    counts = weighted_bincount(cell, weights, size + 1)
-    return ops.reshape(counts[:size], (k, 2, num_bins)), counts[size]
+    counts = weighted_bincount(cell, weights, size + _inputs.NUM_REASONS)
+    return ops.reshape(counts[:size], (k, 2, num_bins)), counts[size:]
 
 
 def _histogram_increments(y_true, y_pred, sample_weight, **config) -> dict[str, Any]:
@@ -291,7 +301,6 @@ class _BinnedRankingMetric(StreamingMetric):
         dtype: Any = None,
     ) -> None:
         super().__init__(name=name, dtype=dtype)
-        self._direction = "up"
         self.task = check_choice("task", task, _inputs.TASK_CHOICES)
         self.num_classes = check_optional_int("num_classes", num_classes, low=1)
         self.average = check_choice("average", average, AVERAGES)
@@ -307,13 +316,13 @@ class _BinnedRankingMetric(StreamingMetric):
                 raise invalid_value(
                     "num_classes", "None, 1 or 2 for the binary task", num_classes
                 )
-            self.build_from_spec(("binary", 1))
+            self.build_from_spec(("binary", 1), fixed=True)
         elif self.task in ("multiclass", "multilabel") and self.num_classes:
-            self.build_from_spec((self.task, self.num_classes))
+            self.build_from_spec((self.task, self.num_classes), fixed=True)
 
     # -- state ------------------------------------------------------------
     def state_spec(self, y_true: Any, y_pred: Any) -> tuple[str, int]:
-        task = _inputs.resolve_task(self.task, y_pred)
+        task = _inputs.resolve_task(self.task, y_pred, y_true)
         if task == "binary":
             _inputs.class_count(y_pred, task, self.num_classes)
             return ("binary", 1)
@@ -357,7 +366,7 @@ class _BinnedRankingMetric(StreamingMetric):
     def score_from_histograms(self, positives: Any, negatives: Any) -> Any:
         raise NotImplementedError
 
-    def result(self):
+    def compute_result(self):
         if not self.state_built:
             return ops.cast(float("nan"), self.dtype)
         task, _ = self._spec

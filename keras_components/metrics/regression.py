@@ -138,7 +138,7 @@ class _RegressionMetric(StreamingMetric):
         super().__init__(name=name, dtype=dtype)
         self.multioutput = _check_multioutput(multioutput, self.multioutput_choices)
         if not isinstance(self.multioutput, str):
-            self.build_from_spec(len(self.multioutput))
+            self.build_from_spec(len(self.multioutput), fixed=True)
 
     def state_spec(self, y_true: Any, y_pred: Any) -> int:
         outputs = _inputs.output_count(y_true, y_pred)
@@ -158,6 +158,8 @@ class _RegressionMetric(StreamingMetric):
         if self.nonnegative_inputs:
             _inputs.check_bounds(y_true, name="y_true", low=0.0)
             _inputs.check_bounds(y_pred, name="y_pred", low=0.0)
+        if sample_weight is not None:
+            _inputs.check_finite(sample_weight, name="sample_weight")
         return _inputs.regression_targets(
             y_true, y_pred, sample_weight, dtype=STATE_DTYPE
         )
@@ -189,7 +191,13 @@ class _RegressionMetric(StreamingMetric):
                 ops.min(found.y_true, axis=-1), ops.min(found.y_pred, axis=-1)
             )
             invalid = ops.logical_or(invalid, smallest < 0)
-        self.count_invalid(invalid)
+        # Counted per output, under "weights" when the weights are to blame
+        # and under "predictions" (the values) otherwise.
+        bad_weights = None
+        if found.weights is not None:
+            bad_weights = ops.logical_not(ops.isfinite(ops.sum(found.weights, axis=-1)))
+            invalid = ops.logical_and(invalid, ops.logical_not(bad_weights))
+        self.count_invalid(predictions=invalid, weights=bad_weights)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "multioutput": self.multioutput}
@@ -197,6 +205,8 @@ class _RegressionMetric(StreamingMetric):
 
 class _MeanErrorMetric(_RegressionMetric):
     """`finish(sum(w * term(y, y_hat)) / sum(w))` per output, then averaged."""
+
+    direction = "down"
 
     def build_state(self, spec: int) -> None:
         self.total_weight = self.add_state("total_weight", (spec,))
@@ -216,7 +226,7 @@ class _MeanErrorMetric(_RegressionMetric):
         self.add_to(self.total_weight, weight)
         self.add_to(self.total, total)
 
-    def result(self):
+    def compute_result(self):
         if not self.state_built:
             return ops.cast(float("nan"), self.dtype)
         per_output = self.finish(_safe_divide(self.total, self.total_weight))
@@ -271,7 +281,6 @@ class RMSE(_MeanErrorMetric):
         dtype: Any = None,
     ) -> None:
         super().__init__(multioutput=multioutput, name=name, dtype=dtype)
-        self._direction = "down"
 
     def term(self, y_true: Any, y_pred: Any) -> Any:
         return ops.square(y_true - y_pred)
@@ -315,7 +324,6 @@ class MAE(_MeanErrorMetric):
         dtype: Any = None,
     ) -> None:
         super().__init__(multioutput=multioutput, name=name, dtype=dtype)
-        self._direction = "down"
 
     def term(self, y_true: Any, y_pred: Any) -> Any:
         return ops.abs(y_true - y_pred)
@@ -362,7 +370,6 @@ class MSLE(_MeanErrorMetric):
         dtype: Any = None,
     ) -> None:
         super().__init__(multioutput=multioutput, name=name, dtype=dtype)
-        self._direction = "down"
 
     def term(self, y_true: Any, y_pred: Any) -> Any:
         return ops.square(ops.log1p(y_true) - ops.log1p(y_pred))
@@ -449,7 +456,6 @@ class R2(_RegressionMetric):
     ) -> None:
         self.num_regressors = check_int("num_regressors", num_regressors, low=0)
         super().__init__(multioutput=multioutput, name=name, dtype=dtype)
-        self._direction = "up"
 
     def build_state(self, spec: int) -> None:
         shape = (spec,)
@@ -498,7 +504,7 @@ class R2(_RegressionMetric):
         between = ops.where(between > 16 * _EPS64 * mean_square, between, 0.0)
         return self.m2 + between
 
-    def result(self):
+    def compute_result(self):
         if not self.state_built:
             return ops.cast(float("nan"), self.dtype)
         sst = self.total_sum_of_squares()

@@ -180,7 +180,7 @@ def test_no_data_is_nan():
     ("y_true", "y_pred", "kwargs", "match"),
     [
         ([0, 1], [0.5, np.nan], {}, "`y_pred`"),
-        ([0, 1], [0.5, 1.5], {}, r"`y_pred`.*<= 1"),
+        ([0, 1], [0.5, 1.5], {}, r"`y_pred`. Expected probabilities in \[0, 1\]"),
         ([0, 1], [0.5, -np.inf], {"from_logits": True}, "`y_pred`"),
         ([0, 2], [0.5, 0.5], {}, "`y_true`"),
         ([0, 0.5], [0.5, 0.5], {}, "`y_true`"),
