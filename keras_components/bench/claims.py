@@ -132,11 +132,12 @@ def r2_at_offsets(*, quick: bool = False) -> list[Claim]:
         y = (offset + rng.standard_normal((n, 1))).astype(np.float32)
         y_pred = (y + 0.3 * rng.standard_normal((n, 1))).astype(np.float32)
         truth = sk.r2_score(y.astype(np.float64), y_pred.astype(np.float64))
+        offset_text = f"{offset:.0e}".replace("e+0", "e")
         theirs = _streamed(keras.metrics.R2Score(), y, y_pred, batches=batches)
         ours = _streamed(metrics.R2(), y, y_pred, batches=batches)
         rows.append(
             Claim(
-                f"R2Score, float32 targets around {offset:.0e}, {batches} batches",
+                f"R2Score, float32 targets around {offset_text}, {batches} batches",
                 _number(theirs),
                 _number(ours),
                 f"{_number(truth)} (sklearn r2_score, float64)",
