@@ -1,15 +1,16 @@
-"""The `keras-components` command: `demo`, `bench`."""
+"""The `keras-components` command: `demo`, `bench` (and `bench claims`).
+
+The parser lives in the top-level module `keras_components_cli` (the console
+entry point), which imports nothing heavy, so `--version` and `--help` need
+no TensorFlow and TensorFlow's log level is set before TensorFlow is
+imported. This module runs the parsed commands.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
-
-
-def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -22,38 +23,22 @@ def _demo(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from keras_components import bench
 
-    return bench.main(args.bench_args)
+    return bench.run_command(args)
+
+
+_COMMANDS = {"demo": _demo, "bench": _bench}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs a command parsed by `keras_components_cli.parse_args`."""
+    return _COMMANDS[args.command](args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="keras-components",
-        description="Keras 3 components: activations, losses, streaming metrics.",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    """`keras-components ARGS` from Python; the same as the console command."""
+    import keras_components_cli
 
-    demo = commands.add_parser(
-        "demo", help="train, save, export and reload a small model (the main job)"
-    )
-    demo.add_argument("--out", default="saved_models/demo", help="output folder")
-    demo.add_argument("--epochs", type=int, default=8)
-    demo.add_argument("--quiet", action="store_true")
-    demo.set_defaults(handler=_demo)
-
-    bench = commands.add_parser(
-        "bench",
-        help="time our components against Keras's built-ins",
-        add_help=False,
-    )
-    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
-    bench.set_defaults(handler=_bench)
-
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    _quiet_tensorflow()
-    return args.handler(args)
+    return keras_components_cli.main(argv)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import itertools
 import pytest
 
 from keras_components import bench
+from keras_components.bench import claims
 from keras_components.bench.harness import Case, format_table, measure
 
 
@@ -51,3 +52,42 @@ def test_quick_run_of_every_suite():
 def test_unknown_suite():
     with pytest.raises(ValueError, match="argument `suites`"):
         bench.run(["nope"], quick=True)
+
+
+# --------------------------------------------------------------------------
+# `keras-components bench claims`: Keras's value, ours, a reference
+# --------------------------------------------------------------------------
+CLAIMED = (
+    "R2Score, float32 targets around 1e4",
+    "CategoricalFocalCrossentropy(from_logits=True), logits +-100: value",
+    "CategoricalFocalCrossentropy(from_logits=True), logits +-100: gradient",
+    "Dice loss, empty mask predicted empty",
+    "Tversky loss, empty mask predicted empty",
+    "F1Score, sparse labels",
+    "F1Score, masks",
+    "AUC(num_thresholds=200, curve='ROC')",
+    "AUC(num_thresholds=200, curve='PR')",
+)
+
+
+def test_claims_print_every_claim_and_ours_hold(capsys):
+    # Through `python -m benchmarks`' function, on small data. Only our column
+    # is checked (against scikit-learn / float64); Keras's is printed.
+    assert bench.main(["claims", "--quick"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ")][1:]
+    for claim in CLAIMED:
+        matching = [row for row in rows if row.startswith(f"| {claim}")]
+        assert matching, claim
+        assert all(row.endswith("| yes |") for row in matching), matching
+    assert "All" in out
+    assert "bench activations" in out  # where the Mish time claim is measured
+
+
+def test_claims_fail_the_command_when_one_of_ours_does_not_hold(monkeypatch, capsys):
+    broken = claims.Claim("a claim", "1", "2", "3 (reference)", "within 0", False)
+    monkeypatch.setattr(claims, "CLAIMS", (lambda *, quick: [broken],))
+    assert bench.main(["claims"]) == 1
+    out = capsys.readouterr().out
+    assert "| a claim | 1 | 2 | 3 (reference) | within 0 | **no** |" in out
+    assert "1 of our claims do not hold" in out
