@@ -533,10 +533,9 @@ def check_labels(
 def soft_targets_message(name: str, count: int) -> str:
     return (
         f"Invalid values in `{name}`: {count} soft target(s) (values strictly "
-        "between 0 and 1, as label smoothing or mix-up produce). Counting "
-        "metrics score hard decisions against hard 0/1 labels: pass the hard "
-        "labels (e.g. `y_true > 0.5`, or the labels before smoothing), or use a "
-        "metric defined for soft targets (LogLoss, or a loss)."
+        "between 0 and 1, as label smoothing or mix-up produce). Metrics that "
+        "count classes need hard 0/1 labels: pass the labels before smoothing "
+        "or mixing (e.g. `y_true > 0.5`); losses accept soft targets."
     )
 
 

@@ -54,9 +54,9 @@ INVALID_TEXT = {
     "soft_targets": (
         "soft targets (values strictly between 0 and 1, as label smoothing "
         "or mix-up produce)",
-        "counting metrics need hard 0/1 labels: pass the labels before "
-        "smoothing (or `y_true > 0.5`), or use a metric defined for soft "
-        "targets such as LogLoss",
+        "metrics that count classes need hard 0/1 labels: pass the labels "
+        "before smoothing or mixing (or `y_true > 0.5`); losses accept soft "
+        "targets",
     ),
     "predictions": (
         "invalid predictions (NaN or infinite, or probabilities outside [0, 1])",
@@ -305,7 +305,7 @@ class StreamingMetric(keras.metrics.Metric):
         raise NotImplementedError
 
     def _report(self, value: Any) -> None:
-        counts = _inputs.concrete_value(self.invalid.value)
+        counts = _inputs.concrete_value(ops.convert_to_tensor(self.invalid.value))
         if counts is None:
             if len(getattr(value, "shape", ())) and not self._warned_shape:
                 self._warned_shape = True
