@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from keras import ops
 
 from keras_components import _inputs
@@ -52,6 +53,10 @@ _EPS64 = float(2.0**-52)
 # --------------------------------------------------------------------------
 def _safe_divide(numerator: Any, denominator: Any) -> Any:
     """`numerator / denominator`, NaN where the denominator is 0."""
+    # Tensors, not variables: `ones_like` / `full_like` of a JAX-backed
+    # `keras.Variable` fail.
+    numerator = ops.convert_to_tensor(numerator)
+    denominator = ops.convert_to_tensor(denominator)
     ok = denominator != 0
     value = numerator / ops.where(ok, denominator, ops.ones_like(denominator))
     return ops.where(ok, value, ops.full_like(value, float("nan")))
@@ -176,9 +181,11 @@ class _RegressionMetric(StreamingMetric):
 
         A NaN or infinity anywhere in an output's data (or weights) makes its
         `(D,)` batch sums non-finite, so checking those finds every invalid
-        input without another pass over the data. An invalid batch may leave
-        non-finite values in the state; `result()` is NaN either way (the
-        `invalid` counter) until `reset_state`.
+        input without another pass over the data. Called before any state is
+        assigned: an eager batch with invalid input raises here and leaves the
+        state exactly as it was. A traced one cannot raise: it may leave
+        non-finite values in the state, and `result()` is NaN (the `invalid`
+        counter) until `reset_state`.
         """
         total = sums[0]
         for other in sums[1:]:
@@ -189,6 +196,17 @@ class _RegressionMetric(StreamingMetric):
                 ops.min(found.y_true, axis=-1), ops.min(found.y_pred, axis=-1)
             )
             invalid = ops.logical_or(invalid, smallest < 0)
+        count = _inputs.concrete_value(invalid)
+        if count is not None and np.any(count):
+            # y_true / y_pred were checked already (`normalized`).
+            if found.weights is not None:
+                _inputs.check_finite(found.weights, name="sample_weight")
+            raise ValueError(
+                f"Invalid values in the inputs of {type(self).__name__}: the "
+                f"batch sums of {int(np.sum(count))} output(s) are not finite "
+                "(values too large for float64). Expected inputs whose squares "
+                "are finite in float64."
+            )
         self.count_invalid(invalid)
 
     def get_config(self) -> dict[str, Any]:
