@@ -13,9 +13,10 @@ state accumulates without the float32 cancellation that breaks Keras's
 `R2` also `"variance_weighted"` (weights = each output's total sum of
 squares).
 
-Bad input: NaN or infinity in `y_true` / `y_pred` (and, for `MSLE`, negative
-values) raise a `ValueError` in eager calls; while traced they are counted
-and the result is NaN, never a finite wrong number.
+Bad input: NaN or infinity in `y_true` / `y_pred` / `sample_weight` (and,
+for `MSLE`, negative values) raise a `ValueError` in eager calls, before any
+state changes; while traced they are counted and the result is NaN, never a
+finite wrong number.
 """
 
 from __future__ import annotations
