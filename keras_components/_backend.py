@@ -284,21 +284,59 @@ def accumulator(
     exactly as it was, on every backend and under a distribution strategy
     (the caller raises on it). Eagerly on TensorFlow the kernel and the
     additions run as one compiled call taking the variables as arguments
-    (see the module docstring for when it is compiled with XLA). A traced
+    (see the module docstring for when it is compiled with XLA); eagerly on
+    JAX as one jitted call returning the new state. A traced
     update (in a graph, `jax.jit`, `torch.compile`) cannot know the count:
     it adds every sum, invalid counts included, which is how a traced update
     reports bad input (`result()` turns NaN).
     """
-    if keras.backend.backend() == "tensorflow":
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
         return _TensorFlowAccumulator(fn)
     kernel = jit(fn)
+    fused = _jax_fused(fn) if backend == "jax" else None
 
     def update(variables: Mapping[str, keras.Variable], *args: Any):
+        if fused is not None and _jax_eager(variables, args):
+            values = {name: v.value for name, v in variables.items()}
+            new_values, increments = fused(values, *args)
+            for name, variable in variables.items():
+                variable.assign(new_values[name])
+            return increments
         increments = kernel(*args)
         _assign_sums(variables, increments)
         return increments
 
     return update
+
+
+def _jax_fused(fn: Callable[..., Mapping[str, Any]]) -> Callable[..., Any]:
+    """`jax.jit` of `(state, *args) -> (state + increments, increments)`, the
+    increments of a batch with invalid input replaced by zeros: an eager
+    update that keeps a rejected batch out of the state without waiting for
+    the count on the host first."""
+    import jax
+
+    def add_kept(state, *args):
+        increments = fn(*args)
+        keep = ops.all(ops.equal(increments["invalid"], 0))
+        new_state = {}
+        for name, value in state.items():
+            increment = ops.cast(increments[name], value.dtype)
+            new_state[name] = value + ops.where(keep, increment, 0)
+        return new_state, increments
+
+    return jax.jit(add_kept)
+
+
+def _jax_eager(variables: Mapping[str, keras.Variable], args: tuple) -> bool:
+    """Whether a JAX update runs eagerly (no tracer, no `StatelessScope`)."""
+    import jax
+
+    if in_stateless_scope():
+        return False
+    values = [v.value for v in variables.values()]
+    return not any(isinstance(x, jax.core.Tracer) for x in (*values, *args))
 
 
 def state_arguments(variables: Mapping[str, keras.Variable]) -> dict[str, Any]:
