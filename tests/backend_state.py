@@ -8,7 +8,8 @@ left by other tests). The checks are also imported by the in-process
 TensorFlow tests (tests/test_backend_state.py):
 
 - a rejected eager update (invalid input, `ValueError`) leaves every state
-  variable exactly as it was, for every public metric;
+  variable exactly as it was, for every public metric, and in
+  `_backend.accumulator` for `invalid` counts of any shape (by reason);
 - `RMSE`, `MAE` and `MSLE` read their results (they crashed on JAX);
 - a deleted metric is garbage-collectable (no compiled-function cache holds
   it or its state);
@@ -131,6 +132,45 @@ def check_rejected_updates() -> None:
             assert_rejected_update_keeps_state(
                 factory(), good_inputs(name, family), bad, f"{name} ({how})"
             )
+
+
+def counting_kernel(x: Any) -> dict[str, Any]:
+    """A kernel whose `invalid` increment is a vector of counts by reason."""
+    from keras import ops
+
+    nan = ops.sum(ops.cast(ops.isnan(x), "float64"))
+    inf = ops.sum(ops.cast(ops.isinf(x), "float64"))
+    finite = ops.where(ops.isfinite(x), x, ops.zeros_like(x))
+    return {
+        "total": ops.sum(ops.cast(finite, "float64")),
+        "invalid": ops.stack([nan, inf, ops.zeros_like(nan)]),
+    }
+
+
+def counting_state() -> dict[str, Any]:
+    import keras
+
+    return {
+        "total": keras.Variable(np.zeros(()), dtype="float64", name="total"),
+        "invalid": keras.Variable(np.zeros(3), dtype="float64", name="invalid"),
+    }
+
+
+def check_invalid_counts_of_any_shape() -> None:
+    """`_backend.accumulator` with `invalid` counted by reason, `(R,)`: a valid
+    batch is added, an invalid eager one leaves every variable as it was."""
+    from keras_components import _backend
+
+    update = _backend.accumulator(counting_kernel)
+    state = counting_state()
+    update(state, np.array([1.0, 2.0], "float32"))
+    increments = update(state, np.array([3.0, np.inf], "float32"))
+    got = {k: np.asarray(v.numpy()) for k, v in state.items()}
+    counted = np.asarray(increments["invalid"])
+    if got["total"] != 3.0 or got["invalid"].tolist() != [0, 0, 0]:
+        raise AssertionError(f"a rejected update changed the state: {got}")
+    if counted.tolist() != [0, 1, 0]:
+        raise AssertionError(f"invalid counts by reason: {counted}")
 
 
 def check_mean_error_results() -> None:
@@ -256,6 +296,7 @@ def main() -> int:
     if backend == "tensorflow":
         check_no_retracing_warnings()  # first: in a process with nothing traced
     check_rejected_updates()
+    check_invalid_counts_of_any_shape()
     check_mean_error_results()
     check_collectable()
     check_exact_counts()

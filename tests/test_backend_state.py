@@ -88,6 +88,16 @@ def test_traced_invalid_update_still_turns_the_result_nan():
     assert np.isnan(float(metric.result()))
 
 
+def test_invalid_counts_of_any_shape():
+    backend_state.check_invalid_counts_of_any_shape()
+    # Traced, the counts by reason and the sums are added: the state says why.
+    update = _backend.accumulator(backend_state.counting_kernel)
+    state = backend_state.counting_state()
+    tf.function(lambda x: update(state, x))(tf.constant([1.0, np.nan, np.inf]))
+    np.testing.assert_array_equal(state["invalid"].numpy(), [1, 1, 0])
+    assert state["total"].numpy() == 1.0
+
+
 def test_eager_updates_trace_once_for_any_batch_size():
     """Five eager updates on five batch sizes trace the kernel once, and the
     result equals scikit-learn's on all the data (no timing involved)."""
