@@ -6,12 +6,29 @@ through `tf.function(jit_compile=True)` on TensorFlow, `jax.jit` on JAX, and
 update is one fused computation whether the caller is eager, a plain
 `tf.function` (a compiled function called from a graph stays compiled), or
 already under XLA (where it is simply inlined). The kernels take and return
-tensors only; their static configuration is bound before compiling.
+tensors only; their static configuration is bound before compiling, so one
+compiled function serves every metric of one configuration and holds no
+metric (a deleted metric is garbage-collectable).
 
 `accumulator(fn)` and `state_arguments(variables)` remove the remaining eager
 dispatches of a metric update and result on TensorFlow, where each eager op
 and each compiled call costs a fixed Python overhead (about 0.1 ms and 0.5 ms
 on a small CPU) that dominates a metric on one batch.
+
+Compile costs on TensorFlow. XLA compiles per concrete input shape (about
+0.2-0.5 s for a metric kernel on a small CPU), so an eager update compiled
+per batch size would pay that for every new size, e.g. a loop's last partial
+batch. An eager update therefore runs as a plain graph traced once for any
+batch size (the leading axis is left unknown) until its exact input shapes
+come back (`XLA_AFTER_CALLS`), and only then is compiled with XLA for those
+shapes: a steady batch size gets the fused XLA kernel from its second update,
+a size seen once costs no compilation. On JAX each new input shape is traced
+and compiled once (about 0.1 s; JAX has no shape-polymorphic execution);
+PyTorch runs the kernels eagerly.
+
+`segment_sum` is `keras.ops.segment_sum` except on PyTorch, where Keras
+accumulates in float32 (exact only to 2**24 per cell); ours keeps the data's
+dtype (float64 counts are exact to 2**53, int32 to 2**31).
 """
 
 from __future__ import annotations
@@ -20,6 +37,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 # Keras has no public query for "inside a `keras.StatelessScope`" (where a
@@ -27,6 +45,48 @@ from keras import ops
 # `stateless_update_state`); this is the one private import outside the
 # losses' masking helpers.
 from keras.src.backend.common.stateless_scope import in_stateless_scope
+
+from keras_components import _inputs
+
+# An eager update on TensorFlow is compiled with XLA for its exact input
+# shapes from the `XLA_AFTER_CALLS`-th call with them; before that (and for
+# shapes never seen again) it runs as a plain graph.
+XLA_AFTER_CALLS = 2
+# How many not-yet-compiled shapes an update remembers the calls of.
+_MAX_COUNTED_SHAPES = 256
+
+
+class _Traced:
+    """`fn` as a callable of its own for `tf.function`.
+
+    TensorFlow keys its retracing statistics by the Python code object, so
+    many compiled functions made from one closure (one per metric
+    configuration, each traced once) would read as one function retraced
+    over and over and log "triggered tf.function retracing" warnings. A
+    callable object is keyed by itself.
+    """
+
+    __slots__ = ("__weakref__", "fn")
+    traces = 0  # Python traces of every such function (`tracing_count`)
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, *args: Any) -> Any:
+        _Traced.traces += 1  # runs only while TensorFlow traces
+        return self.fn(*args)
+
+
+def tracing_count() -> int:
+    """How many times TensorFlow traced the functions compiled here (all of
+    them together): a cost to keep at one per configuration."""
+    return _Traced.traces
+
+
+def _tf_function(fn: Callable[..., Any], *, jit_compile: bool) -> Any:
+    import tensorflow as tf
+
+    return tf.function(_Traced(fn), jit_compile=jit_compile, autograph=False)
 
 
 def jit(fn: Callable[..., Any], *, xla: bool = True) -> Callable[..., Any]:
@@ -38,14 +98,34 @@ def jit(fn: Callable[..., Any], *, xla: bool = True) -> Callable[..., Any]:
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(fn, jit_compile=xla, autograph=False)
+        return _tf_function(fn, jit_compile=xla)
     if backend == "jax":
         import jax
 
         return jax.jit(fn)
     return fn
+
+
+def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
+    """`out[i] = sum(data[segment_ids == i])`, in `data`'s dtype.
+
+    `segment_ids` must lie in `[0, num_segments)`. On PyTorch, Keras's
+    `segment_sum` accumulates in float32; this one does not.
+    """
+    if keras.backend.backend() != "torch":
+        return ops.segment_sum(data, segment_ids, num_segments=num_segments)
+    import torch
+
+    data = ops.convert_to_tensor(data)
+    segment_ids = ops.convert_to_tensor(segment_ids).to(torch.int64)
+    if data.ndim == 1 and data.is_floating_point():
+        # bincount sums in the weights' dtype (and is the fastest here).
+        counts = torch.bincount(segment_ids, weights=data, minlength=num_segments)
+        return counts.to(data.dtype)
+    out = torch.zeros(
+        (num_segments, *data.shape[1:]), dtype=data.dtype, device=data.device
+    )
+    return out.index_add_(0, segment_ids, data)
 
 
 def _tf_handles(variables: Mapping[str, keras.Variable]) -> dict[str, Any] | None:
@@ -73,48 +153,190 @@ def _tf_handles(variables: Mapping[str, keras.Variable]) -> dict[str, Any] | Non
     return None
 
 
-def accumulator(
-    fn: Callable[..., Mapping[str, Any]],
-) -> Callable[..., Mapping[str, Any]]:
-    """A compiled update adding `fn(*args)` into state variables.
+def _rejected(increments: Mapping[str, Any]) -> bool:
+    """Whether concrete (eager) increments count invalid input.
 
-    `fn(*args)` returns increments by state name (one must be `"invalid"`, the
-    count of inputs that could not be counted). The result
-    `update(variables, *args)` adds each increment into `variables[name]` and
-    returns the increments.
-
-    Eagerly on TensorFlow the kernel and the additions run as one compiled
-    call taking the variables as arguments, and a batch with invalid input
-    leaves the state untouched (the caller raises on it). Everywhere else (in
-    a graph, under a distribution strategy, on JAX and PyTorch) the compiled
-    kernel runs and Keras assigns the sums, invalid counts included, which is
-    how a traced update reports bad input (`result()` turns NaN).
+    Any shape of `invalid` (a count, or counts by reason): "no invalid input"
+    is every count 0. Traced increments have no value yet: not rejected.
     """
-    kernel = jit(fn)
-    fused = None
-    if keras.backend.backend() == "tensorflow":
+    count = _inputs.concrete_value(increments["invalid"])
+    return count is not None and bool(np.any(count != 0))
+
+
+class _EagerTensorFlowCall:
+    """Eager calls of `fn(handles, *tensors)`, traced once for any batch size.
+
+    Calls run a concrete function: a plain graph traced with the leading
+    axis of every tensor unknown, or, once a call's exact shapes and dtypes
+    have come `XLA_AFTER_CALLS` times, an XLA compilation for them. Calling
+    concrete functions directly also skips `tf.function`'s dispatch.
+    """
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self._graph = _tf_function(fn, jit_compile=False)
+        self._xla = _tf_function(fn, jit_compile=True)
+        self._relaxed: dict[tuple, Any] = {}
+        self._compiled: dict[tuple, Any] = {}
+        self._calls: dict[tuple, int] = {}
+
+    def __call__(self, handles: Mapping[str, Any], *tensors: Any) -> Any:
         import tensorflow as tf
 
+        tensors = tuple(
+            t if t is None or tf.is_tensor(t) else tf.convert_to_tensor(t)
+            for t in tensors
+        )
+        key = tuple(None if t is None else (tuple(t.shape), t.dtype) for t in tensors)
+        concrete = self._compiled.get(key)
+        if concrete is None:
+            calls = self._calls.get(key, 0) + 1
+            if calls >= XLA_AFTER_CALLS:
+                self._calls.pop(key, None)
+                concrete = self._xla.get_concrete_function(handles, *tensors)
+                self._compiled[key] = concrete
+            else:
+                if len(self._calls) >= _MAX_COUNTED_SHAPES:
+                    self._calls.clear()
+                self._calls[key] = calls
+                concrete = self._relaxed_function(handles, tensors)
+        return concrete(handles, *tensors)
+
+    def _relaxed_function(self, handles: Mapping[str, Any], tensors: tuple) -> Any:
+        import tensorflow as tf
+
+        batch_sizes = {t.shape[0] for t in tensors if t is not None and t.shape.rank}
+        if len(batch_sizes) != 1:
+            # Leading axes that differ (an error the kernel reports while
+            # tracing) or no leading axis at all: trace the exact shapes.
+            return self._graph.get_concrete_function(handles, *tensors)
+        specs = tuple(
+            None
+            if t is None
+            else tf.TensorSpec((None, *t.shape[1:]) if t.shape.rank else (), t.dtype)
+            for t in tensors
+        )
+        if specs not in self._relaxed:
+            try:
+                concrete = self._graph.get_concrete_function(handles, *specs)
+            except (ValueError, TypeError):
+                # Inputs a kernel rejects while tracing (incompatible shapes),
+                # or one that needs the exact shapes: trace per exact shape,
+                # which also names the shapes in any error.
+                concrete = None
+            self._relaxed[specs] = concrete
+        concrete = self._relaxed[specs]
+        if concrete is None:
+            concrete = self._graph.get_concrete_function(handles, *tensors)
+        return concrete
+
+
+class _TensorFlowAccumulator:
+    """`accumulator(fn)` on TensorFlow (see there)."""
+
+    def __init__(self, fn: Callable[..., Mapping[str, Any]]) -> None:
         def add_in_place(handles, *args):
             increments = fn(*args)
-            keep = ops.all(increments["invalid"] == 0)
+            keep = ops.all(ops.equal(increments["invalid"], 0))
             for name, handle in handles.items():
                 value = ops.cast(increments[name], handle.dtype)
                 handle.assign_add(ops.where(keep, value, ops.zeros_like(value)))
             return increments
 
-        fused = tf.function(add_in_place, jit_compile=True, autograph=False)
+        self._fused = _EagerTensorFlowCall(add_in_place)
+        self._eager_kernel = _EagerTensorFlowCall(lambda handles, *args: fn(*args))
+        self._kernel = _tf_function(fn, jit_compile=True)
+
+    def __call__(self, variables: Mapping[str, keras.Variable], *args: Any):
+        import tensorflow as tf
+
+        handles = _tf_handles(variables)
+        if handles is not None:
+            return self._fused(handles, *args)
+        if tf.executing_eagerly():  # a distribution strategy or a StatelessScope
+            increments = self._eager_kernel({}, *args)
+        else:
+            increments = self._kernel(*args)
+        _assign_sums(variables, increments)
+        return increments
+
+
+def _assign_sums(
+    variables: Mapping[str, keras.Variable], increments: Mapping[str, Any]
+) -> None:
+    """Adds the increments into the variables, unless eager ones are invalid."""
+    if _rejected(increments):
+        return  # the caller raises; the state stays as it was
+    for name, variable in variables.items():
+        variable.assign(variable + ops.cast(increments[name], variable.dtype))
+
+
+def accumulator(
+    fn: Callable[..., Mapping[str, Any]],
+) -> Callable[..., Mapping[str, Any]]:
+    """A compiled update adding `fn(*args)` into state variables.
+
+    `fn(*args)` returns increments by state name (one must be `"invalid"`:
+    counts, of any shape, of inputs that could not be counted). The result
+    `update(variables, *args)` adds each increment into `variables[name]` and
+    returns the increments.
+
+    An eager update whose increments count invalid input leaves the state
+    exactly as it was, on every backend and under a distribution strategy
+    (the caller raises on it). Eagerly on TensorFlow the kernel and the
+    additions run as one compiled call taking the variables as arguments
+    (see the module docstring for when it is compiled with XLA); eagerly on
+    JAX as one jitted call returning the new state. A traced
+    update (in a graph, `jax.jit`, `torch.compile`) cannot know the count:
+    it adds every sum, invalid counts included, which is how a traced update
+    reports bad input (`result()` turns NaN).
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _TensorFlowAccumulator(fn)
+    kernel = jit(fn)
+    fused = _jax_fused(fn) if backend == "jax" else None
 
     def update(variables: Mapping[str, keras.Variable], *args: Any):
-        handles = None if fused is None else _tf_handles(variables)
-        if handles is not None:
-            return fused(handles, *args)
+        if fused is not None and _jax_eager(variables, args):
+            values = {name: v.value for name, v in variables.items()}
+            new_values, increments = fused(values, *args)
+            for name, variable in variables.items():
+                variable.assign(new_values[name])
+            return increments
         increments = kernel(*args)
-        for name, variable in variables.items():
-            variable.assign(variable + ops.cast(increments[name], variable.dtype))
+        _assign_sums(variables, increments)
         return increments
 
     return update
+
+
+def _jax_fused(fn: Callable[..., Mapping[str, Any]]) -> Callable[..., Any]:
+    """`jax.jit` of `(state, *args) -> (state + increments, increments)`, the
+    increments of a batch with invalid input replaced by zeros: an eager
+    update that keeps a rejected batch out of the state without waiting for
+    the count on the host first."""
+    import jax
+
+    def add_kept(state, *args):
+        increments = fn(*args)
+        keep = ops.all(ops.equal(increments["invalid"], 0))
+        new_state = {}
+        for name, value in state.items():
+            increment = ops.cast(increments[name], value.dtype)
+            new_state[name] = value + ops.where(keep, increment, 0)
+        return new_state, increments
+
+    return jax.jit(add_kept)
+
+
+def _jax_eager(variables: Mapping[str, keras.Variable], args: tuple) -> bool:
+    """Whether a JAX update runs eagerly (no tracer, no `StatelessScope`)."""
+    import jax
+
+    if in_stateless_scope():
+        return False
+    values = [v.value for v in variables.values()]
+    return not any(isinstance(x, jax.core.Tracer) for x in (*values, *args))
 
 
 def state_arguments(variables: Mapping[str, keras.Variable]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from keras import ops
 
-from keras_components import _inputs
+from keras_components import _backend, _inputs
 
 COUNT_DTYPE = "float64"
 AVERAGES = ("micro", "macro", "weighted", None)
@@ -146,7 +146,7 @@ def batch_confusion(
         weights = ops.where(bad, weights, weights * position_weights)
     # A segment sum over a static number of cells (a bincount whose length
     # XLA can see at compile time).
-    counts = ops.segment_sum(
+    counts = _backend.segment_sum(
         ops.reshape(weights, (-1,)),
         ops.reshape(index, (-1,)),
         num_segments=length + _inputs.NUM_REASONS,

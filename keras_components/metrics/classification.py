@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Hashable
 from typing import Any
 
@@ -96,16 +97,36 @@ DEFAULT_THRESHOLD = 0.5
 # a few dozen tiny ops on the state, which a graph runs in a fraction of the
 # time eager dispatch takes. The function receives the state values as
 # arguments (never captures them), so any instance with the same
-# configuration can share it.
+# configuration can share it. It holds no metric either (a bound
+# `metric.score` would keep the first instance of each configuration and its
+# state alive forever): the metric being scored is handed to it through
+# `_SCORING` for the duration of the call, which is when tracing reads its
+# configuration.
 _SCORE_FUNCTIONS: dict[tuple, Any] = {}
+_SCORING = threading.local()
+
+
+def _score_of_current_metric(state: dict[str, Any]) -> Any:
+    return _SCORING.metric.score(state)
 
 
 def _compiled_score(metric: _ConfusionMetric):
     config = json.dumps(metric._merge_key(), sort_keys=True, default=repr)
     key = (keras.backend.backend(), type(metric), config, metric._spec)
-    if key not in _SCORE_FUNCTIONS:
-        _SCORE_FUNCTIONS[key] = _backend.jit_on_state(metric.score, xla=False)
-    return _SCORE_FUNCTIONS[key]
+    function = _SCORE_FUNCTIONS.get(key)
+    if function is None:
+        function = _backend.jit_on_state(_score_of_current_metric, xla=False)
+        _SCORE_FUNCTIONS[key] = function
+
+    def score(state: dict[str, Any]) -> Any:
+        outer = getattr(_SCORING, "metric", None)
+        _SCORING.metric = metric
+        try:
+            return function(state)
+        finally:
+            _SCORING.metric = outer
+
+    return score
 
 
 def _confusion_increments(y_true, y_pred, sample_weight, **config) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_components import _inputs
+from keras_components import _backend, _inputs
 from keras_components._export import export
 from keras_components._validation import (
     check_bool,
@@ -145,7 +145,7 @@ def weighted_bincount(index: Any, weights: Any, length: int) -> Any:
     """
     if weights is None:
         weights = ops.ones(ops.shape(index), "int32")
-    counts = ops.segment_sum(weights, index, num_segments=length)
+    counts = _backend.segment_sum(weights, index, length)
     return ops.cast(counts, STATE_DTYPE)
 
 

@@ -13,9 +13,10 @@ state accumulates without the float32 cancellation that breaks Keras's
 `R2` also `"variance_weighted"` (weights = each output's total sum of
 squares).
 
-Bad input: NaN or infinity in `y_true` / `y_pred` (and, for `MSLE`, negative
-values) raise a `ValueError` in eager calls; while traced they are counted
-and the result is NaN, never a finite wrong number.
+Bad input: NaN or infinity in `y_true` / `y_pred` / `sample_weight` (and,
+for `MSLE`, negative values) raise a `ValueError` in eager calls, before any
+state changes; while traced they are counted and the result is NaN, never a
+finite wrong number.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from keras import ops
 
 from keras_components import _inputs
@@ -52,6 +54,10 @@ _EPS64 = float(2.0**-52)
 # --------------------------------------------------------------------------
 def _safe_divide(numerator: Any, denominator: Any) -> Any:
     """`numerator / denominator`, NaN where the denominator is 0."""
+    # Tensors, not variables: `ones_like` / `full_like` of a JAX-backed
+    # `keras.Variable` fail.
+    numerator = ops.convert_to_tensor(numerator)
+    denominator = ops.convert_to_tensor(denominator)
     ok = denominator != 0
     value = numerator / ops.where(ok, denominator, ops.ones_like(denominator))
     return ops.where(ok, value, ops.full_like(value, float("nan")))
@@ -178,9 +184,11 @@ class _RegressionMetric(StreamingMetric):
 
         A NaN or infinity anywhere in an output's data (or weights) makes its
         `(D,)` batch sums non-finite, so checking those finds every invalid
-        input without another pass over the data. An invalid batch may leave
-        non-finite values in the state; `result()` is NaN either way (the
-        `invalid` counter) until `reset_state`.
+        input without another pass over the data. Called before any state is
+        assigned: an eager batch with invalid input raises here and leaves the
+        state exactly as it was. A traced one cannot raise: it may leave
+        non-finite values in the state, and `result()` is NaN (the `invalid`
+        counter) until `reset_state`.
         """
         total = sums[0]
         for other in sums[1:]:
@@ -196,6 +204,20 @@ class _RegressionMetric(StreamingMetric):
         bad_weights = None
         if found.weights is not None:
             bad_weights = ops.logical_not(ops.isfinite(ops.sum(found.weights, axis=-1)))
+        count = _inputs.concrete_value(
+            ops.logical_or(invalid, bad_weights) if bad_weights is not None else invalid
+        )
+        if count is not None and np.any(count):
+            # y_true / y_pred were checked already (`normalized`).
+            if found.weights is not None:
+                _inputs.check_finite(found.weights, name="sample_weight")
+            raise ValueError(
+                f"Invalid values in the inputs of {type(self).__name__}: the "
+                f"batch sums of {int(np.sum(count))} output(s) are not finite "
+                "(values too large for float64). Expected inputs whose squares "
+                "are finite in float64."
+            )
+        if bad_weights is not None:
             invalid = ops.logical_and(invalid, ops.logical_not(bad_weights))
         self.count_invalid(predictions=invalid, weights=bad_weights)
 
