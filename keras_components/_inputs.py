@@ -727,14 +727,52 @@ def invalid_distribution_rows(x: Any, tolerance: float, *, total: Any = None) ->
     return ops.logical_not(valid)
 
 
+def _compiled_by_xla() -> bool:
+    """Whether the code being traced now is compiled by XLA.
+
+    True on JAX and inside TensorFlow's `jit_compile=True` functions (Keras's
+    `fit` default there), where elementwise column operations fuse into one
+    pass; False for TensorFlow graphs, eager code and PyTorch, where each
+    operation is a pass of its own.
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        return True
+    if backend != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    if tf.executing_eagerly():
+        return False
+    try:
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:  # moved in some TensorFlow version: the safe default
+        return False
+    graph = tf.compat.v1.get_default_graph()
+    return control_flow_util.GraphOrParentsInXlaContext(graph)
+
+
 def invalid_distribution_samples(x: Any, tolerance: float) -> Any:
     """bool `(N,)`: samples of `x (N, ..., C)` holding a row that is not a distribution.
 
-    `invalid_distribution_rows`, reduced over each sample's positions.
+    `invalid_distribution_rows`, reduced over each sample's positions. Under
+    XLA the unrolled row checks fuse into one pass; elsewhere the row sums
+    are a matrix product with a vector of ones and negative entries one
+    minimum per sample (a sum over a short last axis, and slicing its
+    columns, are slow kernels outside XLA).
     """
-    invalid = invalid_distribution_rows(x, tolerance)
-    rank = len(static_shape(invalid))
-    return ops.any(invalid, axis=tuple(range(1, rank))) if rank > 1 else invalid
+    shape = static_shape(x)
+    num_classes = shape[-1]
+    if num_classes is None or num_classes > UNROLL_MAX_CLASSES or _compiled_by_xla():
+        invalid = invalid_distribution_rows(x, tolerance)
+        rank = len(shape) - 1
+        return ops.any(invalid, axis=tuple(range(1, rank))) if rank > 1 else invalid
+    ones = ops.ones((num_classes, 1), dtype=x.dtype)
+    totals = ops.matmul(ops.reshape(x, (-1, num_classes)), ones)
+    bad_rows = ops.logical_not(ops.abs(totals - 1.0) <= tolerance)  # NaN: bad
+    bad_rows = ops.reshape(bad_rows, (ops.shape(x)[0], -1))
+    negative = ops.min(x, axis=tuple(range(1, len(shape)))) < 0
+    return ops.logical_or(ops.any(bad_rows, axis=1), negative)
 
 
 def invalid_probabilities(x: Any) -> Any:

@@ -110,3 +110,19 @@ def test_dense_targets_validate_rows():
         "graph",
     )
     np.testing.assert_array_equal(fn(labels, y_pred), [True, False])
+
+
+def test_compiled_by_xla_tells_xla_from_graphs_and_eager():
+    seen = []
+
+    def probe(x):
+        seen.append(_inputs._compiled_by_xla())
+        return x
+
+    probe(tf.constant(1.0))
+    tf.function(probe)(tf.constant(1.0))
+    tf.function(probe, jit_compile=True)(tf.constant(1.0))
+    # Inner function traced inside an XLA-compiled outer one.
+    inner = tf.function(probe)
+    tf.function(lambda x: inner(x), jit_compile=True)(tf.constant(2.0))
+    assert seen == [False, False, True, True]
