@@ -733,8 +733,9 @@ class DenseTargets(NamedTuple):
         values: float, shape `y_pred.shape`: one-hot rows for sparse labels
             (all-zero at dropped positions), `y_true` itself when dense.
         keep: bool, shape `positions`: positions to count.
-        invalid: bool, shape `positions`: labels outside `[0, C)` that are not
-            `ignore_index`.
+        invalid: bool, shape `positions` (`(N,)` with `per_sample`): sparse
+            labels outside `[0, C)` that are not `ignore_index`, or dense
+            rows that are not a distribution (`invalid_distribution_rows`).
     """
 
     values: Any
@@ -743,14 +744,29 @@ class DenseTargets(NamedTuple):
 
 
 def dense_targets(
-    y_true: Any, y_pred: Any, *, ignore_index: int | None = None, dtype: str
+    y_true: Any,
+    y_pred: Any,
+    *,
+    ignore_index: int | None = None,
+    dtype: str,
+    hint: str = "",
+    per_sample: bool = False,
 ) -> DenseTargets:
-    """Sparse labels become masked one-hot rows; dense targets pass through.
+    """Sparse labels become masked one-hot rows; dense targets are validated.
 
-    `ignore_index` applies to sparse labels (a dense row has no label to
-    compare). Eagerly raises on invalid sparse labels (`check_labels`).
+    A dense row is one class distribution: one-hot or soft (label smoothing,
+    mix-up), every value in `[0, 1]` and the row summing to 1 within
+    `row_sum_tolerance` of `y_true`'s dtype. Multi-hot, all-zero, negative
+    or NaN rows are invalid. `ignore_index` applies to sparse labels (a dense
+    row has no label to compare). Eagerly raises on invalid labels or rows
+    (`check_labels`, `check_probability_values`, whose message ends with
+    `hint`, e.g. which mode takes multi-hot targets); while traced such
+    positions are marked `invalid`. A complex `y_true` is a `TypeError`.
+
+    `per_sample=True` returns `invalid` per sample, shape `(N,)` (all a
+    per-sample loss needs, computed with fewer passes over dense targets).
     """
-    y_true = ops.convert_to_tensor(y_true)
+    y_true = real_tensor(y_true, name="y_true")
     shape = static_shape(y_pred)
     num_classes = shape[-1]
     if is_sparse(y_true, y_pred):
@@ -761,13 +777,25 @@ def dense_targets(
         keep, invalid = label_masks(labels, num_classes, ignore_index)
         values = ops.one_hot(safe_labels(labels, keep), num_classes, dtype=dtype)
         values = values * ops.cast(ops.expand_dims(keep, -1), dtype)
+        if per_sample and len(shape) > 2:
+            invalid = ops.any(invalid, axis=tuple(range(1, len(shape) - 1)))
         return DenseTargets(values, keep, invalid)
-    positions = ops.shape(y_pred)[:-1]
-    return DenseTargets(
-        ops.cast(y_true, dtype),
-        ops.ones(positions, dtype="bool"),
-        ops.zeros(positions, dtype="bool"),
+    tolerance = row_sum_tolerance(y_true.dtype)
+    check_probability_values(
+        y_true,
+        name="y_true",
+        expected="one-hot or soft class targets",
+        rows=True,
+        tolerance=tolerance,
+        rows_hint=hint,
     )
+    values = ops.cast(y_true, dtype)
+    if per_sample:
+        invalid = invalid_distribution_samples(values, tolerance)
+        keep = ops.ones(ops.shape(y_pred)[:-1], dtype="bool")
+        return DenseTargets(values, keep, invalid)
+    invalid = invalid_distribution_rows(values, tolerance)
+    return DenseTargets(values, ops.logical_not(invalid), invalid)
 
 
 # --------------------------------------------------------------------------
@@ -822,9 +850,9 @@ def binary_targets(
     `y_true` has `y_pred`'s shape, or `y_pred.shape[:-1]` when `K == 1` (the
     class axis is added). Values are soft targets in `[0, 1]`; `ignore_index`
     cells are dropped. Eagerly raises on anything else
-    (`check_binary_targets`).
+    (`check_binary_targets`); a complex `y_true` is a `TypeError`.
     """
-    y_true = ops.convert_to_tensor(y_true)
+    y_true = real_tensor(y_true, name="y_true")
     t, p = static_shape(y_true), static_shape(y_pred)
     if (
         len(p) >= 1
@@ -852,6 +880,240 @@ def binary_targets(
         invalid = ops.logical_and(ops.logical_not(in_range), ops.logical_not(ignored))
     values = ops.where(keep, y_true, ops.zeros_like(y_true))
     return BinaryTargets(values, keep, invalid)
+
+
+# --------------------------------------------------------------------------
+# Loss inputs: real values, probabilities, distribution rows
+# --------------------------------------------------------------------------
+def real_tensor(x: Any, *, name: str) -> Any:
+    """`x` as a tensor; complex values are a `TypeError`.
+
+    Casting a complex tensor to float silently drops its imaginary part, so
+    no loss accepts one: the caller says which real quantity it means.
+    """
+    x = ops.convert_to_tensor(x)
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    if dtype.startswith("complex"):
+        raise TypeError(
+            f"Invalid dtype for `{name}`. Expected real values (floating-point, "
+            f"integer or bool). Received: {name}.dtype={dtype}. Pass the real "
+            f"quantity you mean, e.g. keras.ops.real({name}) or "
+            f"keras.ops.abs({name})."
+        )
+    return x
+
+
+# Largest |sum - 1| accepted for a row that must be a probability distribution
+# (a softmax output, a one-hot or soft target) held in float32 or float64.
+ROW_SUM_TOLERANCE = 1e-3
+# Unit roundoff of the half-precision types (half a unit in the last place at 1).
+_UNIT_ROUNDOFF = {"float16": 2.0**-11, "bfloat16": 2.0**-8}
+
+
+def row_sum_tolerance(dtype: Any) -> float:
+    """Largest `|sum - 1|` accepted for a distribution row held in `dtype`.
+
+    float32 / float64: `ROW_SUM_TOLERANCE` (1e-3). A float32 softmax sums to 1
+    within about 1e-6 and a float16 one, rounded entry by entry, within 5e-4
+    (rounding errors are relative, so they total at most one unit roundoff
+    whatever the number of classes); independent sigmoid outputs and logits
+    almost never come this close. Half precision: four unit roundoffs, for
+    the rounding of the entries plus the softmax's own (float16: 1.95e-3,
+    bfloat16: 1.56e-2), so `mixed_float16` / `mixed_bfloat16` softmax
+    outputs pass.
+    """
+    unit = _UNIT_ROUNDOFF.get(keras.backend.standardize_dtype(dtype))
+    return ROW_SUM_TOLERANCE if unit is None else max(ROW_SUM_TOLERANCE, 4.0 * unit)
+
+
+def _row_sum_and_min(x: Any) -> tuple[Any, Any]:
+    """Sum and minimum along the last axis, unrolled like `finite_rows`.
+
+    Up to `UNROLL_MAX_CLASSES` columns both are elementwise column
+    operations, which XLA fuses into one pass over `x`; its reductions over
+    a short last axis run far slower.
+    """
+    num_classes = static_shape(x)[-1]
+    if num_classes is None or num_classes > UNROLL_MAX_CLASSES:
+        return ops.sum(x, axis=-1), ops.min(x, axis=-1)
+    total = low = x[..., 0]
+    for j in range(1, num_classes):
+        column = x[..., j]
+        total = total + column
+        low = ops.minimum(low, column)
+    return total, low
+
+
+def invalid_distribution_rows(x: Any, tolerance: float, *, total: Any = None) -> Any:
+    """bool, shape `x.shape[:-1]`: rows that are not a probability distribution.
+
+    A row is valid when no entry is negative and the entries sum to 1 within
+    `tolerance` (so none exceeds `1 + tolerance`). NaN or infinite entries
+    make the sum non-finite, hence the row invalid (the sum is what catches
+    NaN: XLA's `min` skips it). `total` is the row sum when the caller has
+    it already (`ops.sum(x, axis=-1)`).
+    """
+    if total is None:
+        total, low = _row_sum_and_min(x)
+    else:
+        low = ops.min(x, axis=-1)
+    valid = ops.logical_and(low >= 0, ops.abs(total - 1.0) <= tolerance)
+    return ops.logical_not(valid)
+
+
+def _compiled_by_xla() -> bool:
+    """Whether the code being traced now is compiled by XLA.
+
+    True on JAX and inside TensorFlow's `jit_compile=True` functions (Keras's
+    `fit` default there), where elementwise column operations fuse into one
+    pass; False for TensorFlow graphs, eager code and PyTorch, where each
+    operation is a pass of its own.
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        return True
+    if backend != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    if tf.executing_eagerly():
+        return False
+    try:
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:  # moved in some TensorFlow version: the safe default
+        return False
+    graph = tf.compat.v1.get_default_graph()
+    return control_flow_util.GraphOrParentsInXlaContext(graph)
+
+
+def invalid_distribution_samples(x: Any, tolerance: float) -> Any:
+    """bool `(N,)`: samples of `x (N, ..., C)` holding a row that is not a distribution.
+
+    `invalid_distribution_rows`, reduced over each sample's positions. Under
+    XLA the unrolled row checks fuse into one pass; elsewhere the row sums
+    are a matrix product with a vector of ones and negative entries one
+    minimum per sample (a sum over a short last axis, and slicing its
+    columns, are slow kernels outside XLA).
+    """
+    shape = static_shape(x)
+    num_classes = shape[-1]
+    if num_classes is None or num_classes > UNROLL_MAX_CLASSES or _compiled_by_xla():
+        invalid = invalid_distribution_rows(x, tolerance)
+        rank = len(shape) - 1
+        return ops.any(invalid, axis=tuple(range(1, rank))) if rank > 1 else invalid
+    ones = ops.ones((num_classes, 1), dtype=x.dtype)
+    totals = ops.matmul(ops.reshape(x, (-1, num_classes)), ones)
+    bad_rows = ops.logical_not(ops.abs(totals - 1.0) <= tolerance)  # NaN: bad
+    bad_rows = ops.reshape(bad_rows, (ops.shape(x)[0], -1))
+    negative = ops.min(x, axis=tuple(range(1, len(shape)))) < 0
+    return ops.logical_or(ops.any(bad_rows, axis=1), negative)
+
+
+def invalid_probabilities(x: Any) -> Any:
+    """bool, `x`'s shape: entries outside `[0, 1]` (NaN included)."""
+    return ops.logical_not(ops.logical_and(x >= 0, x <= 1))
+
+
+def out_of_unit_samples(x: Any) -> Any:
+    """bool `(N,)`: samples of `x` with an entry below 0 or above 1 (or infinite).
+
+    Two reductions (minimum and maximum per sample) instead of a mask of
+    `x`'s size. NaN is *not* reliably caught (XLA's `min` and `max` skip
+    it): callers catch NaN through a sum over the same entries, which it
+    always reaches.
+    """
+    axes = tuple(range(1, len(static_shape(x))))
+    return ops.logical_or(ops.min(x, axis=axes) < 0, ops.max(x, axis=axes) > 1)
+
+
+def check_probability_values(
+    x: Any,
+    *,
+    name: str,
+    expected: str = "probabilities",
+    rows: bool = False,
+    tolerance: float = ROW_SUM_TOLERANCE,
+    range_hint: str = "",
+    rows_hint: str = "",
+) -> None:
+    """Raises, in eager mode, on values that are not probabilities.
+
+    In order: NaN or infinite values, values outside `[0, 1]` (the message
+    ends with `range_hint`, the fix), and (`rows`) rows of the last axis
+    whose sum is not 1 within `tolerance` (ending with `rows_hint`). While
+    tracing this does nothing; consumers mark such entries
+    (`invalid_probabilities`, `invalid_distribution_rows`) and report NaN.
+    """
+    values = concrete_value(x)
+    if values is None:
+        return
+    values = np.asarray(values, np.float64)
+    finite = np.isfinite(values)
+    if not finite.all():
+        raise ValueError(
+            f"Invalid values in `{name}`. Expected finite {expected}. Received "
+            f"{int(np.sum(~finite))} NaN or infinite value(s)."
+        )
+    outside = (values < 0) | (values > 1)
+    if outside.any():
+        shown = np.unique(values[outside])[:10].tolist()
+        hint = f" {range_hint}" if range_hint else ""
+        raise ValueError(
+            f"Invalid values in `{name}`. Expected {expected} in [0, 1]. "
+            f"Received {int(np.sum(outside))} value(s) outside, e.g. {shown}."
+            f"{hint}"
+        )
+    if not rows or values.ndim == 0:
+        return
+    sums = values.sum(axis=-1)
+    bad = np.abs(sums - 1.0) > tolerance
+    if bad.any():
+        shown = [round(v, 6) for v in np.unique(sums[bad])[:10].tolist()]
+        empty = (
+            " An all-zero row is not a target: leave positions out with sparse "
+            "labels and `ignore_index`."
+            if np.any(sums[bad] == 0)
+            else ""
+        )
+        raise ValueError(
+            f"Invalid values in `{name}`. Expected {expected} whose rows (the "
+            f"last axis, {values.shape[-1]} classes) each sum to 1 "
+            f"(|sum - 1| <= {tolerance:g}). Received {int(np.sum(bad))} row(s) "
+            f"summing to e.g. {shown}.{empty}{f' {rows_hint}' if rows_hint else ''}"
+        )
+
+
+def check_loss_predictions(
+    y_pred: Any,
+    *,
+    from_logits: bool,
+    rows: bool = False,
+    tolerance: float = ROW_SUM_TOLERANCE,
+    rows_hint: str = "",
+) -> None:
+    """Raises, in eager mode, on a loss's invalid `y_pred` (no-op while traced).
+
+    Logits (`from_logits=True`) must be finite. Probabilities must lie in
+    `[0, 1]` (values outside suggest from_logits=True) and, with `rows`
+    (softmax outputs), each row of the last axis must sum to 1 within
+    `tolerance` (`row_sum_tolerance` of the dtype the predictions arrived
+    in); that message ends with `rows_hint` (the mode for independent
+    sigmoid outputs). Traced consumers mark the same entries with
+    `invalid_distribution_rows`, `invalid_probabilities` or
+    `out_of_unit_samples`, and report NaN.
+    """
+    if from_logits:
+        check_finite(y_pred, name="y_pred")
+        return
+    logits_hint = "If `y_pred` holds logits, pass from_logits=True."
+    check_probability_values(
+        y_pred,
+        name="y_pred",
+        rows=rows,
+        tolerance=tolerance,
+        range_hint=logits_hint,
+        rows_hint=f"{rows_hint} {logits_hint}" if rows_hint else logits_hint,
+    )
 
 
 # --------------------------------------------------------------------------

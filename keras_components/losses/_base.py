@@ -14,6 +14,9 @@ Per-sample values and masks
 Compute dtype
     Half-precision inputs (`float16`, `bfloat16`) and half-precision loss
     dtypes or policies are computed in float32; float32 and float64 are kept.
+    A loss's `dtype` must be a floating-point dtype or policy (an integer,
+    bool or complex one is a `ValueError` at construction), and complex
+    inputs are a `TypeError` (a cast would drop the imaginary part).
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from keras import ops
 from keras.src.backend import get_keras_mask, set_keras_mask
 from keras.src.losses.loss import reduce_weighted_values
 
-from keras_components._inputs import broadcast_weights
+from keras_components._inputs import broadcast_weights, real_tensor
+from keras_components._validation import invalid_value
 
 HALF_DTYPES = ("float16", "bfloat16")
 
@@ -43,9 +47,12 @@ def compute_dtype(x: Any) -> str:
     return "float32" if floatx in HALF_DTYPES else floatx
 
 
-def as_compute_tensor(x: Any) -> Any:
-    """`x` as a float tensor in its compute dtype (see `compute_dtype`)."""
-    x = ops.convert_to_tensor(x)
+def as_compute_tensor(x: Any, *, name: str = "y_pred") -> Any:
+    """`x` as a float tensor in its compute dtype (see `compute_dtype`).
+
+    A complex `x` is a `TypeError` naming `name` (`real_tensor`).
+    """
+    x = real_tensor(x, name=name)
     dtype = compute_dtype(x)
     if keras.backend.standardize_dtype(x.dtype) != dtype:
         x = ops.cast(x, dtype)
@@ -88,7 +95,12 @@ class Loss(keras.losses.Loss):
     Differences from `keras.losses.Loss`, all documented in each subclass:
 
     - A half-precision `dtype` (or mixed policy) computes in float32, so the
-      loss is always computed in float32 or wider.
+      loss is always computed in float32 or wider. An integer, bool or
+      complex `dtype` is a `ValueError` at construction.
+    - Complex `y_true` / `y_pred` are a `TypeError` (Keras casts them to
+      float, silently dropping the imaginary part). Half-precision `y_pred`
+      reaches `call` as it is (the functions compute it in float32), so
+      checks that depend on its precision (`row_sum_tolerance`) see it.
     - `get_config()` includes `dtype` (Keras's base omits it).
     - `sample_weight` is broadcast to the per-sample values with
       `_inputs.broadcast_weights`: a `(N,)` weight weighs every position of
@@ -108,16 +120,43 @@ class Loss(keras.losses.Loss):
         dtype: Any,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
+        policy = self._dtype_policy
+        if not all(
+            keras.backend.is_float_dtype(d)
+            for d in (policy.compute_dtype, policy.variable_dtype)
+        ):
+            raise invalid_value(
+                "dtype",
+                "a floating-point dtype or policy, e.g. 'float32', 'float64' or "
+                "'mixed_float16' (losses are computed in float32 or wider)",
+                dtype,
+            )
         # The config keeps the policy's name (None: follow floatx on reload).
         self._dtype_argument = None if dtype is None else self._dtype_policy.name
         if self._dtype in HALF_DTYPES:
             self._dtype = "float32"
 
+    def convert_inputs(self, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+        """`(y_true, y_pred)` as `call` receives them.
+
+        Both are cast to the loss's dtype, except half-precision `y_pred`
+        whose compute dtype is the loss's (the functions upcast it exactly).
+        Complex inputs are a `TypeError`.
+        """
+        y_pred = real_tensor(y_pred, name="y_pred")
+        y_true = real_tensor(y_true, name="y_true")
+        pred_dtype = keras.backend.standardize_dtype(y_pred.dtype)
+        keep_half = pred_dtype in HALF_DTYPES and compute_dtype(y_pred) == self.dtype
+        if pred_dtype != self.dtype and not keep_half:
+            y_pred = ops.cast(y_pred, self.dtype)
+        if keras.backend.standardize_dtype(y_true.dtype) != self.dtype:
+            y_true = ops.cast(y_true, self.dtype)
+        return y_true, y_pred
+
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         in_mask = get_keras_mask(y_pred)
         with keras.name_scope(self.name):
-            y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
-            y_true = ops.convert_to_tensor(y_true, dtype=self.dtype)
+            y_true, y_pred = self.convert_inputs(y_true, y_pred)
             values = self.call(y_true, y_pred)
             out_mask = get_keras_mask(values)
             if in_mask is not None and out_mask is not None:

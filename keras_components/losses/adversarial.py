@@ -9,7 +9,12 @@ import keras
 from keras import ops
 
 from keras_components._export import export
-from keras_components._inputs import shape_error, shapes_compatible, static_shape
+from keras_components._inputs import (
+    real_tensor,
+    shape_error,
+    shapes_compatible,
+    static_shape,
+)
 from keras_components._validation import check_float, invalid_type
 from keras_components.losses._base import Loss, as_compute_tensor
 
@@ -57,7 +62,7 @@ def wasserstein_loss(y_true: Any, y_pred: Any):
     y_pred = as_compute_tensor(y_pred)
     if len(static_shape(y_pred)) == 1:
         y_pred = ops.expand_dims(y_pred, -1)
-    y_true = ops.cast(ops.convert_to_tensor(y_true), y_pred.dtype)
+    y_true = ops.cast(real_tensor(y_true, name="y_true"), y_pred.dtype)
     t, p = static_shape(y_true), static_shape(y_pred)
     if len(t) == len(p) - 1 and shapes_compatible(t, p[:-1]):
         y_true = ops.expand_dims(y_true, -1)
@@ -87,7 +92,8 @@ class WassersteinLoss(Loss):
         reduction: Keras reduction of the per-sample values.
         name: Loss name.
         dtype: Dtype or policy of the computation (None: floatx); half
-            precision computes in float32.
+            precision computes in float32. An integer, bool or complex
+            dtype is a `ValueError`.
 
     Example:
 
@@ -180,10 +186,10 @@ def gradient_penalty(
         )
     import tensorflow as tf
 
-    real = ops.convert_to_tensor(real)
+    real = real_tensor(real, name="real")
     if not keras.backend.is_float_dtype(real.dtype):
         real = ops.cast(real, keras.backend.floatx())
-    fake = ops.cast(ops.convert_to_tensor(fake), real.dtype)
+    fake = ops.cast(real_tensor(fake, name="fake"), real.dtype)
     r, f = static_shape(real), static_shape(fake)
     if len(r) < 1 or not shapes_compatible(r, f):
         raise shape_error("real and fake of the same shape (N, ...)", real=r, fake=f)

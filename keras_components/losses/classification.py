@@ -12,8 +12,13 @@ from keras import ops
 from keras_components._export import export
 from keras_components._inputs import (
     binary_targets,
+    check_loss_predictions,
     dense_targets,
+    invalid_distribution_rows,
+    invalid_probabilities,
     is_sparse,
+    real_tensor,
+    row_sum_tolerance,
     shape_error,
     static_shape,
 )
@@ -87,8 +92,23 @@ def _resolve_mode(mode: str, y_pred: Any) -> str:
     return "binary" if len(shape) <= 1 or shape[-1] == 1 else "categorical"
 
 
+# The fix named in the eager errors: binary mode takes independent sigmoids.
+_BINARY_PREDICTIONS = 'For independent sigmoid outputs use mode="binary".'
+_BINARY_TARGETS = (
+    'For multi-hot targets (several classes per sample) use mode="binary".'
+)
+
+
 def _categorical(
-    y_true, y_pred, *, gamma, alpha, from_logits, label_smoothing, ignore_index
+    y_true,
+    y_pred,
+    *,
+    gamma,
+    alpha,
+    from_logits,
+    label_smoothing,
+    ignore_index,
+    tolerance,
 ):
     shape = static_shape(y_pred)
     if len(shape) < 2 or shape[-1] is None:
@@ -114,7 +134,16 @@ def _categorical(
         )
     dtype = keras.backend.standardize_dtype(y_pred.dtype)
     sparse = is_sparse(y_true, y_pred)
-    targets = dense_targets(y_true, y_pred, ignore_index=ignore_index, dtype=dtype)
+    targets = dense_targets(
+        y_true, y_pred, ignore_index=ignore_index, dtype=dtype, hint=_BINARY_TARGETS
+    )
+    check_loss_predictions(
+        y_pred,
+        from_logits=from_logits,
+        rows=True,
+        tolerance=tolerance,
+        rows_hint=_BINARY_PREDICTIONS,
+    )
     y = targets.values
     if label_smoothing:
         y = y * (1.0 - label_smoothing) + label_smoothing / num_classes
@@ -128,10 +157,17 @@ def _categorical(
         # -expm1(log p) is no more accurate (measured on 2e6 probabilities, logit
         # gaps up to 200); exp is reused by its own gradient, expm1 is not.
         one_minus_p = 1.0 - ops.exp(log_p) if gamma else None
+        bad_pred = None  # non-finite logits make the value non-finite (below)
     else:
-        # Keras's handling of probabilities: renormalise, clip, log.
+        # Keras's handling of probabilities: renormalise, clip, log. Rows
+        # must already sum to 1 (within the tolerance), so renormalising
+        # only removes rounding; other rows are invalid, not rescaled.
         epsilon = keras.config.epsilon()
-        p = y_pred / ops.sum(y_pred, axis=-1, keepdims=True)
+        total = ops.sum(y_pred, axis=-1, keepdims=True)
+        bad_pred = invalid_distribution_rows(
+            y_pred, tolerance, total=ops.squeeze(total, axis=-1)
+        )
+        p = y_pred / total
         p = ops.clip(p, epsilon, 1.0 - epsilon)
         log_p = ops.log(p)
         one_minus_p = 1.0 - p if gamma else None
@@ -142,14 +178,23 @@ def _categorical(
     if alpha is not None:
         weight = weight * ops.convert_to_tensor(alpha, dtype=dtype)
     values = -ops.sum(weight * log_p, axis=-1)
-    if not sparse:
-        return values, None
-    values = nan_where(targets.invalid, values)
-    return values, (targets.keep if ignore_index is not None else None)
+    invalid = targets.invalid
+    if bad_pred is None:  # from logits: +-inf logits give NaN or inf, make it NaN
+        bad_pred = ops.logical_not(ops.isfinite(values))
+    values = nan_where(ops.logical_or(invalid, bad_pred), values)
+    keep = targets.keep if sparse and ignore_index is not None else None
+    return values, keep
 
 
 def _binary(
-    y_true, y_pred, *, gamma, alpha, from_logits, label_smoothing, ignore_index
+    y_true,
+    y_pred,
+    *,
+    gamma,
+    alpha,
+    from_logits,
+    label_smoothing,
+    ignore_index,
 ):
     if isinstance(alpha, tuple):
         raise invalid_value(
@@ -162,6 +207,7 @@ def _binary(
         y_pred = ops.expand_dims(y_pred, -1)
     dtype = keras.backend.standardize_dtype(y_pred.dtype)
     targets = binary_targets(y_true, y_pred, ignore_index=ignore_index, dtype=dtype)
+    check_loss_predictions(y_pred, from_logits=from_logits)
     y = targets.values
     masked = ignore_index is not None
     keep = ops.cast(targets.keep, dtype) if masked else None
@@ -204,7 +250,15 @@ def _binary(
     else:
         values = ops.mean(cells, axis=-1)
         sample_keep = None
-    values = nan_where(ops.any(targets.invalid, axis=-1), values)
+    if from_logits:  # +-inf logits give NaN or inf values: make them NaN
+        bad = targets.invalid
+        invalid = ops.logical_or(
+            ops.any(bad, axis=-1), ops.logical_not(ops.isfinite(values))
+        )
+    else:
+        bad = ops.logical_or(targets.invalid, invalid_probabilities(y_pred))
+        invalid = ops.any(bad, axis=-1)
+    values = nan_where(invalid, values)
     return values, sample_keep
 
 
@@ -242,7 +296,9 @@ def focal_loss(
     the value is exact and the gradient finite and non-zero even at saturated
     logits (tested up to `abs(z) = 1e4`). From probabilities it follows
     Keras: rows are renormalised (categorical) and clipped to
-    `[epsilon, 1 - epsilon]` before the log. With `gamma=0, alpha=None` it
+    `[epsilon, 1 - epsilon]` before the log; but only valid probabilities
+    are accepted (see Raises), so renormalising removes rounding, never a
+    mistake. With `gamma=0, alpha=None` it
     equals Keras's `BinaryCrossentropy` / `CategoricalCrossentropy` /
     `SparseCategoricalCrossentropy` (same `label_smoothing`; `ignore_index`
     as `ignore_class`).
@@ -250,10 +306,18 @@ def focal_loss(
     Args:
         y_true: Categorical: sparse integer labels of shape
             `y_pred.shape[:-1]` (or `[..., 1]`), or one-hot / soft targets of
-            `y_pred`'s shape. Binary: targets in `[0, 1]` of `y_pred`'s
-            shape (or `y_pred.shape[:-1]` when `y_pred.shape[-1] == 1`).
-        y_pred: Probabilities, or logits when `from_logits=True`; class axis
-            last. A 1-D `y_pred` is one binary score per sample.
+            `y_pred`'s shape, each row a class distribution (values in
+            `[0, 1]` summing to 1; multi-hot targets are for binary mode).
+            Binary: targets in `[0, 1]` (soft targets from label smoothing or
+            mix-up are valid) of `y_pred`'s shape (or `y_pred.shape[:-1]`
+            when `y_pred.shape[-1] == 1`).
+        y_pred: Probabilities, or finite logits when `from_logits=True`;
+            class axis last. Categorical probabilities are softmax outputs:
+            each row sums to 1 within 1e-3 for float32 / float64 input
+            (`_inputs.row_sum_tolerance`: 2e-3 for float16, 1.6e-2 for
+            bfloat16, so `mixed_float16` / `mixed_bfloat16` softmax outputs
+            pass); binary probabilities lie in `[0, 1]`. A 1-D `y_pred` is
+            one binary score per sample.
         gamma: Focusing parameter, a float >= 0 (0: cross-entropy).
         alpha: Balancing weights. Binary: None or a float in `[0, 1]`
             (`alpha` on the positive term, `1 - alpha` on the negative).
@@ -276,9 +340,17 @@ def focal_loss(
 
     Raises:
         ValueError: on invalid arguments, incompatible shapes, or (eagerly)
-            labels outside `[0, C)` / targets outside `[0, 1]` other than
-            `ignore_index`. While traced (`tf.function`, `jit_compile`, `fit`)
-            such inputs cannot raise: the loss of the affected samples is NaN.
+            invalid inputs, each named with the fix: labels outside `[0, C)`
+            other than `ignore_index`; binary targets outside `[0, 1]`;
+            categorical dense targets that are not distributions (negative,
+            multi-hot or all-zero rows); NaN or infinite values; probabilities
+            outside `[0, 1]` (logits without `from_logits=True`); categorical
+            probability rows not summing to 1 (independent sigmoid outputs:
+            use `mode="binary"`). While traced (`tf.function`, `jit_compile`,
+            `fit`) such inputs cannot raise: the loss of the affected samples
+            (positions) is NaN, never a finite number. Predictions are
+            checked at every position, `ignore_index` ones included.
+        TypeError: complex `y_true` or `y_pred`.
 
     Example:
 
@@ -298,17 +370,21 @@ def focal_loss(
             gamma, alpha, mode, from_logits, label_smoothing, ignore_index
         )
     )
+    y_pred = real_tensor(y_pred, name="y_pred")
+    # Softmax rows are checked against the precision they arrived in.
+    tolerance = row_sum_tolerance(y_pred.dtype)
     y_pred = as_compute_tensor(y_pred)
-    compute = _binary if _resolve_mode(mode, y_pred) == "binary" else _categorical
-    values, keep = compute(
-        y_true,
-        y_pred,
-        gamma=gamma,
-        alpha=alpha,
-        from_logits=from_logits,
-        label_smoothing=label_smoothing,
-        ignore_index=ignore_index,
-    )
+    kwargs = {
+        "gamma": gamma,
+        "alpha": alpha,
+        "from_logits": from_logits,
+        "label_smoothing": label_smoothing,
+        "ignore_index": ignore_index,
+    }
+    if _resolve_mode(mode, y_pred) == "binary":
+        values, keep = _binary(y_true, y_pred, **kwargs)
+    else:
+        values, keep = _categorical(y_true, y_pred, tolerance=tolerance, **kwargs)
     return with_mask(values, keep)
 
 
@@ -321,9 +397,13 @@ class FocalLoss(Loss):
     Keras 3.15's `CategoricalFocalCrossentropy(from_logits=True)` clips
     (at logits +-100 it returns 4.03 instead of 50 and a zero gradient).
 
-    Invalid sparse labels raise a `ValueError` when called eagerly; inside
-    `tf.function`, `jit_compile` or `fit` they cannot raise, so the loss of
-    the affected samples is NaN (never a silently finite number). With
+    Invalid inputs (labels outside `[0, C)`, dense targets that are not
+    class distributions, NaN, probabilities outside `[0, 1]`, categorical
+    probability rows that do not sum to 1 such as sigmoid outputs; see
+    `focal_loss`) raise a `ValueError` naming the values and the fix when
+    called eagerly; inside `tf.function`, `jit_compile` or `fit` they cannot
+    raise, so the loss of the affected samples is NaN (never a silently
+    finite number). Complex inputs are a `TypeError`. With
     `ignore_index`, `"sum_over_batch_size"` averages over kept positions
     only, as Keras's `SparseCategoricalCrossentropy(ignore_class=...)` does.
     A `(N,)` `sample_weight` weighs every position of sample n. A
@@ -341,7 +421,8 @@ class FocalLoss(Loss):
             `"mean"`, `"mean_with_sample_weight"`, `"none"` or None).
         name: Loss name.
         dtype: Dtype or policy of the computation (None: floatx); half
-            precision computes in float32.
+            precision computes in float32. An integer, bool or complex
+            dtype is a `ValueError`.
 
     Example:
 

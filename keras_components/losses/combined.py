@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,10 +21,58 @@ from keras_components.losses._base import Loss, get_keras_mask, with_mask
 __all__ = ["CombinedLoss"]
 
 
-def _resolve_child(index: int, loss: Any) -> Any:
-    """A `keras.losses.Loss` or a loss function, from any accepted form."""
+_CHILD_FORMS = (
+    "a keras.losses.Loss object, a loss function f(y_true, y_pred), or the "
+    "name / serialized config of a Keras loss"
+)
+
+
+def _not_a_loss(index: int, loss: Any, what: str) -> TypeError:
+    return invalid_type(f"losses[{index}]", f"{_CHILD_FORMS}; {what}", loss)
+
+
+def _check_child(index: int, loss: Any) -> Any:
+    """`loss` if it can be a loss; a `TypeError` naming `losses[index]` if not.
+
+    Refused: classes, layers and models, metrics (objects and Keras's metric
+    functions), built-in / C functions such as `print`, and callables that
+    cannot be called as `f(y_true, y_pred)`.
+    """
     if isinstance(loss, keras.losses.Loss):
         return loss
+    if isinstance(loss, type):
+        raise _not_a_loss(index, loss, "got a class (pass an instance)")
+    if isinstance(loss, keras.layers.Layer):
+        raise _not_a_loss(index, loss, "got a layer or model, not a loss")
+    if isinstance(loss, keras.metrics.Metric):
+        raise _not_a_loss(
+            index,
+            loss,
+            "got a metric: metrics judge a model, losses train it (use the "
+            "matching loss, e.g. DiceLoss for Dice)",
+        )
+    if not callable(loss):
+        raise _not_a_loss(index, loss, "got an object that is not callable")
+    module = getattr(loss, "__module__", None) or ""
+    if module.startswith("keras.src.metrics"):
+        raise _not_a_loss(index, loss, "got a Keras metric function, not a loss")
+    if inspect.isbuiltin(loss):
+        raise _not_a_loss(index, loss, "got a built-in function, not a loss")
+    try:
+        inspect.signature(loss).bind(None, None)
+    except ValueError:  # no signature to read: not a Python loss function
+        raise _not_a_loss(
+            index, loss, "got a callable without a Python signature"
+        ) from None
+    except TypeError:
+        raise _not_a_loss(
+            index, loss, "got a callable that cannot be called as f(y_true, y_pred)"
+        ) from None
+    return loss
+
+
+def _resolve_child(index: int, loss: Any) -> Any:
+    """A `keras.losses.Loss` or a loss function, from any accepted form."""
     if isinstance(loss, (str, dict)):
         try:
             resolved = keras.losses.get(loss)
@@ -35,15 +84,8 @@ def _resolve_child(index: int, loss: Any) -> Any:
             ) from None
         if resolved is None:
             raise invalid_value("losses", f"losses[{index}] to name a loss", loss)
-        return resolved
-    if callable(loss) and not isinstance(loss, type):
-        return loss
-    raise invalid_type(
-        "losses",
-        "a non-empty sequence of keras.losses.Loss objects, loss functions, "
-        f"or their names / serialized configs (losses[{index}] is not one)",
-        loss,
-    )
+        return _check_child(index, resolved)
+    return _check_child(index, loss)
 
 
 def _check_losses(losses: Any) -> list[Any]:
@@ -97,13 +139,26 @@ class CombinedLoss(Loss):
 
     Args:
         losses: Non-empty sequence of children: `keras.losses.Loss` objects
-            (ours or Keras's), registered loss functions, or names / configs
-            Keras can deserialize (`"mse"`, `"binary_crossentropy"`).
-        weights: None (every weight 1) or one finite float >= 0 per child.
+            (ours or Keras's), loss functions `f(y_true, y_pred)`, or names /
+            configs Keras can deserialize (`"mse"`, `"binary_crossentropy"`).
+        weights: None (every weight 1) or one finite float >= 0 per child,
+            at least one of them > 0.
         reduction: Keras reduction of the weighted per-sample sum.
         name: Loss name.
         dtype: Dtype or policy of the computation (None: floatx); half
-            precision computes in float32.
+            precision computes in float32. An integer, bool or complex
+            dtype is a `ValueError`.
+
+    Raises:
+        TypeError: at construction, for a child that is not a loss, naming
+            `losses[i]`: a class, a layer or model, a metric (a
+            `keras.metrics.Metric` or one of Keras's metric functions), a
+            built-in such as `print`, or a callable that cannot be called as
+            `f(y_true, y_pred)`.
+        ValueError: at construction, for a name Keras cannot resolve to a
+            loss (the type is right, the value is not), weights of the
+            wrong length, negative, or all zero (the loss would be
+            constantly 0).
 
     Example:
 
@@ -138,19 +193,33 @@ class CombinedLoss(Loss):
                 "weights", weights, length=len(self.losses), low=0.0
             )
         )
+        if self.weights is not None and not any(self.weights):
+            raise invalid_value(
+                "weights",
+                "floats >= 0 with at least one > 0 (with every weight 0 the "
+                "loss is constantly 0 and nothing trains)",
+                weights,
+            )
 
     def call(self, y_true, y_pred):
         parts = []
         for child in self.losses:
-            if isinstance(child, keras.losses.Loss):
+            if isinstance(child, Loss):
+                # Ours: converted as its own __call__ would (half-precision
+                # y_pred kept, so its checks see the precision it came in).
+                values = child.call(*child.convert_inputs(y_true, y_pred))
+            elif isinstance(child, keras.losses.Loss):
                 # The child's per-sample values, in its own dtype.
                 child_true, child_pred = y_true, y_pred
                 if child.dtype != y_pred.dtype:
                     child_true = ops.cast(y_true, child.dtype)
                     child_pred = ops.cast(y_pred, child.dtype)
                 values = child.call(child_true, child_pred)
-            else:
-                values = child(y_true, y_pred)
+            else:  # a function: y_pred in this loss's dtype, as Keras gives it
+                child_pred = y_pred
+                if keras.backend.standardize_dtype(y_pred.dtype) != self.dtype:
+                    child_pred = ops.cast(y_pred, self.dtype)
+                values = child(y_true, child_pred)
             mask = get_keras_mask(values)
             values = ops.cast(ops.convert_to_tensor(values), self.dtype)
             if mask is not None:

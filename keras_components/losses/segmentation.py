@@ -19,8 +19,10 @@ from keras_components._export import export
 from keras_components._inputs import (
     TASK_CHOICES,
     binary_targets,
+    check_loss_predictions,
     dense_targets,
     is_sparse,
+    out_of_unit_samples,
     shape_error,
     static_shape,
 )
@@ -87,7 +89,7 @@ class RegionStatistics(NamedTuple):
     intersection: Any
     truth: Any
     prediction: Any
-    invalid: Any  # (N,) bool: the sample holds an invalid label
+    invalid: Any  # (N,) bool: the sample holds an invalid target or prediction
 
 
 def _resolve_mode(mode: str, shape: tuple[int | None, ...]) -> str:
@@ -138,10 +140,23 @@ def sum_over_positions(x: Any) -> Any:
     return ops.sum(ops.reshape(rows, (-1, k, num_classes)), axis=1)
 
 
+# The fix named in the eager errors: which mode takes what was passed.
+_MULTILABEL_TARGETS = (
+    'For multi-hot targets (several classes per position) use mode="multilabel".'
+)
+
+
 def region_statistics(
     y_true: Any, y_pred: Any, args: RegionArguments
 ) -> RegionStatistics:
-    """`(I, T, P, invalid)` per sample and class; see the module docstring."""
+    """`(I, T, P, invalid)` per sample and class; see the module docstring.
+
+    `invalid` flags samples holding any invalid input (see `dice_loss`):
+    a label or target outside what the mode accepts, or a prediction that is
+    not finite (logits) / not a probability (a softmax row in multiclass
+    mode, a value in `[0, 1]` otherwise), at any position, ignored ones
+    included.
+    """
     y_pred = as_compute_tensor(y_pred)
     shape = static_shape(y_pred)
     if len(shape) < 2 or shape[-1] is None:
@@ -167,45 +182,63 @@ def region_statistics(
         )
     dtype = keras.backend.standardize_dtype(y_pred.dtype)
     positions_axes = tuple(range(1, len(shape) - 1))
+    # Eager: a ValueError naming the values and the fix. Traced: the sample
+    # is flagged (below) and its loss is NaN.
+    check_loss_predictions(y_pred, from_logits=args.from_logits)
 
     if mode == "multiclass":
-        probs = ops.softmax(y_pred, axis=-1) if args.from_logits else y_pred
         sparse = is_sparse(y_true, y_pred)
         targets = dense_targets(
-            y_true, y_pred, ignore_index=args.ignore_index, dtype=dtype
+            y_true,
+            y_pred,
+            ignore_index=args.ignore_index,
+            dtype=dtype,
+            hint=_MULTILABEL_TARGETS,
+            per_sample=True,
         )
+        invalid = targets.invalid
+        probs = ops.softmax(y_pred, axis=-1) if args.from_logits else y_pred
         if sparse and args.ignore_index is not None:
             probs = probs * ops.cast(ops.expand_dims(targets.keep, -1), dtype)
-        invalid = targets.invalid if sparse else None
     else:
-        probs = ops.sigmoid(y_pred) if args.from_logits else y_pred
         targets = binary_targets(
             y_true, y_pred, ignore_index=args.ignore_index, dtype=dtype
         )
+        invalid = ops.any(targets.invalid, axis=(*positions_axes, len(shape) - 1))
+        probs = ops.sigmoid(y_pred) if args.from_logits else y_pred
         if args.ignore_index is not None:
             probs = probs * ops.cast(targets.keep, dtype)
-        invalid = ops.any(targets.invalid, axis=-1)
     y = targets.values
+    # Predictions, per sample with one or two reductions: infinite logits
+    # (their sum is not finite; softmax / sigmoid would saturate them into
+    # valid-looking probabilities), probabilities outside [0, 1]. NaN reaches
+    # P (a sum over every position, ignored ones included) and is caught
+    # with the statistics below.
+    every_axis = tuple(range(1, len(shape)))
+    if args.from_logits:
+        bad_pred = ops.logical_not(ops.isfinite(ops.sum(y_pred, axis=every_axis)))
+    else:
+        bad_pred = out_of_unit_samples(y_pred)
+    invalid = ops.logical_or(invalid, bad_pred)
 
-    if invalid is not None and positions_axes:
-        invalid = ops.any(invalid, axis=positions_axes)
-    return RegionStatistics(
-        sum_over_positions(y * probs),
-        sum_over_positions(y),
-        sum_over_positions(probs),
-        invalid,
-    )
+    intersection = sum_over_positions(y * probs)
+    truth = sum_over_positions(y)
+    prediction = sum_over_positions(probs)  # NaN * 0 at ignored positions: NaN
+    finite = ops.isfinite(intersection + truth + prediction)
+    invalid = ops.logical_or(invalid, ops.logical_not(ops.all(finite, axis=-1)))
+    return RegionStatistics(intersection, truth, prediction, invalid)
 
 
 def _ratio(numerator, denominator):
     """`numerator / denominator`, 0 where the denominator is 0 (empty vs empty).
 
     Only `smooth=0` can give a zero denominator: truth and prediction both
-    empty, which scores perfectly (loss 0).
+    empty, which scores perfectly (loss 0). A NaN denominator (invalid
+    input) stays NaN: it is never taken for "empty".
     """
-    positive = denominator > 0
-    safe = ops.where(positive, denominator, ops.ones_like(denominator))
-    return ops.where(positive, numerator / safe, ops.zeros_like(numerator))
+    empty = ops.equal(denominator, 0)
+    safe = ops.where(empty, ops.ones_like(denominator), denominator)
+    return ops.where(empty, ops.zeros_like(numerator), numerator / safe)
 
 
 def _reduce_classes(per_class, stats, args):
@@ -227,9 +260,7 @@ def _reduce_classes(per_class, stats, args):
     else:
         w = ops.convert_to_tensor(weights, dtype=per_class.dtype)
         values = ops.sum(per_class * w, axis=-1) / sum(weights)
-    if stats.invalid is not None:
-        values = nan_where(stats.invalid, values)
-    return values
+    return nan_where(stats.invalid, values)
 
 
 def _region_loss(y_true, y_pred, args, per_class_loss):
@@ -277,12 +308,27 @@ def dice_loss(
     empty truth predicted empty gives 0 (Keras gives 1.0).
 
     Inputs: `y_pred` of shape `(N, *spatial, C)` (any spatial rank, including
-    none), probabilities or logits; `y_true` sparse integer labels
-    `(N, *spatial)` / `(N, *spatial, 1)` or one-hot / multi-hot / soft
-    targets `(N, *spatial, C)`. Binary and multilabel targets are values in
-    `[0, 1]`. Eagerly, labels outside `[0, C)` (or targets outside `[0, 1]`)
-    other than `ignore_index` raise a `ValueError`; while traced the loss
-    of such a sample is NaN. Half-precision inputs are computed in float32.
+    none): probabilities in `[0, 1]`, or finite logits with
+    `from_logits=True`. `y_true`: sparse integer labels `(N, *spatial)` /
+    `(N, *spatial, 1)`, or dense targets `(N, *spatial, C)`. Dense
+    multiclass targets hold one class distribution per position (one-hot,
+    or soft as from label smoothing: values in `[0, 1]` summing to 1 within
+    1e-3, wider for half precision); binary and multilabel targets are
+    values in `[0, 1]` per cell (multi-hot). Probabilities need not sum to 1
+    over classes: the formula is per class, so from probabilities a
+    multiclass call on sigmoid outputs gives exactly the multilabel loss
+    (`mode` picks the activation for logits and decides which targets are
+    accepted).
+
+    Invalid input (labels outside `[0, C)` other than `ignore_index`; dense
+    multiclass rows that are multi-hot, all zero or outside `[0, 1]`; NaN or
+    infinite values; probabilities outside `[0, 1]`, e.g. logits passed
+    without `from_logits=True`) is never scored: eagerly it raises a
+    `ValueError` naming the values and the fix, and while traced
+    (`tf.function`, `jit_compile`, `fit`) the loss of each affected sample
+    is NaN. Predictions are checked at every position, ignored ones
+    included. Complex inputs are a `TypeError`. Half-precision inputs are
+    computed in float32.
 
     Args:
         y_true: Targets (see Inputs above).
@@ -352,12 +398,27 @@ def jaccard_loss(
         loss_n     = sum_c(w_c * L_nc) / sum_c(w_c)
 
     Inputs: `y_pred` of shape `(N, *spatial, C)` (any spatial rank, including
-    none), probabilities or logits; `y_true` sparse integer labels
-    `(N, *spatial)` / `(N, *spatial, 1)` or one-hot / multi-hot / soft
-    targets `(N, *spatial, C)`. Binary and multilabel targets are values in
-    `[0, 1]`. Eagerly, labels outside `[0, C)` (or targets outside `[0, 1]`)
-    other than `ignore_index` raise a `ValueError`; while traced the loss
-    of such a sample is NaN. Half-precision inputs are computed in float32.
+    none): probabilities in `[0, 1]`, or finite logits with
+    `from_logits=True`. `y_true`: sparse integer labels `(N, *spatial)` /
+    `(N, *spatial, 1)`, or dense targets `(N, *spatial, C)`. Dense
+    multiclass targets hold one class distribution per position (one-hot,
+    or soft as from label smoothing: values in `[0, 1]` summing to 1 within
+    1e-3, wider for half precision); binary and multilabel targets are
+    values in `[0, 1]` per cell (multi-hot). Probabilities need not sum to 1
+    over classes: the formula is per class, so from probabilities a
+    multiclass call on sigmoid outputs gives exactly the multilabel loss
+    (`mode` picks the activation for logits and decides which targets are
+    accepted).
+
+    Invalid input (labels outside `[0, C)` other than `ignore_index`; dense
+    multiclass rows that are multi-hot, all zero or outside `[0, 1]`; NaN or
+    infinite values; probabilities outside `[0, 1]`, e.g. logits passed
+    without `from_logits=True`) is never scored: eagerly it raises a
+    `ValueError` naming the values and the fix, and while traced
+    (`tf.function`, `jit_compile`, `fit`) the loss of each affected sample
+    is NaN. Predictions are checked at every position, ignored ones
+    included. Complex inputs are a `TypeError`. Half-precision inputs are
+    computed in float32.
 
     Args:
         y_true: Targets (see Inputs above).
@@ -461,12 +522,27 @@ def tversky_loss(
     Khan.
 
     Inputs: `y_pred` of shape `(N, *spatial, C)` (any spatial rank, including
-    none), probabilities or logits; `y_true` sparse integer labels
-    `(N, *spatial)` / `(N, *spatial, 1)` or one-hot / multi-hot / soft
-    targets `(N, *spatial, C)`. Binary and multilabel targets are values in
-    `[0, 1]`. Eagerly, labels outside `[0, C)` (or targets outside `[0, 1]`)
-    other than `ignore_index` raise a `ValueError`; while traced the loss
-    of such a sample is NaN. Half-precision inputs are computed in float32.
+    none): probabilities in `[0, 1]`, or finite logits with
+    `from_logits=True`. `y_true`: sparse integer labels `(N, *spatial)` /
+    `(N, *spatial, 1)`, or dense targets `(N, *spatial, C)`. Dense
+    multiclass targets hold one class distribution per position (one-hot,
+    or soft as from label smoothing: values in `[0, 1]` summing to 1 within
+    1e-3, wider for half precision); binary and multilabel targets are
+    values in `[0, 1]` per cell (multi-hot). Probabilities need not sum to 1
+    over classes: the formula is per class, so from probabilities a
+    multiclass call on sigmoid outputs gives exactly the multilabel loss
+    (`mode` picks the activation for logits and decides which targets are
+    accepted).
+
+    Invalid input (labels outside `[0, C)` other than `ignore_index`; dense
+    multiclass rows that are multi-hot, all zero or outside `[0, 1]`; NaN or
+    infinite values; probabilities outside `[0, 1]`, e.g. logits passed
+    without `from_logits=True`) is never scored: eagerly it raises a
+    `ValueError` naming the values and the fix, and while traced
+    (`tf.function`, `jit_compile`, `fit`) the loss of each affected sample
+    is NaN. Predictions are checked at every position, ignored ones
+    included. Complex inputs are a `TypeError`. Half-precision inputs are
+    computed in float32.
 
     Args:
         y_true: Targets (see Inputs above).
@@ -578,6 +654,10 @@ class DiceLoss(_RegionLoss):
     `Dice_nc = (2 I + s) / (T + P + s)` over the spatial positions of sample
     n; see `dice_loss`. Empty truth predicted empty gives 0 (Keras's
     `keras.losses.Dice` gives 1.0). A `(N,)` `sample_weight` weighs samples.
+    Invalid input (see `dice_loss`: bad labels or dense targets, NaN,
+    probabilities outside `[0, 1]` such as logits without
+    `from_logits=True`) raises a `ValueError` when called eagerly and gives
+    the affected samples a NaN loss inside `fit` or `tf.function`.
 
     Args:
         mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
@@ -602,7 +682,8 @@ class DiceLoss(_RegionLoss):
         reduction: Keras reduction of the per-sample values.
         name: Loss name.
         dtype: Dtype or policy of the computation (None: floatx); half
-            precision computes in float32.
+            precision computes in float32. An integer, bool or complex
+            dtype is a `ValueError`.
 
     Example:
 
@@ -651,7 +732,9 @@ class JaccardLoss(_RegionLoss):
     """Soft Jaccard (IoU) loss for segmentation, per sample and class.
 
     `loss_n = sum_c(w_c * (1 - Jaccard_nc)) / sum_c(w_c)` with
-    `Jaccard_nc = (I + s) / (T + P - I + s)`; see `jaccard_loss`.
+    `Jaccard_nc = (I + s) / (T + P - I + s)`; see `jaccard_loss`. Invalid
+    input raises a `ValueError` eagerly and gives the affected samples a NaN
+    loss while traced, as for `DiceLoss`.
 
     Args:
         mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
@@ -676,7 +759,8 @@ class JaccardLoss(_RegionLoss):
         reduction: Keras reduction of the per-sample values.
         name: Loss name.
         dtype: Dtype or policy of the computation (None: floatx); half
-            precision computes in float32.
+            precision computes in float32. An integer, bool or complex
+            dtype is a `ValueError`.
 
     Example:
 
@@ -730,7 +814,9 @@ class TverskyLoss(_RegionLoss):
     `alpha` weighs false positives, `beta` false negatives (Salehi et al.);
     see `tversky_loss`. `TverskyLoss(0.5, 0.5, 1.0, smooth=s)` equals
     `DiceLoss(smooth=2 * s)` exactly, and `DiceLoss(smooth=s)` within about
-    `s / (T + P)` (below 1e-6 on 8x8 masks at the default `s`).
+    `s / (T + P)` (below 1e-6 on 8x8 masks at the default `s`). Invalid
+    input raises a `ValueError` eagerly and gives the affected samples a NaN
+    loss while traced, as for `DiceLoss`.
 
     Args:
         alpha: Weight of false positives, a float >= 0.
@@ -758,7 +844,8 @@ class TverskyLoss(_RegionLoss):
         reduction: Keras reduction of the per-sample values.
         name: Loss name.
         dtype: Dtype or policy of the computation (None: floatx); half
-            precision computes in float32.
+            precision computes in float32. An integer, bool or complex
+            dtype is a `ValueError`.
 
     Example:
 

@@ -136,3 +136,27 @@ def assert_trains(
         optimizer=keras.optimizers.Adam(learning_rate), loss=loss, jit_compile=True
     )
     return assert_fit_lowers_loss(model, x, y, epochs=epochs, batch_size=16)
+
+
+# --------------------------------------------------------------------------
+# Invalid input: eager ValueError, traced NaN
+# --------------------------------------------------------------------------
+TRACED_MODES = ("graph", "xla")
+
+
+def traced(fn: Callable[..., Any], mode: str) -> Callable[..., Any]:
+    """`fn` under `tf.function`, XLA-compiled for `mode="xla"`; NumPy out."""
+    compiled = tf.function(fn, jit_compile=mode == "xla")
+
+    def run(*args):
+        return to_numpy(compiled(*(tf.constant(a) for a in args)))
+
+    return run
+
+
+def evaluate_on_predictions(loss, y_true, y_pred, *, jit_compile: bool) -> float:
+    """`model.evaluate` of `loss` on `y_pred` as the model's output, one batch."""
+    inputs = keras.Input(np.shape(y_pred)[1:])
+    model = keras.Model(inputs, keras.layers.Identity()(inputs))
+    model.compile(loss=loss, jit_compile=jit_compile)
+    return float(model.evaluate(y_pred, y_true, batch_size=len(y_pred), verbose=0))

@@ -17,11 +17,14 @@ from tests.helpers import (
 )
 from tests.losses.common import (
     HALF_POLICIES,
+    TRACED_MODES,
     assert_half_precision_input,
     assert_jit_equals_eager,
     assert_reductions,
     assert_trains,
     assert_value_and_gradient_finite,
+    evaluate_on_predictions,
+    traced,
 )
 
 N, C = 32, 5
@@ -340,15 +343,22 @@ def test_saturated_logits_exact_value_and_gradient(magnitude):
     assert np.all(grad != 0)
 
 
-def test_keras_categorical_focal_loses_value_and_gradient_at_100():
-    """The defect we fix: Keras 3.15 clips probabilities, even from logits."""
+def test_saturated_logits_keras_defaults_equal_float64():
+    """Keras's CategoricalFocalCrossentropy defaults (gamma=2, alpha=0.25 on
+    every class) at logits +-100: the value (50) and the gradient equal the
+    float64 formula. (Keras 3.15 clips there, giving 4.03 and a zero
+    gradient; that comparison lives in the claims script.)"""
     logits = np.array([[100.0, -100.0]], np.float32)
     y_true = np.array([[0.0, 1.0]], np.float32)
-    value, grad = value_and_gradient(
-        keras.losses.CategoricalFocalCrossentropy(from_logits=True), y_true, logits
+    loss = FocalLoss(2.0, [0.25, 0.25], from_logits=True)
+    value, grad = value_and_gradient(loss, y_true, logits)
+    expected = categorical_ref(y_true, logits=logits, gamma=2.0, alpha=[0.25, 0.25])
+    np.testing.assert_allclose(value, expected[0], rtol=1e-6)
+    np.testing.assert_allclose(value, 50.0, rtol=1e-6)
+    np.testing.assert_allclose(
+        grad[0], categorical_gradient_ref(logits[0], 1, 2.0, 0.25), rtol=1e-5
     )
-    np.testing.assert_allclose(value, 4.03, atol=5e-3)  # true value: 50
-    np.testing.assert_array_equal(grad, 0.0)
+    assert np.all(grad != 0)
 
 
 @pytest.mark.parametrize("magnitude", [100.0, 1e4])
@@ -446,6 +456,191 @@ def test_invalid_binary_targets(data):
     got = to_numpy(fn(tf.constant(y), tf.constant(data["bin_logits"])))
     assert np.isnan(got[0])
     assert np.isfinite(got[1:]).all()
+
+
+# --------------------------------------------------------------------------
+# Invalid predictions and dense targets: eager ValueError, traced NaN
+# --------------------------------------------------------------------------
+def sigmoid(z):
+    return (1.0 / (1.0 + np.exp(-np.asarray(z, np.float64)))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def bad_rows(data):
+    """Softmax rows, three of them replaced by sigmoid outputs (rows 2, 5, 9)."""
+    probs = data["probs"].copy()
+    bad = [2, 5, 9]
+    probs[bad] = sigmoid(data["logits"][bad])
+    assert np.all(np.abs(probs[bad].sum(-1) - 1) > 1e-2)
+    return probs, bad
+
+
+def test_sigmoid_outputs_in_categorical_mode_raise_naming_binary_mode(bad_rows, data):
+    probs, _ = bad_rows
+    with pytest.raises(ValueError, match=r'rows .* sum to 1.*mode="binary"'):
+        FocalLoss()(data["labels"], probs)
+    with pytest.raises(ValueError, match='mode="binary"'):
+        focal_loss(data["one_hot"], probs)
+
+
+@pytest.mark.parametrize("mode", TRACED_MODES)
+def test_sigmoid_outputs_give_nan_for_their_rows_while_traced(bad_rows, data, mode):
+    probs, bad = bad_rows
+    got = traced(lambda y, p: focal_loss(y, p), mode)(data["labels"], probs)
+    valid = np.setdiff1d(np.arange(N), bad)
+    assert np.isnan(got[bad]).all()
+    ref = categorical_ref(data["one_hot"][valid], probs=probs[valid], gamma=2.0)
+    np.testing.assert_allclose(got[valid], ref, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_sigmoid_outputs_give_nan_in_evaluate(bad_rows, data, jit_compile):
+    probs, _ = bad_rows
+    loss = evaluate_on_predictions(
+        FocalLoss(), data["labels"], probs, jit_compile=jit_compile
+    )
+    assert np.isnan(loss)
+    valid = evaluate_on_predictions(
+        FocalLoss(), data["labels"], data["probs"], jit_compile=jit_compile
+    )
+    assert np.isfinite(valid)
+
+
+@pytest.mark.parametrize("mode", ["categorical", "binary"])
+def test_logits_without_from_logits_raise_suggesting_it(data, mode):
+    y, z = (data["labels"], data["logits"])
+    if mode == "binary":
+        y, z = data["bin_hard"], data["bin_logits"]
+    with pytest.raises(ValueError, match=r"\[0, 1\].*from_logits=True"):
+        focal_loss(y, z, mode=mode)
+    for run_mode in TRACED_MODES:
+        got = traced(lambda y, p, m=mode: focal_loss(y, p, mode=m), run_mode)(y, z)
+        # Rows holding a value outside [0, 1] are NaN (here: every row).
+        outside = np.any((z < 0) | (z > 1), axis=-1)
+        assert outside.any()
+        assert np.isnan(got[outside]).all()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("from_logits", [True, False])
+@pytest.mark.parametrize("mode", ["categorical", "binary"])
+def test_non_finite_predictions_raise_eagerly_and_give_nan(
+    data, bad, from_logits, mode
+):
+    if mode == "binary":
+        y, z = data["bin_hard"], data["bin_logits"].copy()
+    else:
+        y, z = data["labels"], data["logits"].copy()
+    y_pred = z if from_logits else (softmax(z) if mode == "categorical" else sigmoid(z))
+    y_pred = y_pred.copy()
+    y_pred[4, 1] = bad
+    loss = FocalLoss(mode=mode, from_logits=from_logits, reduction=None)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        loss(y, y_pred)
+    for run_mode in TRACED_MODES:
+        got = traced(loss, run_mode)(y, y_pred)
+        assert np.isnan(got[4]), (run_mode, got[4])  # NaN, not inf
+        assert np.isfinite(np.delete(got, 4, axis=0)).all()
+
+
+def test_dense_target_of_minus_one_is_invalid_not_a_negative_loss():
+    y_true = np.array([[-1.0, 2.0], [0.0, 1.0]], np.float32)  # row 0 sums to 1
+    y_pred = np.array([[0.3, 0.7], [0.4, 0.6]], np.float32)
+    # The formula applied blindly (as before this check) is negative.
+    assert categorical_ref(y_true[:1], probs=y_pred[:1], gamma=2.0)[0] < 0
+    with pytest.raises(ValueError, match=r"y_true.*\[0, 1\].*\[-1\.0, 2\.0\]"):
+        FocalLoss()(y_true, y_pred)
+    for mode in TRACED_MODES:
+        got = traced(lambda y, p: focal_loss(y, p), mode)(y_true, y_pred)
+        assert np.isnan(got[0])
+        ref = categorical_ref(y_true[1:], probs=y_pred[1:], gamma=2.0)
+        np.testing.assert_allclose(got[1:], ref, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("row", "match"),
+    [
+        ([1.0, 1.0, 0.0], 'multi-hot.*mode="binary"'),
+        ([0.0, 0.0, 0.0], "all-zero row.*ignore_index"),
+        ([0.5, 0.2, 0.2], r"summing to e\.g\. \[0\.9\]"),
+        ([np.nan, 1.0, 0.0], "NaN or infinite"),
+    ],
+    ids=["multi-hot", "all-zero", "sum-0.9", "nan"],
+)
+def test_dense_targets_must_be_class_distributions(row, match):
+    y_true = np.array([[0.0, 1.0, 0.0], row], np.float32)
+    y_pred = np.full((2, 3), 1 / 3, np.float32)
+    with pytest.raises(ValueError, match=match):
+        FocalLoss()(y_true, y_pred)
+    for mode in TRACED_MODES:
+        got = traced(lambda y, p: focal_loss(y, p), mode)(y_true, y_pred)
+        assert np.isfinite(got[0])
+        assert np.isnan(got[1])
+
+
+def test_soft_targets_stay_valid(data):
+    """Label smoothing and mix-up give soft rows: valid in both modes."""
+    rng = np.random.default_rng(8)
+    lam = rng.uniform(size=(N, 1)).astype(np.float32)
+    mixed = lam * data["one_hot"] + (1 - lam) * data["one_hot"][::-1]
+    smoothed = data["one_hot"] * 0.9 + 0.1 / C
+    for y in (mixed, smoothed, data["soft"]):
+        got = to_numpy(focal_loss(y, data["probs"]))
+        ref = categorical_ref(y, probs=data["probs"].astype(np.float64), gamma=2.0)
+        np.testing.assert_allclose(got, ref, rtol=2e-5, atol=1e-6)
+    probs = sigmoid(data["bin_logits"])
+    got = to_numpy(focal_loss(data["bin_soft"], probs, mode="binary"))
+    ref = binary_ref(data["bin_soft"], probs=probs.astype(np.float64), gamma=2.0)
+    np.testing.assert_allclose(got, ref, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "offset", "valid"),
+    [
+        ("float32", 9e-4, True),
+        ("float32", 2e-3, False),
+        ("float64", 2e-3, False),
+        ("float16", 1.5e-3, True),
+        ("float16", 4e-3, False),
+        ("bfloat16", 1.2e-2, True),
+        ("bfloat16", 4e-2, False),
+    ],
+)
+def test_row_sum_tolerance_depends_on_the_input_dtype(dtype, offset, valid):
+    """|sum - 1| <= 1e-3 (float32 / float64), 2e-3 (float16), 1.6e-2 (bfloat16)."""
+    y_pred = keras.ops.cast(np.array([[0.5 + offset, 0.25, 0.25]]), dtype)
+    labels = np.array([0])
+    if valid:
+        assert np.isfinite(to_numpy(FocalLoss()(labels, y_pred)))
+        assert np.isfinite(traced(lambda y, p: focal_loss(y, p), "xla")(labels, y_pred))
+    else:
+        with pytest.raises(ValueError, match="sum to 1"):
+            FocalLoss()(labels, y_pred)
+        assert np.isnan(traced(lambda y, p: focal_loss(y, p), "xla")(labels, y_pred))
+
+
+@pytest.mark.parametrize("mixed_precision_policy", HALF_POLICIES, indirect=True)
+@pytest.mark.parametrize("num_classes", [10, 1000])
+def test_softmax_outputs_of_mixed_precision_models_pass(
+    mixed_precision_policy, num_classes
+):
+    """Half-precision softmax rows sum to 1 only within their rounding."""
+    rng = np.random.default_rng(num_classes)
+    x = (3 * rng.standard_normal((256, 6))).astype(np.float32)
+    y = rng.integers(0, num_classes, 256)
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(32)(inputs)
+    model = keras.Model(
+        inputs, keras.layers.Dense(num_classes, activation="softmax")(hidden)
+    )
+    probs = model.predict(x, verbose=0)
+    assert keras.backend.standardize_dtype(probs.dtype) in ("float16", "bfloat16")
+    deviation = np.abs(probs.astype(np.float64).sum(-1) - 1).max()
+    assert deviation > 0  # rows do not sum to exactly 1 in half precision
+    assert np.isfinite(float(FocalLoss()(y, probs)))
+    model.compile(optimizer="adam", loss=FocalLoss())
+    history = model.fit(x, y, epochs=2, batch_size=64, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
 
 
 # --------------------------------------------------------------------------

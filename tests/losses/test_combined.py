@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from keras_components import CombinedLoss, DiceLoss, FocalLoss, TverskyLoss
+from keras_components import metrics as kc_metrics
 from keras_components.losses import dice_loss, focal_loss
 from tests.helpers import (
     assert_config_roundtrip,
@@ -186,6 +187,73 @@ def test_bad_arguments(args, kwargs, error, match):
         CombinedLoss(*args, **kwargs)
 
 
+class _CallableMetric:
+    """A callable that is not a loss: takes one argument."""
+
+    def __call__(self, y_pred):
+        return y_pred
+
+
+@pytest.mark.parametrize(
+    ("child", "what"),
+    [
+        (keras.layers.Dense(1), "layer"),
+        (keras.Sequential([keras.layers.Dense(1)]), "layer or model"),
+        (print, "built-in"),
+        (len, "built-in"),
+        (keras.metrics.Accuracy(), "metric"),
+        (kc_metrics.F1(), "metric"),
+        (keras.metrics.binary_accuracy, "metric function"),
+        (DiceLoss, "class"),
+        (lambda y_pred: y_pred, r"f\(y_true, y_pred\)"),
+        (_CallableMetric(), r"f\(y_true, y_pred\)"),
+        (3, "not callable"),
+    ],
+    ids=[
+        "layer",
+        "model",
+        "print",
+        "len",
+        "keras-metric",
+        "our-metric",
+        "keras-metric-function",
+        "class",
+        "one-argument-lambda",
+        "one-argument-callable",
+        "int",
+    ],
+)
+def test_children_that_are_not_losses_raise_type_error_naming_them(child, what):
+    with pytest.raises(TypeError, match=rf"argument `losses\[1\]`.*{what}"):
+        CombinedLoss([DiceLoss(), child])
+
+
+def test_loss_functions_and_partials_are_accepted_children():
+    import functools
+
+    loss = CombinedLoss(
+        [
+            functools.partial(focal_loss, gamma=0.0),
+            lambda y_true, y_pred, **kwargs: dice_loss(y_true, y_pred),
+            keras.losses.mean_squared_error,
+        ]
+    )
+    assert len(loss.losses) == 3
+
+
+def test_names_that_are_not_keras_losses_raise_value_error():
+    """The type (a name) is right, the value is not: ValueError, as Keras."""
+    for name in ("no_such_loss", "accuracy"):
+        with pytest.raises(ValueError, match=r"losses\[1\] to name a loss"):
+            CombinedLoss([DiceLoss(), name])
+
+
+def test_all_zero_weights_raise():
+    with pytest.raises(ValueError, match=r"argument `weights`.*at least one > 0"):
+        CombinedLoss([DiceLoss(), FocalLoss()], weights=[0.0, 0.0])
+    CombinedLoss([DiceLoss(), FocalLoss()], weights=[0.0, 1.0])  # one is enough
+
+
 def test_children_values_must_agree(data):
     y, p = data["one_hot"], data["probs"]
     scalar = CombinedLoss([DiceLoss(), keras.losses.Dice()])  # Keras: axis=None
@@ -256,6 +324,58 @@ def test_model_compiled_with_dice_plus_focal_roundtrips(tmp_path):
         loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6
     )
     assert_export_roundtrip(model, x[:4], tmp_path)
+
+
+def readme_segmentation_data(n=16):
+    """(N, 64, 64) uint8 masks with void (255) regions, RGB-like images."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((n, 64, 64, 3)).astype(np.float32)
+    y = np.argmax(x[..., :2] + 0.5 * rng.standard_normal((n, 64, 64, 2)), -1)
+    y = (y + 2 * (x[..., 2] > 0.5)).astype(np.uint8)  # 4 classes
+    y[:, :6] = 255  # a void border, as in VOC-style masks
+    y[:, :, -3:] = 255
+    y[3] = 255  # an image that is void everywhere
+    return x, y
+
+
+def readme_segmenter():
+    inputs = keras.Input((64, 64, 3))
+    hidden = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    return keras.Model(inputs, keras.layers.Conv2D(4, 1)(hidden))
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_readme_segmentation_example_with_void_255_trains(jit_compile):
+    """README: Dice + Focal, both with ignore_index=255, on (N, 64, 64) masks."""
+    x, y = readme_segmentation_data()
+    loss = CombinedLoss(
+        [
+            DiceLoss(from_logits=True, ignore_index=255),
+            FocalLoss(from_logits=True, ignore_index=255),
+        ]
+    )
+    model = readme_segmenter()
+    model.compile(optimizer="adam", loss=loss, jit_compile=jit_compile)
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    got = model.evaluate(x, y, batch_size=16, verbose=0)
+    # One batch: the mean over samples of Dice (void removed) plus the mean
+    # over non-void pixels of the focal loss, in float64.
+    logits = model.predict(x, verbose=0).astype(np.float64)
+    keep = y != 255
+    y_ref = np.eye(4)[np.where(keep, y, 0)]
+    dice = region_ref(y_ref, softmax(logits), "dice", keep=keep)
+    focal = categorical_ref(y_ref, logits=logits, gamma=2.0)
+    kept = keep.sum(axis=(1, 2))
+    focal_n = (focal * keep).sum(axis=(1, 2)) / np.maximum(kept, 1)
+    np.testing.assert_allclose(got, (dice + focal_n).mean(), rtol=1e-4)
+    # Without ignore_index, 255 is an invalid label: the loss is NaN, never a
+    # finite number that counts void pixels as some class.
+    model.compile(
+        loss=CombinedLoss([DiceLoss(from_logits=True), FocalLoss(from_logits=True)]),
+        jit_compile=jit_compile,
+    )
+    assert np.isnan(model.evaluate(x, y, batch_size=16, verbose=0))
 
 
 def test_mirrored_strategy_matches_one_device(mirrored_strategy):

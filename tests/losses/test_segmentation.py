@@ -17,11 +17,14 @@ from tests.helpers import (
 )
 from tests.losses.common import (
     HALF_POLICIES,
+    TRACED_MODES,
     assert_half_precision_input,
     assert_jit_equals_eager,
     assert_reductions,
     assert_trains,
     assert_value_and_gradient_finite,
+    evaluate_on_predictions,
+    traced,
 )
 
 IGNORE = 255
@@ -241,12 +244,17 @@ def test_empty_mask_predicted_empty_is_perfect(kind, smooth):
     assert np.isfinite(grad).all()
 
 
-def test_keras_dice_and_tversky_give_one_on_empty_masks():
-    """What we fix: Keras scores empty vs empty as the worst possible."""
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_empty_masks_predicted_empty_score_perfectly_one_hot_input(kind):
+    """Empty vs empty is a perfect score (0), per the float64 reference.
+
+    (Keras 3.15's `Dice` / `Tversky` give 1.0 here; that comparison lives in
+    the claims script, not in this package's tests.)
+    """
     y = np.zeros((2, 8, 8, 1), np.float32)
-    assert float(keras.losses.Dice()(y, y)) == pytest.approx(1.0)
-    assert float(keras.losses.Tversky()(y, y)) == pytest.approx(1.0)
-    assert float(DiceLoss()(y, y)) == 0.0
+    got = to_numpy(make(kind, reduction=None)(y, y))
+    np.testing.assert_array_equal(got, ref(kind, y, y))
+    np.testing.assert_array_equal(got, 0.0)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -333,9 +341,9 @@ def test_tversky_alpha_weighs_false_positives():
     only_fn = float(TverskyLoss(alpha=0.0, beta=1.0)(y_true, y_pred))
     np.testing.assert_allclose(only_fp, 4 / 8, rtol=1e-5)  # 1 - 4 / (4 + 4)
     np.testing.assert_allclose(only_fn, 0.0, atol=1e-6)
-    # Keras 3.15 applies alpha to false negatives: it sees no error here.
-    keras_alpha_1 = keras.losses.Tversky(alpha=1.0, beta=0.0, axis=(1, 2))
-    assert float(keras_alpha_1(y_true, y_pred)) == pytest.approx(0.0, abs=1e-6)
+    for alpha, beta, value in ((1.0, 0.0, only_fp), (0.0, 1.0, only_fn)):
+        expected = region_ref(y_true, y_pred, "tversky", alpha=alpha, beta=beta)
+        np.testing.assert_allclose(value, expected.mean(), rtol=1e-5, atol=1e-6)
 
 
 # --------------------------------------------------------------------------
@@ -395,6 +403,181 @@ def test_invalid_labels_give_nan_while_traced(data):
     got = to_numpy(fn(tf.constant(labels), tf.constant(data["probs"])))
     assert np.isnan(got[1])
     assert np.isfinite(got[[0, 2, 3]]).all()
+
+
+# --------------------------------------------------------------------------
+# Invalid predictions and targets: eager ValueError, traced NaN (never the
+# finite number the formula would give)
+# --------------------------------------------------------------------------
+MODES_DATA = {
+    "multiclass": ("labels", "probs", "logits"),
+    "multilabel": ("multi_hot", "multi_probs", "logits"),
+    "binary": ("bin_targets", "bin_probs", "bin_logits"),
+}
+
+
+@pytest.fixture(scope="module")
+def mode_data(data):
+    extra = {
+        "multi_probs": sigmoid(data["logits"]).astype(np.float32),
+        "bin_probs": sigmoid(data["bin_logits"]).astype(np.float32),
+    }
+    return {**data, **extra}
+
+
+def inputs_for(mode_data, mode, from_logits):
+    targets, probs, logits = MODES_DATA[mode]
+    y_pred = mode_data[logits if from_logits else probs].copy()
+    return mode_data[targets], y_pred
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("mode", list(MODES_DATA))
+@pytest.mark.parametrize("from_logits", [False, True])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_predictions_give_nan(mode_data, kind, mode, from_logits, bad):
+    y_true, y_pred = inputs_for(mode_data, mode, from_logits)
+    y_pred[1, 3, 4, 0] = bad
+    loss = make(kind, mode=mode, from_logits=from_logits, reduction=None)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        loss(y_true, y_pred)
+    for run_mode in TRACED_MODES:
+        got = traced(loss, run_mode)(y_true, y_pred)
+        assert np.isnan(got[1]), (run_mode, got)
+        assert np.isfinite(got[[0, 2, 3]]).all()
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_nan_prediction_at_an_ignored_position_gives_nan(data, kind):
+    """Predictions are checked everywhere: a NaN output is a broken model."""
+    y_true, y_pred = data["ignored"], data["logits"].copy()
+    position = np.argwhere(y_true[2] == IGNORE)[0]
+    y_pred[2, position[0], position[1], 1] = np.nan
+    loss = make(kind, from_logits=True, ignore_index=IGNORE, reduction=None)
+    for run_mode in TRACED_MODES:
+        got = traced(loss, run_mode)(y_true, y_pred)
+        assert np.isnan(got[2])
+        assert np.isfinite(got[[0, 1, 3]]).all()
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("mode", list(MODES_DATA))
+def test_logits_without_from_logits_raise_suggesting_it(mode_data, kind, mode):
+    y_true, logits = inputs_for(mode_data, mode, True)
+    # Saturated logits read as probabilities used to score near "perfect".
+    logits = 100.0 * logits
+    loss = make(kind, mode=mode, reduction=None)
+    with pytest.raises(ValueError, match=r"\[0, 1\].*from_logits=True"):
+        loss(y_true, logits)
+    for run_mode in TRACED_MODES:
+        assert np.isnan(traced(loss, run_mode)(y_true, logits)).all()
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_logits_without_from_logits_give_nan_in_evaluate(data, kind, jit_compile):
+    loss = make(kind)  # from_logits=False by mistake
+    got = evaluate_on_predictions(
+        loss, data["labels"], data["logits"], jit_compile=jit_compile
+    )
+    assert np.isnan(got)
+    fixed = evaluate_on_predictions(
+        make(kind, from_logits=True),
+        data["labels"],
+        data["logits"],
+        jit_compile=jit_compile,
+    )
+    expected = ref(kind, data["one_hot"], softmax(data["logits"])).mean()
+    np.testing.assert_allclose(fixed, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_one_out_of_range_probability_makes_its_sample_nan(data, kind):
+    y_pred = data["probs"].copy()
+    y_pred[3, 0, 0] = [1.2, -0.1, -0.1]  # still sums to 1
+    loss = make(kind, reduction=None)
+    with pytest.raises(ValueError, match=r"3 value\(s\) outside.*from_logits"):
+        loss(data["labels"], y_pred)
+    for run_mode in TRACED_MODES:
+        got = traced(loss, run_mode)(data["labels"], y_pred)
+        assert np.isnan(got[3])
+        np.testing.assert_allclose(
+            got[:3], ref(kind, data["one_hot"][:3], y_pred[:3]), **TOL
+        )
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize(
+    ("row", "match"),
+    [
+        ([1.0, 1.0, 0.0], 'multi-hot.*mode="multilabel"'),
+        ([0.0, 0.0, 0.0], "all-zero row.*ignore_index"),
+        ([-1.0, 2.0, 0.0], r"\[0, 1\]"),
+        ([np.nan, 1.0, 0.0], "NaN or infinite"),
+    ],
+    ids=["multi-hot", "all-zero", "negative", "nan"],
+)
+def test_dense_multiclass_targets_must_be_class_distributions(data, kind, row, match):
+    y_true = data["one_hot"].copy()
+    y_true[2, 5, 6] = row
+    loss = make(kind, reduction=None)
+    with pytest.raises(ValueError, match=match):
+        loss(y_true, data["probs"])
+    for run_mode in TRACED_MODES:
+        got = traced(loss, run_mode)(y_true, data["probs"])
+        assert np.isnan(got[2])
+        np.testing.assert_allclose(
+            got[[0, 1, 3]],
+            ref(kind, data["one_hot"][[0, 1, 3]], data["probs"][[0, 1, 3]]),
+            **TOL,
+        )
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_soft_multiclass_targets_stay_valid(data, kind):
+    smoothed = data["one_hot"] * 0.9 + 0.1 / 3
+    got = to_numpy(make(kind, reduction=None)(smoothed, data["probs"]))
+    np.testing.assert_allclose(got, ref(kind, smoothed, data["probs"]), **TOL)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("mode", ["multilabel", "binary"])
+def test_nan_binary_targets_give_nan(mode_data, kind, mode):
+    y_true, y_pred = inputs_for(mode_data, mode, False)
+    y_true = y_true.copy()
+    y_true[0, 1, 1] = np.nan
+    loss = make(kind, mode=mode, reduction=None)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        loss(y_true, y_pred)
+    for run_mode in TRACED_MODES:
+        got = traced(loss, run_mode)(y_true, y_pred)
+        assert np.isnan(got[0])
+        assert np.isfinite(got[1:]).all()
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_sigmoid_outputs_in_multiclass_mode_give_the_multilabel_loss(mode_data, kind):
+    """Decision: region formulas are per class, so probability rows need not sum
+    to 1 (from probabilities the multiclass and multilabel losses coincide)."""
+    probs = mode_data["multi_probs"]
+    multiclass = to_numpy(make(kind, reduction=None)(mode_data["one_hot"], probs))
+    multilabel = make(kind, mode="multilabel", reduction=None)
+    np.testing.assert_array_equal(
+        multiclass, to_numpy(multilabel(mode_data["one_hot"], probs))
+    )
+    np.testing.assert_allclose(
+        multiclass, ref(kind, mode_data["one_hot"], probs), **TOL
+    )
+
+
+def test_nan_denominator_is_not_empty_versus_empty():
+    """`smooth=0`: 0 / 0 (empty vs empty) scores 0, NaN / NaN stays NaN."""
+    from keras_components.losses.segmentation import _ratio
+
+    got = to_numpy(_ratio(np.array([0.0, np.nan, 1.0]), np.array([0.0, np.nan, 2.0])))
+    assert got[0] == 0.0
+    assert np.isnan(got[1])
+    assert got[2] == 0.5
 
 
 # --------------------------------------------------------------------------
