@@ -363,3 +363,31 @@ def jit_on_state(
     """`jit(fn)` for `fn(state)` over `state_arguments(...)`: any variables
     among them are read inside the compiled function, so `fn` sees tensors."""
     return jit(lambda state: fn({k: _read(v) for k, v in state.items()}), xla=xla)
+
+
+def compiled_by_xla() -> bool:
+    """Whether the code being traced now is compiled by XLA.
+
+    True on JAX and inside TensorFlow's `jit_compile=True` functions (Keras's
+    `fit` default there), where elementwise column operations fuse into one
+    pass; False for TensorFlow graphs, eager code and PyTorch, where each
+    operation is a pass of its own.
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        return True
+    if backend != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    if tf.executing_eagerly():
+        return False
+    # Private TensorFlow API (2.21): TensorFlow has no public query for "this
+    # graph is being compiled by XLA". If it moves, fall back to False (the
+    # unfused kernels are correct, only slower under XLA).
+    try:
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:
+        return False
+    graph = tf.compat.v1.get_default_graph()
+    return control_flow_util.GraphOrParentsInXlaContext(graph)

@@ -886,12 +886,19 @@ def binary_targets(
 # Loss inputs: real values, probabilities, distribution rows
 # --------------------------------------------------------------------------
 def real_tensor(x: Any, *, name: str) -> Any:
-    """`x` as a tensor; complex values are a `TypeError`.
+    """`x` as a tensor of real numbers (bool, integer or float), else `TypeError`.
 
-    Casting a complex tensor to float silently drops its imaginary part, so
-    no loss accepts one: the caller says which real quantity it means.
+    Casting a complex tensor to float silently drops its imaginary part, and
+    strings have no numeric value, so no loss or metric accepts them: the
+    caller says which real quantity it means.
     """
-    x = ops.convert_to_tensor(x)
+    try:
+        x = ops.convert_to_tensor(x)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"Invalid type for argument `{name}`. Expected a numeric array or "
+            f"tensor. Received: {name} of type {type(x).__name__} ({error})"
+        ) from None
     dtype = keras.backend.standardize_dtype(x.dtype)
     if dtype.startswith("complex"):
         raise TypeError(
@@ -899,6 +906,15 @@ def real_tensor(x: Any, *, name: str) -> Any:
             f"integer or bool). Received: {name}.dtype={dtype}. Pass the real "
             f"quantity you mean, e.g. keras.ops.real({name}) or "
             f"keras.ops.abs({name})."
+        )
+    if not (
+        dtype == "bool"
+        or keras.backend.is_int_dtype(dtype)
+        or keras.backend.is_float_dtype(dtype)
+    ):
+        raise TypeError(
+            f"Invalid dtype for `{name}`. Expected real values (floating-point, "
+            f"integer or bool). Received: {name}.dtype={dtype}"
         )
     return x
 
@@ -961,31 +977,6 @@ def invalid_distribution_rows(x: Any, tolerance: float, *, total: Any = None) ->
     return ops.logical_not(valid)
 
 
-def _compiled_by_xla() -> bool:
-    """Whether the code being traced now is compiled by XLA.
-
-    True on JAX and inside TensorFlow's `jit_compile=True` functions (Keras's
-    `fit` default there), where elementwise column operations fuse into one
-    pass; False for TensorFlow graphs, eager code and PyTorch, where each
-    operation is a pass of its own.
-    """
-    backend = keras.backend.backend()
-    if backend == "jax":
-        return True
-    if backend != "tensorflow":
-        return False
-    import tensorflow as tf
-
-    if tf.executing_eagerly():
-        return False
-    try:
-        from tensorflow.python.ops import control_flow_util
-    except ImportError:  # moved in some TensorFlow version: the safe default
-        return False
-    graph = tf.compat.v1.get_default_graph()
-    return control_flow_util.GraphOrParentsInXlaContext(graph)
-
-
 def invalid_distribution_samples(x: Any, tolerance: float) -> Any:
     """bool `(N,)`: samples of `x (N, ..., C)` holding a row that is not a distribution.
 
@@ -997,7 +988,13 @@ def invalid_distribution_samples(x: Any, tolerance: float) -> Any:
     """
     shape = static_shape(x)
     num_classes = shape[-1]
-    if num_classes is None or num_classes > UNROLL_MAX_CLASSES or _compiled_by_xla():
+    from keras_components import _backend  # (imports this module)
+
+    if (
+        num_classes is None
+        or num_classes > UNROLL_MAX_CLASSES
+        or _backend.compiled_by_xla()
+    ):
         invalid = invalid_distribution_rows(x, tolerance)
         rank = len(shape) - 1
         return ops.any(invalid, axis=tuple(range(1, rank))) if rank > 1 else invalid

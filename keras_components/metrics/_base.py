@@ -229,12 +229,12 @@ class StreamingMetric(keras.metrics.Metric):
         integer and bool `y_pred` (hard 0/1 predictions) are scored as
         float32.
         """
-        y_true = _as_real_tensor(y_true, "y_true")
-        y_pred = _as_real_tensor(y_pred, "y_pred")
+        y_true = _inputs.real_tensor(y_true, name="y_true")
+        y_pred = _inputs.real_tensor(y_pred, name="y_pred")
         if not keras.backend.is_float_dtype(y_pred.dtype):
             y_pred = ops.cast(y_pred, "float32")
         if sample_weight is not None:
-            sample_weight = _as_real_tensor(sample_weight, "sample_weight")
+            sample_weight = _inputs.real_tensor(sample_weight, name="sample_weight")
         self.ensure_built(y_true, y_pred)
         return y_true, y_pred, sample_weight
 
@@ -381,25 +381,3 @@ class StreamingMetric(keras.metrics.Metric):
         """Merges `other`'s (built, compatible) state; additive by default."""
         for mine, theirs in zip(self.variables, other.variables, strict=True):
             mine.assign(mine + theirs)
-
-
-def _as_real_tensor(x: Any, name: str) -> Any:
-    """`x` as a tensor of a real (bool, integer or float) dtype, else TypeError."""
-    try:
-        x = ops.convert_to_tensor(x)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"Invalid type for argument `{name}`. Expected a numeric array or "
-            f"tensor. Received: {name} of type {type(x).__name__} ({error})"
-        ) from None
-    dtype = keras.backend.standardize_dtype(x.dtype)
-    if not (
-        dtype == "bool"
-        or keras.backend.is_int_dtype(dtype)
-        or keras.backend.is_float_dtype(dtype)
-    ):
-        raise TypeError(
-            f"Invalid dtype for argument `{name}`. Expected real numbers (bool, "
-            f"integer or float). Received: {name} of dtype {dtype}"
-        )
-    return x

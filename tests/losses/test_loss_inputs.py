@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_components import _inputs
+from keras_components import _backend, _inputs
 from tests.helpers import to_numpy
 from tests.losses.common import TRACED_MODES, traced
 
@@ -116,7 +116,7 @@ def test_compiled_by_xla_tells_xla_from_graphs_and_eager():
     seen = []
 
     def probe(x):
-        seen.append(_inputs._compiled_by_xla())
+        seen.append(_backend.compiled_by_xla())
         return x
 
     probe(tf.constant(1.0))
