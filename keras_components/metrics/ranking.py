@@ -147,6 +147,7 @@ PROBABILITY_LOGIT_BOUND = 745.0
 # AUPRC's weighted batches of at most this many cells keep the squared
 # weights its error bound needs (`_square_excess`).
 SQUARES_MAX_CELLS = 16384
+_CORE_BITS = int(np.float32(CORE_LOGIT).view(np.int32))
 DEFAULT_NUM_THRESHOLDS = 16384
 AVERAGES = ("macro", "weighted", "micro", None)
 
@@ -223,9 +224,10 @@ def _tiny_logits(scores: Any, logits: Any) -> Any:
     else:
         bits = ops.view(scores, "int32")
         mantissa, bias = 23, 127
-    lg = ops.cast(bits, logits.dtype) * (0.5**mantissa) - bias
-    approximate = ops.where(ops.equal(bits, 0), float("-inf"), lg * float(np.log(2.0)))
-    tiny = ops.logical_and(bits >= 0, bits < (bias - 64) << mantissa)
+    ln2 = float(np.log(2.0))
+    approximate = ops.cast(bits, logits.dtype) * (ln2 * 0.5**mantissa) - bias * ln2
+    # 0 (and -0.0) keep log(0) = -inf; negative values keep their NaN.
+    tiny = ops.logical_and(bits > 0, bits < (bias - 64) << mantissa)
     return ops.where(tiny, approximate, logits)
 
 
@@ -328,16 +330,19 @@ def bin_index(logits: Any, num_bins: int) -> Any:
     # |z|'s float32 bits (the sign bit cleared) order |z| as integers.
     bits = ops.view(ops.cast(logits, "float32"), "int32")
     magnitude_bits = ops.bitwise_and(bits, 0x7FFFFFFF)
-    lg = ops.cast(magnitude_bits, "float32") * (0.5**23) - 127.0
+    # The tail lines in lg = bits / 2**23 - 127, folded into one multiply-add.
+    scaled = ops.cast(magnitude_bits, "float32")
     tail = ops.minimum(
-        lg * layout.mid_scale + layout.mid_offset,
-        lg * layout.far_scale + layout.far_offset,
+        scaled * (layout.mid_scale * 0.5**23)
+        + (layout.mid_offset - 127.0 * layout.mid_scale),
+        scaled * (layout.far_scale * 0.5**23)
+        + (layout.far_offset - 127.0 * layout.far_scale),
     )
     if dtype != "float32":
         tail = ops.cast(tail, dtype)
-    in_core = ops.abs(logits) <= CORE_LOGIT
+    in_core = magnitude_bits <= _CORE_BITS
     offset = ops.where(
-        in_core, logits * layout.core_scale, ops.where(logits < 0, -tail, tail)
+        in_core, logits * layout.core_scale, ops.where(bits < 0, -tail, tail)
     )
     position = ops.clip(offset + layout.half, 0.0, num_bins - 1.0)
     return ops.cast(position, "int32")  # truncation is floor for values >= 0
