@@ -24,9 +24,17 @@ from tests.helpers import (
 ROC_TOL = 1e-4
 AP_TOL = 1e-3
 
+# The worst-case bound counts tied samples as unresolved, so the grid data
+# below (many ties) draws the unresolved-bins warning; the tests of the
+# warning itself capture it with `pytest.warns` or turn it into an error.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*may differ from the exact value:UserWarning"
+)
+
 
 def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, np.float64)))
+    with np.errstate(over="ignore"):  # exp(-z) = inf for z < -709: 1 / inf = 0
+        return 1.0 / (1.0 + np.exp(-np.asarray(x, np.float64)))
 
 
 def softmax(z):
@@ -84,10 +92,13 @@ def binary_cases():
 def grid_scores(indices):
     """Scores whose logits are 0.05 apart: every distinct score in its own bin.
 
-    Bins are 2 * 24 / 16384 ~ 0.003 wide in logit, so on such data the
-    binned metrics are exact (equal to scikit-learn up to float32 rounding).
+    Bins are 1.05e-3 wide in logit for |logit| <= 6 (indices within +-120),
+    so on such data the binned metrics are exact (equal to scikit-learn up
+    to float32 rounding); the error bound still counts tied samples.
     """
-    return sigmoid(0.05 * np.asarray(indices)).astype(np.float32)
+    indices = np.asarray(indices)
+    assert np.abs(indices).max() <= 120
+    return sigmoid(0.05 * indices).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +174,10 @@ def test_multiclass_one_hot_targets_equal_sparse(multiclass_data):
     labels, logits = multiclass_data
     sparse = result(AUROC(average=None, from_logits=True), labels, logits)
     dense = result(AUROC(average=None, from_logits=True), np.eye(4)[labels], logits)
-    np.testing.assert_array_equal(dense, sparse)
+    # Equal up to the float32 rounding of the logits, which differs between an
+    # eager update's plain graph and its XLA compilation (a shape seen twice)
+    # and can move a score across a bin edge.
+    np.testing.assert_allclose(dense, sparse, rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("average", ["macro", "weighted", "micro", None])
@@ -207,7 +221,7 @@ def test_any_rank_equals_flattened():
 # --------------------------------------------------------------------------
 def test_exact_when_scores_fall_in_distinct_bins():
     rng = np.random.default_rng(7)
-    scores = grid_scores(rng.integers(-300, 300, 3000))
+    scores = grid_scores(rng.integers(-120, 121, 3000))
     y = (rng.random(3000) < scores).astype(np.float32)
     w = rng.random(3000).astype(np.float32)
     np.testing.assert_allclose(
@@ -247,7 +261,7 @@ def test_streaming_and_merge_equal_sklearn(batch):
 def test_multilabel_streaming_and_merge(multilabel_data):
     rng = np.random.default_rng(8)
     y = multilabel_data[0][:300]
-    scores = grid_scores(rng.integers(-200, 200, y.shape))
+    scores = grid_scores(rng.integers(-120, 121, y.shape))
     for average in ("macro", "micro"):
         assert_streaming_equals(
             lambda a=average: AUPRC(task="multilabel", average=a),
@@ -369,6 +383,9 @@ def test_state_is_fixed_size_and_built_when_known():
     assert [tuple(v.shape) for v in metric.variables] == [(4,), (3, 2, 500)]
     assert all(v.dtype == "float64" for v in metric.variables)
     assert tuple(AUPRC(task="binary").histogram.shape) == (1, 2, 16384)
+    # AUPRC keeps one more number per class for its error bound.
+    shapes = [tuple(v.shape) for v in AUPRC(task="multiclass", num_classes=3).variables]
+    assert shapes == [(4,), (3, 2, 16384), (3,)]
     assert not AUROC().state_built  # task auto: built from the first batch
 
 
@@ -474,3 +491,339 @@ def test_mixed_precision(model_data, mixed_precision_policy):
     np.testing.assert_allclose(
         out["auprc"], sk_ap(y[:, 0], predicted, sample_weight=weights), atol=1e-6
     )
+
+
+# --------------------------------------------------------------------------
+# Issue 9: the whole float range of logits, and the error bound
+# --------------------------------------------------------------------------
+UNRESOLVED = "may differ from the exact value"
+
+
+def quiet_result(metric, y_true, y_pred, sample_weight=None):
+    """`result` with the unresolved-bins warning silenced (asserted elsewhere)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=f".*{UNRESOLVED}")
+        return result(metric, y_true, y_pred, sample_weight)
+
+
+def jit_result(cls, y_true, y_pred, **kwargs):
+    """Update and result inside one `tf.function(jit_compile=True)`."""
+    metric = cls(**kwargs)
+
+    @tf.function(jit_compile=True)
+    def step(y_true, y_pred):
+        metric.update_state(y_true, y_pred)
+        return metric.result(), metric.error_bound()
+
+    value, bound = step(tf.constant(y_true), tf.constant(y_pred))
+    return float(to_numpy(value)), float(to_numpy(bound))
+
+
+@pytest.mark.parametrize(
+    "logits",
+    [[40.0, 50.0], [-50.0, -40.0], [1e3, 2e3], [24.5, 25.0], [1e30, 2e30]],
+)
+def test_large_logits_keep_their_order(logits):
+    y, z = np.array([0.0, 1.0], np.float32), np.array(logits, np.float32)
+    for cls in (AUROC, AUPRC):
+        metric = cls(from_logits=True)
+        assert result(metric, y, z) == 1.0  # no warning: distinct bins
+        assert to_numpy(metric.error_bound()) == 0.0
+        assert jit_result(cls, y, z, from_logits=True) == (1.0, 0.0)
+    # Reversed labels give the other extreme: the order really is kept.
+    assert result(AUROC(from_logits=True), 1.0 - y, z) == 0.0
+    assert result(AUPRC(from_logits=True), 1.0 - y, z) == sk_ap(1.0 - y, z) == 0.5
+
+
+def overconfident(n, seed, scale):
+    """The saturated model's logits times `scale` (|logit| up to ~1e3 at 40)."""
+    y, _, logits = saturated_binary(n, seed)
+    return y, (scale * logits.astype(np.float64)).astype(np.float32)
+
+
+@pytest.mark.parametrize("scale", [40.0, 300.0])
+def test_overconfident_model_agrees_with_sklearn(scale):
+    """The issue's case: with every logit beyond +-24 in the two end bins,
+    AUROC of such a model was 0.56 for a true 0.93."""
+    y, z = overconfident(20000, 12, scale)
+    assert np.abs(z).max() > 500
+    # The float32 sigmoid: exact 0 and 1 (ties) and subnormals below 1e-38.
+    p = sigmoid(z).astype(np.float32)
+    assert np.any(p == 1.0)
+    assert np.any((p > 0) & (p < 1e-38))
+    for from_logits, scores in ((True, z), (False, p)):
+        roc = quiet_result(AUROC(from_logits=from_logits), y, scores)
+        ap = quiet_result(AUPRC(from_logits=from_logits), y, scores)
+        assert abs(roc - sk_roc(y, scores)) <= ROC_TOL
+        assert abs(ap - sk_ap(y, scores)) <= AP_TOL
+
+
+def test_overconfident_model_in_evaluate_and_xla():
+    y, z = overconfident(4096, 13, 40.0)
+    for options in ({"mode": "evaluate"}, {"mode": "evaluate", "jit_compile": True}):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=f".*{UNRESOLVED}")
+            out = metrics_in_model(
+                lambda: [AUROC(from_logits=True), AUPRC(from_logits=True)],
+                y[:, None],
+                z[:, None],
+                batch_size=512,
+                **options,
+            )
+        assert abs(out["auroc"] - sk_roc(y, z)) <= ROC_TOL
+        assert abs(out["auprc"] - sk_ap(y, z)) <= AP_TOL
+
+
+def test_subnormal_probabilities_are_ordered_above_zero():
+    """Flushing CPUs read subnormals as 0 (log gives -inf): the bits order them.
+
+    Without that, [0, 0, 1e-45, 1e-40] all tie at 0 (AUROC 0.5 for a true 1).
+    """
+    p = np.array([0.0, 0.0, 1e-45, 1e-40], np.float32)
+    for labels in ([0, 0, 1, 1], [1, 1, 0, 0]):
+        y = np.array(labels, np.float32)
+        for cls, reference in ((AUROC, sk_roc), (AUPRC, sk_ap)):
+            assert result(cls(), y, p) == pytest.approx(reference(y, p), abs=1e-7)
+            value, bound = jit_result(cls, y, p)
+            assert value == pytest.approx(reference(y, p), abs=1e-7)
+            assert bound == 0.0
+    tiny = np.array([0.0, 1e-45, 1e-42, 1e-39, 2e-38, 1e-30, 2.0**-64], np.float64)
+    for dtype in ("float32", "float64"):
+        logits = to_numpy(
+            ranking.one_vs_rest_logits(
+                tiny.astype(dtype), task="binary", from_logits=False
+            )
+        )
+        assert logits[0] == -np.inf
+        assert np.all(np.diff(logits) > 0)
+        assert logits[-1] == pytest.approx(-64 * np.log(2.0), rel=1e-6)
+
+
+def test_bin_layout_covers_every_float():
+    edges = ranking.bin_edges()
+    assert edges.shape == (ranking.DEFAULT_NUM_THRESHOLDS + 1,)
+    assert edges[0] == -np.inf
+    assert edges[-1] == np.inf
+    assert np.all(np.diff(edges) > 0)
+    np.testing.assert_allclose(-edges[::-1], edges)  # symmetric
+    core = edges[np.abs(edges) <= ranking.CORE_LOGIT]
+    np.testing.assert_allclose(np.diff(core), 12 / (0.7 * 16384), rtol=1e-9)
+    tail = edges[(edges > ranking.CORE_LOGIT) & (edges <= ranking.TAIL_LOGIT)]
+    relative = np.diff(tail) / tail[:-1]
+    assert relative.min() > 0.002
+    assert relative.max() < 0.0045
+    assert edges[-2] > 1e38
+    assert edges[-2] < ranking.MAX_LOGIT
+    # Every finite probability's logit (float64: [-744.4, 36.7]) is inside.
+    assert ranking.ends_hold_only_infinities(64)
+    assert not ranking.ends_hold_only_infinities(16)
+    # bin_index follows the edges (up to the float32 rounding of a position).
+    rng = np.random.default_rng(14)
+    z = np.concatenate(
+        [
+            rng.standard_normal(4000) * 8,
+            np.exp(rng.uniform(-3, 88, 4000)) * rng.choice([-1, 1], 4000),
+            [0.0, 6.0, -6.0, 4096.0, 3.4e38, -3.4e38, np.inf, -np.inf],
+        ]
+    ).astype(np.float32)
+    got = to_numpy(ranking.bin_index(z, ranking.DEFAULT_NUM_THRESHOLDS))
+    expected = np.searchsorted(edges, z.astype(np.float64), side="right") - 1
+    expected = np.clip(expected, 0, ranking.DEFAULT_NUM_THRESHOLDS - 1)
+    assert np.abs(got - expected).max() <= 1
+    assert np.mean(got == expected) > 0.99
+    assert got[-2] == ranking.DEFAULT_NUM_THRESHOLDS - 1
+    assert got[-1] == 0
+    assert np.all(np.diff(got[np.argsort(z, kind="stable")]) >= 0)  # monotone
+
+
+def near_ties(seed):
+    """Small sets whose scores are closer than a bin: the hard case."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 40))
+    y = rng.integers(0, 2, n).astype(np.float32)
+    y[0] = 1.0 - y[-1]  # both classes
+    kind = seed % 4
+    if kind == 0:  # probabilities 1e-4 apart around 0.5
+        s = 0.5 + 1e-4 * rng.integers(-5, 5, n)
+    elif kind == 1:  # distinct and spread
+        s = rng.random(n)
+    elif kind == 2:  # logits 2e-3 apart around a few centres
+        s = sigmoid(0.002 * rng.integers(-3, 3, n) + rng.integers(-2, 2, n))
+    else:  # exact 0 / 1 ties and near-ties at 0.3
+        s = np.where(rng.random(n) < 0.3, rng.integers(0, 2, n), 0.3)
+        s = s + (s == 0.3) * 1e-5 * rng.integers(0, 4, n)
+    weights = rng.exponential(size=n).astype(np.float32) if seed % 3 == 0 else None
+    return y, s.astype(np.float32), weights
+
+
+@pytest.mark.parametrize("cls", [AUROC, AUPRC])
+def test_error_bound_holds_on_random_small_data(cls):
+    """`|result - sklearn| <= error_bound()`, weighted or not, and is tight."""
+    reference = sk_roc if cls is AUROC else sk_ap
+    worst_ratio = 0.0
+    for seed in range(300):
+        y, s, w = near_ties(seed)
+        metric = cls(dtype="float64")
+        value = quiet_result(metric, y, s, w)
+        bound = float(to_numpy(metric.error_bound()))
+        error = abs(value - reference(y, s, sample_weight=w))
+        assert error <= bound + 1e-12, (seed, error, bound)
+        if bound > 1e-9:
+            worst_ratio = max(worst_ratio, error / bound)
+    assert worst_ratio > 0.99  # the bound is reached
+
+
+@pytest.mark.parametrize("average", ["macro", "weighted", "micro", None])
+def test_error_bound_holds_for_every_average(average):
+    for seed in range(30):
+        rng = np.random.default_rng(100 + seed)
+        n = int(rng.integers(6, 30))
+        y = (rng.random((n, 3)) < 0.5).astype(np.float32)
+        y[0], y[1] = 1.0, 0.0  # every label has both classes
+        s = (0.5 + 1e-4 * rng.integers(-4, 4, (n, 3))).astype(np.float32)
+        w = rng.exponential(size=n).astype(np.float32) if seed % 2 else None
+        for cls, reference in ((AUROC, sk_roc), (AUPRC, sk_ap)):
+            metric = cls(task="multilabel", average=average, dtype="float64")
+            value = quiet_result(metric, y, s, w)
+            bound = to_numpy(metric.error_bound())
+            expected = reference(y, s, sample_weight=w, average=average)
+            assert np.all(np.abs(value - expected) <= bound + 1e-12), seed
+    # Multiclass probabilities (one-vs-rest), near-tied.
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 3, 40)
+    probs = softmax(1e-3 * rng.integers(-3, 3, (40, 3))).astype(np.float32)
+    metric = AUROC(task="multiclass", average=average, dtype="float64")
+    value = quiet_result(metric, labels, probs)
+    expected = sk_roc(labels, probs, multi_class="ovr", average=average)
+    assert np.all(np.abs(value - expected) <= to_numpy(metric.error_bound()) + 1e-12)
+
+
+def test_error_bound_zero_iff_bins_separate_the_classes():
+    y = np.array([0, 0, 1, 1], np.float32)
+    for cls in (AUROC, AUPRC):
+        metric = cls()
+        metric.update_state(y, [0.1, 0.4, 0.35, 0.8])  # distinct bins
+        assert to_numpy(metric.error_bound()) == 0.0
+    # 0.5 and 0.5001 share a bin: result 1/2, truth 1, bound 1/2 (reached).
+    metric = AUROC(dtype="float64")
+    value = quiet_result(metric, [0.0, 1.0], np.array([0.5, 0.5001], np.float32))
+    assert value == 0.5
+    assert to_numpy(metric.error_bound()) == 0.5
+    # Probabilities exactly 0 and 1 are ties, counted exactly: bound 0.
+    metric = AUROC()
+    metric.update_state([0, 1, 0, 1, 1], [0.0, 0.0, 1.0, 1.0, 0.5])
+    assert to_numpy(metric.error_bound()) == 0.0
+    # As logits (from_logits) the end bins are not ties: they count.
+    bound = ranking.roc_auc_error_bound(
+        np.array([1.0, 0.0, 1.0]), np.array([1.0, 0.0, 1.0]), ties_at_ends=False
+    )
+    assert float(to_numpy(bound)) == pytest.approx(0.5 * 2 / 4)
+
+
+@pytest.mark.parametrize("cls", [AUROC, AUPRC])
+def test_near_ties_warn_once_with_the_bound(cls):
+    y = np.array([0, 1, 0, 1], np.float32)
+    s = np.array([0.5, 0.5001, 0.5002, 0.5003], np.float32)  # one bin
+    metric = cls()
+    metric.update_state(y, s)
+    with pytest.warns(
+        UserWarning, match=rf"{cls.__name__} '{metric.name}' {UNRESOLVED}"
+    ) as rec:
+        metric.result()
+    bound = float(to_numpy(metric.error_bound()))
+    (message,) = [str(r.message) for r in rec if UNRESOLVED in str(r.message)]
+    assert f"up to {bound:.2g}" in message
+    assert "num_thresholds" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        metric.result()  # once per metric
+    # Data the bins resolve never warns.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clean = cls()
+        clean.update_state(y, np.array([0.1, 0.6, 0.3, 0.9], np.float32))
+        clean.result()
+
+
+def test_traced_result_never_computes_the_warning():
+    y = np.array([0, 1, 0, 1], np.float32)
+    s = np.array([0.5, 0.5001, 0.5002, 0.5003], np.float32)
+    for cls in (AUROC, AUPRC):
+        metric = cls()
+
+        @tf.function
+        def step(y, s, metric=metric):
+            metric.update_state(y, s)
+            return metric.result()
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            step(tf.constant(y), tf.constant(s))
+        assert not metric._warned
+
+
+def test_warning_at_the_end_of_evaluate():
+    y = np.array([[0], [1], [0], [1]], np.float32)
+    s = np.array([[0.5], [0.5001], [0.5002], [0.5003]], np.float32)
+    with pytest.warns(UserWarning, match=f"AUROC 'auroc' {UNRESOLVED}"):
+        metrics_in_model(lambda: [AUROC()], y, s, batch_size=2)
+
+
+def test_error_bound_traced_equals_eager():
+    y, s, w = near_ties(3)
+    for cls in (AUROC, AUPRC):
+        eager = cls(dtype="float64")
+        quiet_result(eager, y, s, w)
+        traced = cls(dtype="float64")
+
+        @tf.function(jit_compile=True)
+        def step(y, s, w, metric=traced):
+            metric.update_state(y, s, w)
+            return metric.error_bound()
+
+        np.testing.assert_allclose(
+            to_numpy(step(y, s, w)), to_numpy(eager.error_bound()), rtol=1e-12
+        )
+
+
+def test_ap_square_excess_state():
+    """AUPRC keeps sum(w**2 - w) over positives: 0 unweighted, additive, and
+    +inf ("not kept") for batches of more than SQUARES_MAX_CELLS cells."""
+    rng = np.random.default_rng(15)
+    y = (rng.random(40) < 0.5).astype(np.float32)
+    s = rng.random(40).astype(np.float32)
+    w = rng.exponential(size=40).astype(np.float32)
+    metric = AUPRC(dtype="float64")
+    metric.update_state(y, s)
+    assert to_numpy(metric.square_excess) == [0.0]
+    metric.update_state(y, s, w)
+    expected = np.sum((w.astype(np.float64) ** 2 - w) * y)
+    np.testing.assert_allclose(to_numpy(metric.square_excess), [expected], rtol=1e-12)
+    other = AUPRC(dtype="float64")
+    other.update_state(y, s, w)
+    metric.merge_state([other])
+    np.testing.assert_allclose(to_numpy(metric.square_excess), [2 * expected])
+    n = ranking.SQUARES_MAX_CELLS + 1
+    big = AUPRC(dtype="float64")
+    yb = (rng.random(n) < 0.5).astype(np.float32)
+    sb = rng.random(n).astype(np.float32)
+    wb = rng.exponential(size=n).astype(np.float32)
+    value = quiet_result(big, yb, sb, wb)
+    assert to_numpy(big.square_excess) == [np.inf]
+    bound = to_numpy(big.error_bound())
+    assert np.isfinite(bound)
+    assert abs(value - sk_ap(yb, sb, sample_weight=wb)) <= bound + 1e-12
+
+
+@pytest.mark.parametrize("cls", [AUROC, AUPRC])
+def test_one_class_multiclass_is_rejected(cls):
+    with pytest.raises(ValueError, match=r"argument `num_classes`.*multiclass"):
+        cls(task="multiclass", num_classes=1)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        cls(task="multiclass").update_state([0, 0], np.array([[0.2], [0.7]]))
+    # One multilabel column is one binary problem.
+    y = np.array([[0], [1], [1], [0]], np.float32)
+    s = np.array([[0.2], [0.7], [0.4], [0.5]], np.float32)
+    reference = sk_roc if cls is AUROC else sk_ap
+    value = result(cls(task="multilabel", num_classes=1), y, s)
+    assert value == pytest.approx(reference(y[:, 0], s[:, 0]))
