@@ -856,8 +856,12 @@ class _BinnedRankingMetric(StreamingMetric):
             "ties_at_ends": self._ties_at_ends,
             "dtype": keras.backend.standardize_dtype(self.dtype),
         }
+        # The state's shapes (classes, bins) are part of the key: one
+        # function traced once per shape, never retraced.
         return _compiled_outputs(
-            keras.backend.backend(), tuple(sorted(static.items())), self._spec
+            keras.backend.backend(),
+            tuple(sorted(static.items())),
+            (self._spec, self.num_bins),
         )
 
     def _warn_if_unresolved(self, state: dict[str, Any], bound: Any) -> None:
