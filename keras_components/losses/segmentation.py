@@ -142,7 +142,9 @@ def sum_over_positions(x: Any) -> Any:
 
 # The fix named in the eager errors: which mode takes what was passed.
 _MULTILABEL_TARGETS = (
-    'For multi-hot targets (several classes per position) use mode="multilabel".'
+    'For multi-hot targets (several classes per position) use mode="multilabel". '
+    "Binary masks without a channel axis ((N, H, W) targets and predictions) "
+    "read as rows over W: add the channel axis (`y[..., None]`) to both."
 )
 
 

@@ -694,3 +694,15 @@ def test_model_roundtrips(tmp_path):
         loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6
     )
     assert_export_roundtrip(model, x[:4], tmp_path)
+
+
+def test_binary_masks_without_channel_axis_are_named_in_the_error():
+    """(N, H, W) masks would be read as rows over W: the error says so."""
+    rng = np.random.default_rng(11)
+    masks = rng.integers(0, 2, (2, 8, 8)).astype("float32")
+    scores = rng.random((2, 8, 8)).astype("float32")
+    with pytest.raises(ValueError, match=r"without a channel axis.*y\[\.\.\., None\]"):
+        DiceLoss()(masks, scores)
+    # With the channel axis it is the binary loss.
+    loss = DiceLoss()(masks[..., None], scores[..., None])
+    assert np.isfinite(float(loss))
