@@ -325,10 +325,13 @@ def region_statistics(
     return RegionStatistics(intersection, truth, prediction, invalid)
 
 
-def _empty_is_zero(numerator, denominator):
-    # Only `smooth=0` can give a zero denominator: truth and prediction both
-    # empty, which scores perfectly (loss 0). A NaN denominator (invalid
-    # input) stays NaN: it is never taken for "empty".
+def _ratio(numerator, denominator):
+    """`numerator / denominator`, 0 where the denominator is 0 (empty vs empty).
+
+    Only `smooth=0` can give a zero denominator: truth and prediction both
+    empty, which scores perfectly (loss 0). A NaN denominator (invalid
+    input) stays NaN: it is never taken for "empty" (`_math.divide`).
+    """
     return divide(numerator, denominator, 0.0)
 
 
@@ -365,14 +368,14 @@ def _dice_per_class(stats, smooth):
     # perfect prediction, no 1 - x cancellation.
     total = stats.truth + stats.prediction
     errors = ops.maximum(total - 2.0 * stats.intersection, 0.0)
-    return _empty_is_zero(errors, total + smooth)
+    return _ratio(errors, total + smooth)
 
 
 def _jaccard_per_class(stats, smooth):
     # 1 - (I + s) / (T + P - I + s) = (T + P - 2I) / (T + P - I + s).
     total = stats.truth + stats.prediction
     errors = ops.maximum(total - 2.0 * stats.intersection, 0.0)
-    return _empty_is_zero(errors, total - stats.intersection + smooth)
+    return _ratio(errors, total - stats.intersection + smooth)
 
 
 @export
@@ -513,7 +516,7 @@ def _tversky_per_class(alpha, beta, gamma):
         false_neg = ops.maximum(stats.truth - i, 0.0)
         # 1 - (I + s) / (I + a FP + b FN + s) = (a FP + b FN) / (same).
         errors = alpha * false_pos + beta * false_neg
-        return power(_empty_is_zero(errors, i + errors + smooth), gamma)
+        return power(_ratio(errors, i + errors + smooth), gamma)
 
     return per_class
 
