@@ -391,3 +391,42 @@ def compiled_by_xla() -> bool:
         return False
     graph = tf.compat.v1.get_default_graph()
     return control_flow_util.GraphOrParentsInXlaContext(graph)
+
+
+def input_gradient(fn: Callable[[Any], Any], x: Any) -> Any:
+    """`d sum(fn(x)) / dx`, itself differentiable (in `fn`'s weights too).
+
+    TensorFlow: `tf.GradientTape`; JAX: `jax.vjp` (inside `jax.jit` and under
+    an outer `jax.grad` alike); PyTorch: `torch.autograd.grad` with
+    `create_graph=True`. Zeros where `fn(x)` does not depend on `x`.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = fn(x)
+        grads = tape.gradient(out, x)
+    elif backend == "jax":
+        import jax
+
+        out, pullback = jax.vjp(fn, x)
+        grads = pullback(ops.ones_like(out))[0]
+    elif backend == "torch":
+        import torch
+
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True) if not x.requires_grad else x
+            out = fn(x)
+            grads = None  # a constant `fn(x)` has no graph to differentiate
+            if out.requires_grad:
+                grads = torch.autograd.grad(
+                    out.sum(), x, create_graph=True, allow_unused=True
+                )[0]
+    else:
+        raise NotImplementedError(
+            "Input gradients (e.g. gradient_penalty) need the TensorFlow, JAX "
+            f"or PyTorch backend; the current Keras backend is {backend!r}."
+        )
+    return ops.zeros_like(x) if grads is None else grads

@@ -33,22 +33,12 @@ from keras.src.backend import get_keras_mask, set_keras_mask
 from keras.src.losses.loss import reduce_weighted_values
 
 from keras_components._inputs import broadcast_weights, real_tensor
+from keras_components._math import HALF_DTYPES, compute_dtype
 from keras_components._validation import invalid_value
-
-HALF_DTYPES = ("float16", "bfloat16")
-
-
-def compute_dtype(x: Any) -> str:
-    """float32 for half-precision or non-float `x` (floatx if wider), else x's."""
-    dtype = keras.backend.standardize_dtype(x.dtype)
-    if keras.backend.is_float_dtype(dtype) and dtype not in HALF_DTYPES:
-        return dtype
-    floatx = keras.backend.floatx()
-    return "float32" if floatx in HALF_DTYPES else floatx
 
 
 def as_compute_tensor(x: Any, *, name: str = "y_pred") -> Any:
-    """`x` as a float tensor in its compute dtype (see `compute_dtype`).
+    """`x` as a float tensor in its compute dtype (`_math.compute_dtype`).
 
     A complex `x` is a `TypeError` naming `name` (`real_tensor`).
     """

@@ -8,6 +8,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_components import _backend
 from keras_components._export import export
 from keras_components._inputs import (
     real_tensor,
@@ -144,8 +145,7 @@ def gradient_penalty(
     not NaN, where the critic's gradient vanishes. Computed in float32 for
     half-precision critics.
 
-    TensorFlow backend only for now (it uses `tf.GradientTape`); other
-    backends raise `NotImplementedError`.
+    Runs on TensorFlow, JAX and PyTorch (`_backend.input_gradient`).
 
     Args:
         critic: Callable mapping a batch like `real` to scores (e.g. a
@@ -178,14 +178,6 @@ def gradient_penalty(
     weight = check_float("weight", weight, low=0.0)
     if not callable(critic):
         raise invalid_type("critic", "a callable (e.g. a keras.Model)", critic)
-    backend = keras.backend.backend()
-    if backend != "tensorflow":
-        raise NotImplementedError(
-            "gradient_penalty needs the TensorFlow backend (it uses "
-            f"tf.GradientTape); the current Keras backend is {backend!r}."
-        )
-    import tensorflow as tf
-
     real = real_tensor(real, name="real")
     if not keras.backend.is_float_dtype(real.dtype):
         real = ops.cast(real, keras.backend.floatx())
@@ -196,13 +188,8 @@ def gradient_penalty(
     eps_shape = (ops.shape(real)[0],) + (1,) * (len(r) - 1)
     eps = keras.random.uniform(eps_shape, dtype=real.dtype, seed=seed)
     interpolated = real + eps * (fake - real)
-    with tf.GradientTape() as tape:
-        tape.watch(interpolated)
-        scores = critic(interpolated)
-    grads = tape.gradient(scores, interpolated)
-    if grads is None:  # scores do not depend on the input: gradient 0
-        grads = ops.zeros_like(interpolated)
-    grads = as_compute_tensor(grads)
+    # d sum(critic) / d input (zeros where the scores do not depend on it).
+    grads = as_compute_tensor(_backend.input_gradient(critic, interpolated))
     squared = ops.sum(ops.reshape(ops.square(grads), (ops.shape(grads)[0], -1)), 1)
     # sqrt with a zero (not infinite) derivative at 0.
     positive = squared > 0

@@ -18,6 +18,7 @@ from keras_components._inputs import (
     invalid_probabilities,
     is_sparse,
     real_tensor,
+    resolve_task,
     row_sum_tolerance,
     shape_error,
     static_shape,
@@ -86,10 +87,11 @@ def _check_focal_arguments(
 
 
 def _resolve_mode(mode: str, y_pred: Any) -> str:
+    """`"auto"` follows `_inputs.resolve_task` (without targets): binary for a
+    1-D `y_pred` or a class axis of 1, else categorical."""
     if mode != "auto":
         return mode
-    shape = static_shape(y_pred)
-    return "binary" if len(shape) <= 1 or shape[-1] == 1 else "categorical"
+    return "binary" if resolve_task("auto", y_pred) == "binary" else "categorical"
 
 
 # The fix named in the eager errors: binary mode takes independent sigmoids.

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import keras
 from keras import ops
 
+from keras_components import _docs
 from keras_components._export import export
 from keras_components._inputs import (
     TASK_CHOICES,
@@ -23,9 +24,11 @@ from keras_components._inputs import (
     dense_targets,
     is_sparse,
     out_of_unit_samples,
+    resolve_task,
     shape_error,
     static_shape,
 )
+from keras_components._math import divide
 from keras_components._validation import (
     check_bool,
     check_choice,
@@ -44,6 +47,95 @@ __all__ = [
     "jaccard_loss",
     "tversky_loss",
 ]
+
+
+# Documentation shared by the functions and classes below (`_docs.fill`).
+_DOCS = {
+    "inputs": """
+Inputs: `y_pred` of shape `(N, *spatial, C)` (any spatial rank, including
+none): probabilities in `[0, 1]`, or finite logits with
+`from_logits=True`. `y_true`: sparse integer labels `(N, *spatial)` /
+`(N, *spatial, 1)`, or dense targets `(N, *spatial, C)`. Dense
+multiclass targets hold one class distribution per position (one-hot,
+or soft as from label smoothing: values in `[0, 1]` summing to 1 within
+`_inputs.row_sum_tolerance` of their dtype: 1e-3 for float32 / float64,
+2e-3 for float16, 1.6e-2 for bfloat16); binary and multilabel targets
+are values in `[0, 1]` per cell (multi-hot). Probabilities need not sum
+to 1 over classes: the formula is per class, so from probabilities a
+multiclass call on sigmoid outputs gives exactly the multilabel loss
+(`mode` picks the activation for logits and decides which targets are
+accepted).
+""",
+    "invalid": """
+Invalid input (labels outside `[0, C)` other than `ignore_index`; dense
+multiclass rows that are multi-hot, all zero or outside `[0, 1]`; NaN or
+infinite values; probabilities outside `[0, 1]`, e.g. logits passed
+without `from_logits=True`) is never scored: eagerly it raises a
+`ValueError` naming the values and the fix, and while traced
+(`tf.function`, `jit_compile`, `fit`) the loss of each affected sample
+is NaN. Predictions are checked at every position, ignored ones
+included. Complex inputs are a `TypeError`. Half-precision inputs are
+computed in float32.
+""",
+    "invalid_short": """
+Invalid input (see `dice_loss`: bad labels or dense targets, NaN,
+probabilities outside `[0, 1]` such as logits without
+`from_logits=True`) raises a `ValueError` when called eagerly and gives
+the affected samples a NaN loss inside `fit` or `tf.function`.
+""",
+    "tversky_relations": """
+`alpha` weighs false positives (P - I) and `beta` false negatives
+(T - I), as in Salehi et al. (Keras 3.15's `keras.losses.Tversky` applies
+them the other way round). `alpha = beta = 0.5, gamma = 1` is the Dice
+loss: exactly Dice with smoothing `2 s` (the formulas add `s` to `I` here
+and to `2 I` in Dice), and within about `s / (T + P)` of Dice with the
+same `s` (below 1e-6 on 8x8 masks at the default `s`). `gamma != 1` is
+the focal Tversky loss of Abraham and Khan.
+""",
+    "y_true": "Targets (see Inputs above).",
+    "y_pred": "Predictions `(N, *spatial, C)`.",
+    "alpha": "Weight of false positives, a float >= 0.",
+    "beta": "Weight of false negatives, a float >= 0 (alpha + beta > 0).",
+    "gamma": "Focal exponent, a float > 0 (1: plain Tversky).",
+    "mode": """
+`"auto"` (binary when `y_pred.shape[-1] == 1`, else
+multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
+(softmax, one class per position) or `"multilabel"` (a sigmoid
+per channel).
+""",
+    "from_logits": """
+Whether `y_pred` holds logits (sigmoid or softmax is
+applied according to the mode).
+""",
+    "smooth": """
+Additive smoothing `s >= 0` of numerator and denominator. An
+empty truth predicted empty scores 1 (loss 0) for every `s`,
+including 0.
+""",
+    "class_weights": """
+None (uniform) or one float >= 0 per class (length C,
+background included); the per-sample loss is
+`sum_c(w_c * L_nc) / sum_c(w_c)`.
+""",
+    "include_background": """
+If False, class 0 is dropped (multiclass mode
+only; an error in the other modes, whose channels are all
+foreground).
+""",
+    "ignore_index": """
+Sparse label (or binary / multilabel target value)
+whose positions (cells) are removed from I, T and P (one-hot /
+soft multiclass targets hold no label and are never dropped). A
+sample whose positions are all ignored has loss 0.
+""",
+    "reduction": "Keras reduction of the per-sample values.",
+    "name": "Loss name.",
+    "dtype": """
+Dtype or policy of the computation (None: floatx); half
+precision computes in float32. An integer, bool or complex
+dtype is a `ValueError`.
+""",
+}
 
 
 class RegionArguments(NamedTuple):
@@ -92,10 +184,12 @@ class RegionStatistics(NamedTuple):
     invalid: Any  # (N,) bool: the sample holds an invalid target or prediction
 
 
-def _resolve_mode(mode: str, shape: tuple[int | None, ...]) -> str:
+def _resolve_mode(mode: str, y_pred: Any) -> str:
+    """The mode `mode` stands for (`"auto"`: `_inputs.resolve_task`'s rule
+    without targets), checked against the class axis."""
+    shape = static_shape(y_pred)
     num_classes = shape[-1]
-    if mode == "auto":
-        mode = "binary" if num_classes == 1 else "multiclass"
+    mode = resolve_task(mode, y_pred)
     if mode == "binary" and num_classes != 1:
         raise shape_error(
             "y_pred.shape[-1] == 1 in binary mode (use mode='multilabel' for "
@@ -167,7 +261,7 @@ def region_statistics(
             y_pred=shape,
         )
     num_classes = shape[-1]
-    mode = _resolve_mode(args.mode, shape)
+    mode = _resolve_mode(args.mode, y_pred)
     if not args.include_background and mode != "multiclass":
         raise invalid_value(
             "include_background",
@@ -236,11 +330,9 @@ def _ratio(numerator, denominator):
 
     Only `smooth=0` can give a zero denominator: truth and prediction both
     empty, which scores perfectly (loss 0). A NaN denominator (invalid
-    input) stays NaN: it is never taken for "empty".
+    input) stays NaN: it is never taken for "empty" (`_math.divide`).
     """
-    empty = ops.equal(denominator, 0)
-    safe = ops.where(empty, ops.ones_like(denominator), denominator)
-    return ops.where(empty, ops.zeros_like(numerator), numerator / safe)
+    return divide(numerator, denominator, 0.0)
 
 
 def _reduce_classes(per_class, stats, args):
@@ -287,6 +379,7 @@ def _jaccard_per_class(stats, smooth):
 
 
 @export
+@_docs.fill(**_DOCS)
 def dice_loss(
     y_true: Any,
     y_pred: Any,
@@ -309,51 +402,19 @@ def dice_loss(
     Unlike `keras.losses.Dice`, the score is per sample and per class, and an
     empty truth predicted empty gives 0 (Keras gives 1.0).
 
-    Inputs: `y_pred` of shape `(N, *spatial, C)` (any spatial rank, including
-    none): probabilities in `[0, 1]`, or finite logits with
-    `from_logits=True`. `y_true`: sparse integer labels `(N, *spatial)` /
-    `(N, *spatial, 1)`, or dense targets `(N, *spatial, C)`. Dense
-    multiclass targets hold one class distribution per position (one-hot,
-    or soft as from label smoothing: values in `[0, 1]` summing to 1 within
-    1e-3, wider for half precision); binary and multilabel targets are
-    values in `[0, 1]` per cell (multi-hot). Probabilities need not sum to 1
-    over classes: the formula is per class, so from probabilities a
-    multiclass call on sigmoid outputs gives exactly the multilabel loss
-    (`mode` picks the activation for logits and decides which targets are
-    accepted).
+    {inputs}
 
-    Invalid input (labels outside `[0, C)` other than `ignore_index`; dense
-    multiclass rows that are multi-hot, all zero or outside `[0, 1]`; NaN or
-    infinite values; probabilities outside `[0, 1]`, e.g. logits passed
-    without `from_logits=True`) is never scored: eagerly it raises a
-    `ValueError` naming the values and the fix, and while traced
-    (`tf.function`, `jit_compile`, `fit`) the loss of each affected sample
-    is NaN. Predictions are checked at every position, ignored ones
-    included. Complex inputs are a `TypeError`. Half-precision inputs are
-    computed in float32.
+    {invalid}
 
     Args:
-        y_true: Targets (see Inputs above).
-        y_pred: Predictions `(N, *spatial, C)`.
-        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
-            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
-            (softmax, one class per position) or `"multilabel"` (a sigmoid
-            per channel).
-        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
-            applied according to the mode).
-        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
-            empty truth predicted empty scores 1 (loss 0) for every `s`,
-            including 0.
-        class_weights: None (uniform) or one float >= 0 per class (length C,
-            background included); the per-sample loss is
-            `sum_c(w_c * L_nc) / sum_c(w_c)`.
-        include_background: If False, class 0 is dropped (multiclass mode
-            only; an error in the other modes, whose channels are all
-            foreground).
-        ignore_index: Sparse label (or binary / multilabel target value)
-            whose positions (cells) are removed from I, T and P (one-hot /
-            soft multiclass targets hold no label and are never dropped). A
-            sample whose positions are all ignored has loss 0.
+        y_true: {y_true}
+        y_pred: {y_pred}
+        mode: {mode}
+        from_logits: {from_logits}
+        smooth: {smooth}
+        class_weights: {class_weights}
+        include_background: {include_background}
+        ignore_index: {ignore_index}
 
     Returns:
         Per-sample losses, shape `(N,)`.
@@ -380,6 +441,7 @@ def dice_loss(
 
 
 @export
+@_docs.fill(**_DOCS)
 def jaccard_loss(
     y_true: Any,
     y_pred: Any,
@@ -399,51 +461,19 @@ def jaccard_loss(
         Jaccard_nc = (I + s) / (T + P - I + s),   L_nc = 1 - Jaccard_nc
         loss_n     = sum_c(w_c * L_nc) / sum_c(w_c)
 
-    Inputs: `y_pred` of shape `(N, *spatial, C)` (any spatial rank, including
-    none): probabilities in `[0, 1]`, or finite logits with
-    `from_logits=True`. `y_true`: sparse integer labels `(N, *spatial)` /
-    `(N, *spatial, 1)`, or dense targets `(N, *spatial, C)`. Dense
-    multiclass targets hold one class distribution per position (one-hot,
-    or soft as from label smoothing: values in `[0, 1]` summing to 1 within
-    1e-3, wider for half precision); binary and multilabel targets are
-    values in `[0, 1]` per cell (multi-hot). Probabilities need not sum to 1
-    over classes: the formula is per class, so from probabilities a
-    multiclass call on sigmoid outputs gives exactly the multilabel loss
-    (`mode` picks the activation for logits and decides which targets are
-    accepted).
+    {inputs}
 
-    Invalid input (labels outside `[0, C)` other than `ignore_index`; dense
-    multiclass rows that are multi-hot, all zero or outside `[0, 1]`; NaN or
-    infinite values; probabilities outside `[0, 1]`, e.g. logits passed
-    without `from_logits=True`) is never scored: eagerly it raises a
-    `ValueError` naming the values and the fix, and while traced
-    (`tf.function`, `jit_compile`, `fit`) the loss of each affected sample
-    is NaN. Predictions are checked at every position, ignored ones
-    included. Complex inputs are a `TypeError`. Half-precision inputs are
-    computed in float32.
+    {invalid}
 
     Args:
-        y_true: Targets (see Inputs above).
-        y_pred: Predictions `(N, *spatial, C)`.
-        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
-            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
-            (softmax, one class per position) or `"multilabel"` (a sigmoid
-            per channel).
-        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
-            applied according to the mode).
-        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
-            empty truth predicted empty scores 1 (loss 0) for every `s`,
-            including 0.
-        class_weights: None (uniform) or one float >= 0 per class (length C,
-            background included); the per-sample loss is
-            `sum_c(w_c * L_nc) / sum_c(w_c)`.
-        include_background: If False, class 0 is dropped (multiclass mode
-            only; an error in the other modes, whose channels are all
-            foreground).
-        ignore_index: Sparse label (or binary / multilabel target value)
-            whose positions (cells) are removed from I, T and P (one-hot /
-            soft multiclass targets hold no label and are never dropped). A
-            sample whose positions are all ignored has loss 0.
+        y_true: {y_true}
+        y_pred: {y_pred}
+        mode: {mode}
+        from_logits: {from_logits}
+        smooth: {smooth}
+        class_weights: {class_weights}
+        include_background: {include_background}
+        ignore_index: {ignore_index}
 
     Returns:
         Per-sample losses, shape `(N,)`.
@@ -492,6 +522,7 @@ def _tversky_per_class(alpha, beta, gamma):
 
 
 @export
+@_docs.fill(**_DOCS)
 def tversky_loss(
     y_true: Any,
     y_pred: Any,
@@ -515,62 +546,24 @@ def tversky_loss(
         L_nc       = (1 - Tversky_nc) ** gamma
         loss_n     = sum_c(w_c * L_nc) / sum_c(w_c)
 
-    `alpha` weighs false positives (P - I) and `beta` false negatives
-    (T - I), as in Salehi et al. (Keras 3.15's `keras.losses.Tversky` applies
-    them the other way round). `alpha = beta = 0.5, gamma = 1` is the Dice
-    loss: exactly `dice_loss` with smoothing `2 s` (the formulas add `s` to
-    `I` here and to `2 I` in Dice), and within about `s / (T + P)` of it
-    with the same `s`. `gamma != 1` is the focal Tversky loss of Abraham and
-    Khan.
+    {tversky_relations}
 
-    Inputs: `y_pred` of shape `(N, *spatial, C)` (any spatial rank, including
-    none): probabilities in `[0, 1]`, or finite logits with
-    `from_logits=True`. `y_true`: sparse integer labels `(N, *spatial)` /
-    `(N, *spatial, 1)`, or dense targets `(N, *spatial, C)`. Dense
-    multiclass targets hold one class distribution per position (one-hot,
-    or soft as from label smoothing: values in `[0, 1]` summing to 1 within
-    1e-3, wider for half precision); binary and multilabel targets are
-    values in `[0, 1]` per cell (multi-hot). Probabilities need not sum to 1
-    over classes: the formula is per class, so from probabilities a
-    multiclass call on sigmoid outputs gives exactly the multilabel loss
-    (`mode` picks the activation for logits and decides which targets are
-    accepted).
+    {inputs}
 
-    Invalid input (labels outside `[0, C)` other than `ignore_index`; dense
-    multiclass rows that are multi-hot, all zero or outside `[0, 1]`; NaN or
-    infinite values; probabilities outside `[0, 1]`, e.g. logits passed
-    without `from_logits=True`) is never scored: eagerly it raises a
-    `ValueError` naming the values and the fix, and while traced
-    (`tf.function`, `jit_compile`, `fit`) the loss of each affected sample
-    is NaN. Predictions are checked at every position, ignored ones
-    included. Complex inputs are a `TypeError`. Half-precision inputs are
-    computed in float32.
+    {invalid}
 
     Args:
-        y_true: Targets (see Inputs above).
-        y_pred: Predictions `(N, *spatial, C)`.
-        alpha: Weight of false positives, a float >= 0.
-        beta: Weight of false negatives, a float >= 0 (alpha + beta > 0).
-        gamma: Focal exponent, a float > 0 (1: plain Tversky).
-        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
-            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
-            (softmax, one class per position) or `"multilabel"` (a sigmoid
-            per channel).
-        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
-            applied according to the mode).
-        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
-            empty truth predicted empty scores 1 (loss 0) for every `s`,
-            including 0.
-        class_weights: None (uniform) or one float >= 0 per class (length C,
-            background included); the per-sample loss is
-            `sum_c(w_c * L_nc) / sum_c(w_c)`.
-        include_background: If False, class 0 is dropped (multiclass mode
-            only; an error in the other modes, whose channels are all
-            foreground).
-        ignore_index: Sparse label (or binary / multilabel target value)
-            whose positions (cells) are removed from I, T and P (one-hot /
-            soft multiclass targets hold no label and are never dropped). A
-            sample whose positions are all ignored has loss 0.
+        y_true: {y_true}
+        y_pred: {y_pred}
+        alpha: {alpha}
+        beta: {beta}
+        gamma: {gamma}
+        mode: {mode}
+        from_logits: {from_logits}
+        smooth: {smooth}
+        class_weights: {class_weights}
+        include_background: {include_background}
+        ignore_index: {ignore_index}
 
     Returns:
         Per-sample losses, shape `(N,)`.
@@ -649,43 +642,28 @@ class _RegionLoss(Loss):
 
 
 @export
+@_docs.fill(**_DOCS)
 class DiceLoss(_RegionLoss):
     """Soft Dice loss for segmentation, per sample and class.
 
     `loss_n = sum_c(w_c * (1 - Dice_nc)) / sum_c(w_c)` with
     `Dice_nc = (2 I + s) / (T + P + s)` over the spatial positions of sample
-    n; see `dice_loss`. Empty truth predicted empty gives 0 (Keras's
-    `keras.losses.Dice` gives 1.0). A `(N,)` `sample_weight` weighs samples.
-    Invalid input (see `dice_loss`: bad labels or dense targets, NaN,
-    probabilities outside `[0, 1]` such as logits without
-    `from_logits=True`) raises a `ValueError` when called eagerly and gives
-    the affected samples a NaN loss inside `fit` or `tf.function`.
+    n; see `dice_loss` for the inputs. Empty truth predicted empty gives 0
+    (Keras's `keras.losses.Dice` gives 1.0).
+
+    {invalid_short}
+    A `(N,)` `sample_weight` weighs samples.
 
     Args:
-        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
-            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
-            (softmax, one class per position) or `"multilabel"` (a sigmoid
-            per channel).
-        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
-            applied according to the mode).
-        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
-            empty truth predicted empty scores 1 (loss 0) for every `s`,
-            including 0.
-        class_weights: None (uniform) or one float >= 0 per class (length C,
-            background included); the per-sample loss is
-            `sum_c(w_c * L_nc) / sum_c(w_c)`.
-        include_background: If False, class 0 is dropped (multiclass mode
-            only; an error in the other modes, whose channels are all
-            foreground).
-        ignore_index: Sparse label (or binary / multilabel target value)
-            whose positions (cells) are removed from I, T and P (one-hot /
-            soft multiclass targets hold no label and are never dropped). A
-            sample whose positions are all ignored has loss 0.
-        reduction: Keras reduction of the per-sample values.
-        name: Loss name.
-        dtype: Dtype or policy of the computation (None: floatx); half
-            precision computes in float32. An integer, bool or complex
-            dtype is a `ValueError`.
+        mode: {mode}
+        from_logits: {from_logits}
+        smooth: {smooth}
+        class_weights: {class_weights}
+        include_background: {include_background}
+        ignore_index: {ignore_index}
+        reduction: {reduction}
+        name: {name}
+        dtype: {dtype}
 
     Example:
 
@@ -730,39 +708,27 @@ class DiceLoss(_RegionLoss):
 
 
 @export
+@_docs.fill(**_DOCS)
 class JaccardLoss(_RegionLoss):
     """Soft Jaccard (IoU) loss for segmentation, per sample and class.
 
     `loss_n = sum_c(w_c * (1 - Jaccard_nc)) / sum_c(w_c)` with
-    `Jaccard_nc = (I + s) / (T + P - I + s)`; see `jaccard_loss`. Invalid
-    input raises a `ValueError` eagerly and gives the affected samples a NaN
-    loss while traced, as for `DiceLoss`.
+    `Jaccard_nc = (I + s) / (T + P - I + s)`; see `jaccard_loss` for the
+    inputs.
+
+    {invalid_short}
+    A `(N,)` `sample_weight` weighs samples.
 
     Args:
-        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
-            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
-            (softmax, one class per position) or `"multilabel"` (a sigmoid
-            per channel).
-        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
-            applied according to the mode).
-        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
-            empty truth predicted empty scores 1 (loss 0) for every `s`,
-            including 0.
-        class_weights: None (uniform) or one float >= 0 per class (length C,
-            background included); the per-sample loss is
-            `sum_c(w_c * L_nc) / sum_c(w_c)`.
-        include_background: If False, class 0 is dropped (multiclass mode
-            only; an error in the other modes, whose channels are all
-            foreground).
-        ignore_index: Sparse label (or binary / multilabel target value)
-            whose positions (cells) are removed from I, T and P (one-hot /
-            soft multiclass targets hold no label and are never dropped). A
-            sample whose positions are all ignored has loss 0.
-        reduction: Keras reduction of the per-sample values.
-        name: Loss name.
-        dtype: Dtype or policy of the computation (None: floatx); half
-            precision computes in float32. An integer, bool or complex
-            dtype is a `ValueError`.
+        mode: {mode}
+        from_logits: {from_logits}
+        smooth: {smooth}
+        class_weights: {class_weights}
+        include_background: {include_background}
+        ignore_index: {ignore_index}
+        reduction: {reduction}
+        name: {name}
+        dtype: {dtype}
 
     Example:
 
@@ -808,46 +774,32 @@ class JaccardLoss(_RegionLoss):
 
 
 @export
+@_docs.fill(**_DOCS)
 class TverskyLoss(_RegionLoss):
     """(Focal) Tversky loss for segmentation, per sample and class.
 
     `L_nc = (1 - Tversky_nc) ** gamma` with
-    `Tversky_nc = (I + s) / (I + alpha (P - I) + beta (T - I) + s)`:
-    `alpha` weighs false positives, `beta` false negatives (Salehi et al.);
-    see `tversky_loss`. `TverskyLoss(0.5, 0.5, 1.0, smooth=s)` equals
-    `DiceLoss(smooth=2 * s)` exactly, and `DiceLoss(smooth=s)` within about
-    `s / (T + P)` (below 1e-6 on 8x8 masks at the default `s`). Invalid
-    input raises a `ValueError` eagerly and gives the affected samples a NaN
-    loss while traced, as for `DiceLoss`.
+    `Tversky_nc = (I + s) / (I + alpha (P - I) + beta (T - I) + s)`; see
+    `tversky_loss` for the inputs.
+
+    {tversky_relations}
+
+    {invalid_short}
+    A `(N,)` `sample_weight` weighs samples.
 
     Args:
-        alpha: Weight of false positives, a float >= 0.
-        beta: Weight of false negatives, a float >= 0 (alpha + beta > 0).
-        gamma: Focal exponent, a float > 0.
-        mode: `"auto"` (binary when `y_pred.shape[-1] == 1`, else
-            multiclass), `"binary"` (one sigmoid channel), `"multiclass"`
-            (softmax, one class per position) or `"multilabel"` (a sigmoid
-            per channel).
-        from_logits: Whether `y_pred` holds logits (sigmoid or softmax is
-            applied according to the mode).
-        smooth: Additive smoothing `s >= 0` of numerator and denominator. An
-            empty truth predicted empty scores 1 (loss 0) for every `s`,
-            including 0.
-        class_weights: None (uniform) or one float >= 0 per class (length C,
-            background included); the per-sample loss is
-            `sum_c(w_c * L_nc) / sum_c(w_c)`.
-        include_background: If False, class 0 is dropped (multiclass mode
-            only; an error in the other modes, whose channels are all
-            foreground).
-        ignore_index: Sparse label (or binary / multilabel target value)
-            whose positions (cells) are removed from I, T and P (one-hot /
-            soft multiclass targets hold no label and are never dropped). A
-            sample whose positions are all ignored has loss 0.
-        reduction: Keras reduction of the per-sample values.
-        name: Loss name.
-        dtype: Dtype or policy of the computation (None: floatx); half
-            precision computes in float32. An integer, bool or complex
-            dtype is a `ValueError`.
+        alpha: {alpha}
+        beta: {beta}
+        gamma: {gamma}
+        mode: {mode}
+        from_logits: {from_logits}
+        smooth: {smooth}
+        class_weights: {class_weights}
+        include_background: {include_background}
+        ignore_index: {ignore_index}
+        reduction: {reduction}
+        name: {name}
+        dtype: {dtype}
 
     Example:
 
