@@ -26,13 +26,16 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_components._inputs import broadcast_weights, real_tensor
+
 # Keras-internal helpers used by Keras's own losses: the mask side channel and
 # the reduction (which also scales the loss for `tf.distribute`). Reusing them
 # keeps our reductions identical to Keras's.
-from keras.src.backend import get_keras_mask, set_keras_mask
-from keras.src.losses.loss import reduce_weighted_values
-
-from keras_components._inputs import broadcast_weights, real_tensor
+from keras_components._keras_compat import (
+    get_keras_mask,
+    reduce_weighted_values,
+    set_keras_mask,
+)
 from keras_components._validation import invalid_value
 
 HALF_DTYPES = ("float16", "bfloat16")
