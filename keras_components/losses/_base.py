@@ -115,6 +115,8 @@ class Loss(keras.losses.Loss):
     `"mean_with_sample_weight"`, distribution scaling) is Keras's.
     """
 
+    _dtype: str  # set by `keras.losses.Loss.__init__`, narrowed below
+
     def __init__(
         self,
         *,
