@@ -40,13 +40,11 @@ import keras
 import numpy as np
 from keras import ops
 
-# Keras has no public query for "inside a `keras.StatelessScope`" (where a
-# variable's value and assignments live in the scope, e.g. in
-# `stateless_update_state`); this is the one private import outside the
-# losses' masking helpers.
-from keras.src.backend.common.stateless_scope import in_stateless_scope
-
 from keras_components import _inputs
+
+# Keras has no public query for "inside a `keras.StatelessScope`" (private
+# Keras APIs live in `_keras_compat`).
+from keras_components._keras_compat import in_stateless_scope
 
 # An eager update on TensorFlow is compiled with XLA for its exact input
 # shapes from the `XLA_AFTER_CALLS`-th call with them; before that (and for

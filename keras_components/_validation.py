@@ -29,7 +29,9 @@ def invalid_type(name: str, expected: str, value: Any) -> TypeError:
     )
 
 
-def _bound_text(low, high, low_inclusive, high_inclusive) -> str:
+def _bound_text(
+    low: float | None, high: float | None, low_inclusive: bool, high_inclusive: bool
+) -> str:
     parts = []
     if low is not None:
         parts.append(f"{'>=' if low_inclusive else '>'} {low}")

@@ -1,12 +1,12 @@
 """The `keras-components` command."""
 
 import argparse
-import configparser
 import json
 import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -131,11 +131,10 @@ def test_bench_suite_names_match_the_package():
 
 
 def test_console_entry_point_is_the_light_module():
-    config = configparser.ConfigParser()
-    config.read(ROOT / "setup.cfg")
-    scripts = config["options.entry_points"]["console_scripts"]
-    assert scripts.split("=")[1].strip() == "keras_components_cli:main"
-    assert "keras_components_cli" in config["options"]["py_modules"]
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    scripts = config["project"]["scripts"]
+    assert scripts["keras-components"] == "keras_components_cli:main"
+    assert "keras_components_cli" in config["tool"]["setuptools"]["py-modules"]
 
 
 # --------------------------------------------------------------------------

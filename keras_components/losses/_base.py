@@ -4,7 +4,7 @@ Per-sample values and masks
     Each loss function returns per-sample values. When some positions are
     dropped (`ignore_index`), the function attaches a boolean mask of the kept
     positions to its result with Keras's own side channel
-    (`keras.src.backend.set_keras_mask`), exactly as Keras's
+    (Keras's private `set_keras_mask`, via `_keras_compat`), exactly as Keras's
     `sparse_categorical_crossentropy(..., ignore_class=...)` does. Any
     `keras.losses.Loss` (ours, or Keras's `LossFunctionWrapper` when the bare
     function is passed to `compile`) reads that mask and reduces over kept
@@ -26,13 +26,16 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_components._inputs import broadcast_weights, real_tensor
+
 # Keras-internal helpers used by Keras's own losses: the mask side channel and
 # the reduction (which also scales the loss for `tf.distribute`). Reusing them
 # keeps our reductions identical to Keras's.
-from keras.src.backend import get_keras_mask, set_keras_mask
-from keras.src.losses.loss import reduce_weighted_values
-
-from keras_components._inputs import broadcast_weights, real_tensor
+from keras_components._keras_compat import (
+    get_keras_mask,
+    reduce_weighted_values,
+    set_keras_mask,
+)
 from keras_components._math import HALF_DTYPES, compute_dtype
 from keras_components._validation import invalid_value
 
@@ -101,6 +104,8 @@ class Loss(keras.losses.Loss):
     The reduction itself (masks, `"sum_over_batch_size"`,
     `"mean_with_sample_weight"`, distribution scaling) is Keras's.
     """
+
+    _dtype: str  # set by `keras.losses.Loss.__init__`, narrowed below
 
     def __init__(
         self,

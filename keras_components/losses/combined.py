@@ -11,6 +11,7 @@ from keras import ops
 
 from keras_components._export import export
 from keras_components._inputs import shape_error, shapes_compatible, static_shape
+from keras_components._keras_compat import is_keras_metric_function
 from keras_components._validation import (
     check_float_sequence,
     invalid_type,
@@ -53,8 +54,7 @@ def _check_child(index: int, loss: Any) -> Any:
         )
     if not callable(loss):
         raise _not_a_loss(index, loss, "got an object that is not callable")
-    module = getattr(loss, "__module__", None) or ""
-    if module.startswith("keras.src.metrics"):
+    if is_keras_metric_function(loss):
         raise _not_a_loss(index, loss, "got a Keras metric function, not a loss")
     if inspect.isbuiltin(loss):
         raise _not_a_loss(index, loss, "got a built-in function, not a loss")

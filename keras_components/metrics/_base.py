@@ -125,7 +125,7 @@ class StreamingMetric(keras.metrics.Metric):
                 f"a metric's result is a real number. Received: dtype={dtype!r}"
             )
         self._direction = self.direction  # what Keras's callbacks read
-        self._spec: Hashable | None = None
+        self._spec: Any = None  # what state_spec returned (a tuple or an int)
         self._spec_fixed = False  # set by constructor arguments
         self._may_rebuild = False  # after reset_state of an inferred layout
         self._spec_variables: list[keras.Variable] = []
@@ -154,7 +154,7 @@ class StreamingMetric(keras.metrics.Metric):
         """The spec `build_state` needs, from the first batch's shapes."""
         raise NotImplementedError
 
-    def build_state(self, spec: Hashable) -> None:
+    def build_state(self, spec: Any) -> None:
         """Creates the state variables for `spec`."""
         raise NotImplementedError
 

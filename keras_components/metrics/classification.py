@@ -242,7 +242,7 @@ class _ConfusionMetric(StreamingMetric):
             raise self._threshold_error()
         return task, _inputs.class_count(y_pred, task, self.num_classes)
 
-    def build_state(self, spec: Hashable) -> None:
+    def build_state(self, spec: tuple[str, int]) -> None:
         task, num_classes = spec
         self.confusion = self.add_state(
             "confusion", _confusion.confusion_shape(task, num_classes)
@@ -361,7 +361,7 @@ _AVERAGE_ARG = """        average: `"micro"`, `"macro"`, `"weighted"` (by true-c
 
 def _document(cls: type) -> type:
     """Fills the shared argument descriptions into a class docstring."""
-    cls.__doc__ = cls.__doc__.replace("{common_args}", _COMMON_ARGS).replace(
+    cls.__doc__ = cls.__doc__.replace("{common_args}", _COMMON_ARGS).replace(  # type: ignore[union-attr]
         "{average_arg}", _AVERAGE_ARG
     )
     return cls

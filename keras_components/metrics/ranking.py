@@ -233,7 +233,7 @@ def _tiny_logits(scores: Any, logits: Any) -> Any:
     return ops.where(tiny, approximate, logits)
 
 
-def _pseudo_log2(a: np.ndarray) -> np.ndarray:
+def _pseudo_log2(a: Any) -> np.ndarray:
     """`e + f` for float32 `a = 2**e * (1 + f)`: its bits / 2**23 - 127 (NumPy)."""
     bits = np.asarray(a, np.float32).view(np.int32).astype(np.float64)
     return bits / 2.0**23 - 127.0
