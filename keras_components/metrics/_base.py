@@ -356,14 +356,6 @@ class StreamingMetric(keras.metrics.Metric):
         increments = update(self.state_variables, y_true, y_pred, sample_weight)
         self.raise_if_invalid(increments["invalid"], y_true, y_pred, sample_weight)
 
-    def add_to(self, variable: keras.Variable, value: Any) -> None:
-        """Compatibility path: adds `value` into `variable`."""
-        variable.assign(variable + ops.cast(value, variable.dtype))
-
-    def count_invalid(self, **masks: Any) -> None:
-        """Compatibility path: adds `invalid_counts(**masks)` to `invalid`."""
-        self.add_to(self.invalid, invalid_counts(**masks))
-
     def _assign(self, state: Mapping[str, Any]) -> None:
         for name, variable in self.state_variables.items():
             variable.assign(ops.cast(state[name], variable.dtype))
