@@ -342,20 +342,6 @@ class StreamingMetric(keras.metrics.Metric):
         self.raise_if_invalid(increments["invalid"], y_true, y_pred, sample_weight)
         self._assign(cls.merge(self.state_tensors(), increments))
 
-    def accumulate(
-        self,
-        fn: Callable[..., Mapping[str, Any]],
-        y_true: Any,
-        y_pred: Any,
-        sample_weight: Any,
-        **static: Hashable,
-    ) -> None:
-        """Compatibility path for a metric that still calls its kernel itself
-        (`update_state` of additive state, with `fn` for `increments`)."""
-        update = compiled_update(fn, **static)
-        increments = update(self.state_variables, y_true, y_pred, sample_weight)
-        self.raise_if_invalid(increments["invalid"], y_true, y_pred, sample_weight)
-
     def _assign(self, state: Mapping[str, Any]) -> None:
         for name, variable in self.state_variables.items():
             variable.assign(ops.cast(state[name], variable.dtype))
