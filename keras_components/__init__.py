@@ -29,10 +29,12 @@ from keras_components.metrics import (
     ConfusionMatrix,
     Dice,
     FBeta,
+    HammingLoss,
     IoU,
     LogLoss,
     Precision,
     Recall,
+    Specificity,
 )
 
 __version__ = "0.1.0"
@@ -56,12 +58,14 @@ __all__ = [
     "DiceLoss",
     "FBeta",
     "FocalLoss",
+    "HammingLoss",
     "IoU",
     "JaccardLoss",
     "LogLoss",
     "Mish",
     "Precision",
     "Recall",
+    "Specificity",
     "Swish",
     "TverskyLoss",
     "WassersteinLoss",

@@ -553,6 +553,14 @@ def check_finite(x: Any, *, name: str) -> None:
         )
 
 
+def check_predictions(y_pred: Any, *, probabilities: bool) -> None:
+    """Raises, in eager mode, on non-finite `y_pred` and, with
+    `probabilities`, on values outside `[0, 1]` (`check_probabilities`)."""
+    check_finite(y_pred, name="y_pred")
+    if probabilities:
+        check_probabilities(y_pred)
+
+
 def check_class_inputs(
     y_true: Any,
     y_pred: Any,
@@ -570,9 +578,7 @@ def check_class_inputs(
     (`class_targets`) and on non-finite `sample_weight`. Lets compiled
     kernels, which cannot raise, name what was wrong.
     """
-    check_finite(y_pred, name="y_pred")
-    if task != "multiclass" and not from_logits:
-        check_probabilities(y_pred)
+    check_predictions(y_pred, probabilities=task != "multiclass" and not from_logits)
     if concrete_value(y_true) is not None:
         class_targets(
             y_true,
@@ -583,6 +589,25 @@ def check_class_inputs(
         )
     if sample_weight is not None:
         check_finite(sample_weight, name="sample_weight")
+
+
+def check_score_inputs(
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any = None,
+    *,
+    task: str,
+    num_classes: int,
+    from_logits: bool = False,
+) -> None:
+    """Eager-only checks of a score batch (ranking, log loss), in order:
+    non-finite `y_pred`, probabilities outside `[0, 1]` (without
+    `from_logits`), non-finite `sample_weight`, invalid targets
+    (`score_targets`)."""
+    check_predictions(y_pred, probabilities=not from_logits)
+    if sample_weight is not None:
+        check_finite(sample_weight, name="sample_weight")
+    score_targets(y_true, y_pred, sample_weight, task=task, num_classes=num_classes)
 
 
 def check_probabilities(y_pred: Any, *, name: str = "y_pred") -> None:

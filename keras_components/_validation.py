@@ -14,6 +14,8 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from keras_components._inputs import TASKS
+
 
 def invalid_value(name: str, expected: str, value: Any) -> ValueError:
     return ValueError(
@@ -132,3 +134,76 @@ def check_float_sequence(
             raise invalid_value(name, what, value)
         out.append(item)
     return tuple(out)
+
+
+# --------------------------------------------------------------------------
+# Arguments shared by the metrics
+# --------------------------------------------------------------------------
+def check_task(value: Any, supported: Sequence[str] = TASKS, *, owner: str = "") -> str:
+    """`task`: `"auto"` or one of `supported` (a subset of `TASKS`)."""
+    allowed = ("auto", *supported)
+    if value not in allowed:
+        why = (
+            f" ({owner} is not defined for the {value} task)"
+            if owner and value in TASKS
+            else ""
+        )
+        raise ValueError(
+            f"Invalid value for argument `task`. Expected one of {allowed}"
+            f"{why}. Received: task={value!r}"
+        )
+    return value
+
+
+def check_num_classes(
+    value: Any, task: str, *, multiclass_hint: str = ""
+) -> int | None:
+    """`num_classes`: None or an integer >= 1 that fits an explicit `task`.
+
+    The binary task has 1 or 2 classes (one score, or both columns); the
+    multiclass task at least 2 (`multiclass_hint` is appended to that
+    expectation).
+    """
+    num_classes = check_optional_int("num_classes", value, low=1)
+    if task == "binary" and num_classes not in (None, 1, 2):
+        raise invalid_value("num_classes", "None, 1 or 2 for the binary task", value)
+    if task == "multiclass" and num_classes is not None and num_classes < 2:
+        raise invalid_value(
+            "num_classes",
+            f"an integer >= 2 for the multiclass task{multiclass_hint}",
+            value,
+        )
+    return num_classes
+
+
+def check_zero_division(value: Any) -> float:
+    """`zero_division`: 0.0, 1.0 or NaN (scikit-learn's argument)."""
+    expected = "0.0, 1.0 or float('nan')"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise invalid_type("zero_division", expected, value)
+    value = float(value)
+    if not (math.isnan(value) or value in (0.0, 1.0)):
+        raise invalid_value("zero_division", expected, value)
+    return value
+
+
+def check_multioutput(value: Any, choices: tuple[str, ...]) -> Any:
+    """`multioutput`: one of `choices`, or non-negative output weights with a
+    positive sum (returned as a list)."""
+    if isinstance(value, str):
+        if value not in choices:
+            shown = ", ".join(repr(c) for c in choices)
+            raise invalid_value(
+                "multioutput",
+                f"one of {{{shown}}} or a sequence of output weights",
+                value,
+            )
+        return value
+    if value is None or isinstance(value, (bytes, bool)):
+        raise invalid_type(
+            "multioutput", f"one of {choices} or a sequence of floats", value
+        )
+    weights = check_float_sequence("multioutput", value, low=0.0)
+    if sum(weights) <= 0:
+        raise invalid_value("multioutput", "output weights with a positive sum", value)
+    return list(weights)

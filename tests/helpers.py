@@ -34,13 +34,28 @@ _BASE_CONFIG_KEYS = {
 
 
 def init_argument_names(cls: type) -> set[str]:
-    """Names of `cls.__init__`'s explicit parameters (no self, *args, **kwargs)."""
-    params = inspect.signature(cls.__init__).parameters.values()
-    return {
-        p.name
-        for p in params
-        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    }
+    """Names a caller may pass to `cls(...)` (no self, *args, **kwargs).
+
+    A constructor that takes `**kwargs` passes them to its base's, so the
+    names are followed up the MRO through this package's classes until a
+    constructor without `**kwargs` (what Keras's own base classes accept is
+    `_BASE_CONFIG_KEYS`).
+    """
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith(PACKAGE):
+            break
+        if "__init__" not in vars(klass):
+            continue
+        params = inspect.signature(vars(klass)["__init__"]).parameters.values()
+        names |= {
+            p.name
+            for p in params
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            break
+    return names
 
 
 def _base_keys(obj: Any) -> set[str]:

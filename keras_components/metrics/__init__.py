@@ -21,9 +21,11 @@ from keras_components.metrics.classification import (
     ConfusionMatrix,
     Dice,
     FBeta,
+    HammingLoss,
     IoU,
     Precision,
     Recall,
+    Specificity,
 )
 from keras_components.metrics.probabilistic import LogLoss
 from keras_components.metrics.ranking import AUPRC, AUROC
@@ -44,8 +46,10 @@ __all__ = [
     "ConfusionMatrix",
     "Dice",
     "FBeta",
+    "HammingLoss",
     "IoU",
     "LogLoss",
     "Precision",
     "Recall",
+    "Specificity",
 ]

@@ -1,8 +1,24 @@
-"""Base class for streaming metrics over sufficient statistics."""
+"""The metric contract: one base class for every streaming metric.
+
+A metric is declared, not programmed: class attributes (its default name,
+direction and options), the layout of its state, and two pure functions,
+the split torchmetrics makes between `_update` and `_compute`:
+
+- `increments(y_true, y_pred, sample_weight, **update_options)`: one
+  batch's sufficient statistics by state name (`"invalid"` among them);
+- `score(state, **score_options)`: the value from the state.
+
+`StreamingMetric` runs them: one update path (`update_state`), one result
+path (`result`), one merge rule (`merge_state`). Whether a step runs
+compiled is decided by the path (eager calls run one cached compiled
+function per configuration; traced calls inline the same ops), never by the
+metric. See `StreamingMetric` for the full list of declarations.
+"""
 
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
@@ -29,7 +45,7 @@ def compiled_update(
     (`_backend.accumulator`), cached per function, static configuration and
     backend, so every metric with one configuration shares one compiled
     kernel. Kernels cannot raise on bad values: they count them under
-    `"invalid"`, and `StreamingMetric.accumulate` turns the count into an
+    `"invalid"`, and `StreamingMetric.update_state` turns the count into an
     eager error.
     """
     return _compiled(keras.backend.backend(), fn, tuple(sorted(static.items())))
@@ -73,50 +89,80 @@ INVALID_TEXT = {
 class StreamingMetric(keras.metrics.Metric):
     """A metric whose state is sufficient statistics, computed on in `result()`.
 
-    Subclasses declare their state in `build_state(spec)`, where `spec` is a
-    small hashable description of the input layout (e.g. the number of classes)
-    returned by `state_spec(y_true, y_pred)`. When the constructor arguments
-    already fix the spec, call `self.build_from_spec(spec)` in `__init__`;
-    otherwise the first `update_state` builds it (also inside `compile`/`fit`,
-    where Keras builds metrics symbolically under the distribution scope).
-    Subclasses compute their value in `compute_result()`; `result()` adds the
-    reporting described below.
+    The contract. A metric class declares, in its own body:
+
+    - `default_name`: the name logs use when `name` is None (Keras would
+      otherwise derive one from the class name and number repeats: "f1_3").
+    - `direction`: `"up"` (higher is better) or `"down"`; Keras's
+      `EarlyStopping` / `ModelCheckpoint` read it with `mode="auto"`.
+    - `__init__`, only for the arguments it adds: it validates them (with
+      `keras_components._validation`), stores them and passes `**kwargs` on.
+      The public signature (`inspect.signature`, `help()`) is composed from
+      the constructors up the class's bases (`full_signature`), so a class
+      restates no argument of its base.
+    - `state_spec(y_true, y_pred)`: a small hashable description of the
+      input layout (e.g. the task and number of classes) read from the first
+      batch's shapes; `state_shapes(spec)`: the state by name and shape.
+      When constructor arguments already fix the spec, `__init__` calls
+      `self.build_from_spec(spec, fixed=True)`.
+    - `increments(y_true, y_pred, sample_weight, **update_options)` (a
+      static or class method, pure `keras.ops`): one batch's statistics by
+      state name, including `"invalid"`, the counts by reason
+      (`invalid_counts`) of entries that could not be counted (a kernel
+      cannot raise). `update_options()` gives the static keyword arguments.
+    - `score(state, **score_options)` (static or class method, pure): the
+      value from the state values; `score_options()` gives its static
+      keyword arguments. The path turns it NaN after invalid input
+      (`guarded`) and casts it to the metric's dtype.
+    - `merge`: None when every state is additive (the rule: states add);
+      otherwise a pure `merge(state, other) -> state` of two states of this
+      layout (R2's centred sums of squares), used for batch updates and
+      `merge_state` alike.
+    - `explain_invalid(y_true, y_pred, sample_weight)`: the eager checks
+      that name the offending values (run only for a batch whose increments
+      counted invalid input).
+    - `empty_result()`: the value before the first batch (default NaN).
+    - `get_config()`: adds its own arguments to the base's.
+
+    Family options are declared as class attributes on the family's base
+    and overridden in a metric's body: `supported_tasks`, `counts_subsets`
+    and `nan_aware_average` (classification), `multioutput_choices` and
+    `nonnegative_inputs` (regression).
 
     State conventions:
 
-    - `add_state` creates float64 zeros with `aggregation="sum"`: weighted
+    - Every state is float64 zeros with `aggregation="sum"`: weighted
       counts stay exact to 2**53 (float32 stops at 2**24), and a value read
       across replicas is the sum of the replicas' values. Every state must be
       meaningful under that sum: counts and sums, never running means.
     - Every metric has an `invalid` state of `len(INVALID_REASONS)` counts:
       entries that could not be counted while tracing, by reason (invalid
-      targets, soft targets, invalid predictions, non-finite weights).
-      `guard(value)` turns a result into NaN when any is non-zero, so a bad
-      input never yields a silently finite wrong number, and `result()` read
-      eagerly (as Keras does at the end of every epoch) emits one
-      `UserWarning` per reason naming the metric, the count and the fix.
-      Eager updates never get that far: they raise a `ValueError` naming the
-      values, and leave the state as it was.
-    - `merge_state(others)` adds the others' states into this one, which is
-      exact for additive state; subclasses with other state override it.
+      targets, soft targets, invalid predictions, non-finite weights). The
+      result is NaN when any is non-zero, so a bad input never yields a
+      silently finite wrong number, and `result()` read eagerly (as Keras
+      does at the end of every epoch) emits one `UserWarning` per reason
+      naming the metric, the count and the fix. Eager updates never get that
+      far: they raise a `ValueError` naming the values, and leave the state
+      as it was.
+    - `merge_state(others)` merges the others' states into this one by the
+      metric's merge rule.
     - `reset_state()` gives a fresh metric: zero state, and when the layout
       was inferred from the data (not fixed by constructor arguments), the
       next eager batch may have another layout (e.g. number of classes).
-
-    Every metric declares `direction` (`"up"`: higher is better, `"down"`:
-    lower), which Keras's `EarlyStopping` / `ModelCheckpoint` read with
-    `mode="auto"`.
 
     On JAX, float64 state needs `jax.config.update("jax_enable_x64", True)`;
     without it JAX stores float32 (exact only to 2**24 per cell).
     """
 
-    # The name logs use when none is given (Keras would otherwise derive one
-    # from the class name and number repeats: "f1_3").
     default_name: str | None = None
     direction: str = "up"
+    merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
 
-    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = full_signature(cls)
+
+    def __init__(self, *, name: str | None = None, dtype: Any = None) -> None:
         super().__init__(name=name or self.default_name, dtype=dtype)
         if not keras.backend.is_float_dtype(self.dtype):
             raise ValueError(
@@ -138,6 +184,43 @@ class StreamingMetric(keras.metrics.Metric):
             name="invalid",
         )
 
+    # -- declarations (subclasses) ----------------------------------------
+    def state_spec(self, y_true: Any, y_pred: Any) -> Hashable:
+        """The spec `state_shapes` needs, from the first batch's shapes."""
+        raise NotImplementedError
+
+    def state_shapes(self, spec: Any) -> dict[str, tuple[int, ...]]:
+        """The state variables for `spec`, by name and shape (`invalid` aside)."""
+        raise NotImplementedError
+
+    # One batch's increments by state name: a pure function (usually a
+    # staticmethod) `increments(y_true, y_pred, sample_weight, **update_options())`.
+    increments: Callable[..., dict[str, Any]]
+
+    def update_options(self) -> dict[str, Hashable]:
+        """The static keyword arguments of `increments`."""
+        return {}
+
+    # The value from the state values: a pure function
+    # `score(state, **score_options())`.
+    score: Callable[..., Any]
+
+    def score_options(self) -> dict[str, Hashable]:
+        """The static keyword arguments of `score`."""
+        return {}
+
+    def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+        """Raises a `ValueError` naming what is invalid in a batch (eager).
+
+        Called only for a batch whose increments counted invalid input; when
+        no check here raises, `update_state` raises an error naming the
+        reasons.
+        """
+
+    def empty_result(self) -> Any:
+        """The result before any batch fixed the state's layout."""
+        return float("nan")
+
     # -- state ------------------------------------------------------------
     def add_state(self, name: str, shape: tuple[int, ...]) -> keras.Variable:
         variable = self.add_variable(
@@ -150,13 +233,11 @@ class StreamingMetric(keras.metrics.Metric):
         self._spec_variables.append(variable)
         return variable
 
-    def state_spec(self, y_true: Any, y_pred: Any) -> Hashable:
-        """The spec `build_state` needs, from the first batch's shapes."""
-        raise NotImplementedError
-
     def build_state(self, spec: Any) -> None:
-        """Creates the state variables for `spec`."""
-        raise NotImplementedError
+        """Creates the state variables of `state_shapes(spec)`, each also an
+        attribute of its name (`metric.confusion`)."""
+        for name, shape in self.state_shapes(spec).items():
+            setattr(self, name, self.add_state(name, shape))
 
     @property
     def state_built(self) -> bool:
@@ -199,25 +280,18 @@ class StreamingMetric(keras.metrics.Metric):
         super().reset_state()
         self._may_rebuild = self._spec is not None and not self._spec_fixed
 
-    def add_to(self, variable: keras.Variable, value: Any) -> None:
-        variable.assign(variable + ops.cast(value, variable.dtype))
+    @property
+    def state_variables(self) -> dict[str, keras.Variable]:
+        """The state variables by name."""
+        return {v.name: v for v in self.variables}
 
-    def invalid_counts(self, **masks: Any) -> Any:
-        """`(NUM_REASONS,)` float64 counts of the True entries of each mask,
-        keyed by reason (`_inputs.INVALID_REASONS`); missing reasons count 0."""
-        counts = []
-        for reason in _inputs.INVALID_REASONS:
-            mask = masks.get(reason)
-            counts.append(
-                ops.zeros((), STATE_DTYPE)
-                if mask is None
-                else ops.sum(ops.cast(mask, STATE_DTYPE))
-            )
-        return ops.stack(counts)
+    def state_values(self) -> dict[str, Any]:
+        """The current state by variable name, to pass to a compiled function."""
+        return _backend.state_arguments(self.state_variables)
 
-    def count_invalid(self, **masks: Any) -> None:
-        """Adds `invalid_counts(**masks)` to the `invalid` state."""
-        self.add_to(self.invalid, self.invalid_counts(**masks))
+    def state_tensors(self) -> dict[str, Any]:
+        """The current state by variable name, as tensors."""
+        return {v.name: ops.convert_to_tensor(v) for v in self.variables}
 
     # -- inputs -----------------------------------------------------------
     def batch_inputs(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
@@ -238,27 +312,35 @@ class StreamingMetric(keras.metrics.Metric):
         self.ensure_built(y_true, y_pred)
         return y_true, y_pred, sample_weight
 
-    # -- compiled batch updates -------------------------------------------
-    def accumulate(
-        self,
-        fn: Callable[..., Mapping[str, Any]],
-        y_true: Any,
-        y_pred: Any,
-        sample_weight: Any,
-        **static: Hashable,
-    ) -> None:
-        """Adds one batch's increments `fn(y_true, y_pred, sample_weight, **static)`
-        into the state, compiled (`compiled_update`).
+    # -- the update path --------------------------------------------------
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Adds one batch into the state (the one update path).
 
-        Kernels cannot raise: they count invalid input by reason under
-        `"invalid"`. Eagerly a non-zero count raises (the state is left as it
-        was): `explain_invalid` runs the (slower) NumPy checks that name the
+        Additive state: `increments` and the additions run as one compiled
+        update (`compiled_update`; `_backend.accumulator` decides how for an
+        eager and a traced call). A declared `merge` runs its ops in place of
+        the additions (op by op: the compiled accumulator only adds). Increments cannot
+        raise: they count invalid input by reason under `"invalid"`. Eagerly
+        a non-zero count raises (the state is left as it was):
+        `explain_invalid` runs the (slower) NumPy checks that name the
         offending values. A traced count has no value yet; it stays in the
         state and `result()` is NaN.
         """
-        update = compiled_update(fn, **static)
-        increments = update(self.state_variables, y_true, y_pred, sample_weight)
+        y_true, y_pred, sample_weight = self.batch_inputs(y_true, y_pred, sample_weight)
+        cls = type(self)
+        options = self.update_options()
+        if cls.merge is None:
+            update = compiled_update(cls.increments, **options)
+            increments = update(self.state_variables, y_true, y_pred, sample_weight)
+            self.raise_if_invalid(increments["invalid"], y_true, y_pred, sample_weight)
+            return
+        increments = cls.increments(y_true, y_pred, sample_weight, **options)
         self.raise_if_invalid(increments["invalid"], y_true, y_pred, sample_weight)
+        self._assign(cls.merge(self.state_tensors(), increments))
+
+    def _assign(self, state: Mapping[str, Any]) -> None:
+        for name, variable in self.state_variables.items():
+            variable.assign(ops.cast(state[name], variable.dtype))
 
     def raise_if_invalid(
         self, counts: Any, y_true: Any, y_pred: Any, sample_weight: Any
@@ -278,14 +360,7 @@ class StreamingMetric(keras.metrics.Metric):
             )
         )
 
-    def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
-        """Raises a `ValueError` naming what is invalid in a batch (eager).
-
-        Called only for a batch a kernel found invalid; when no check here
-        raises, `accumulate` raises an error naming the reasons.
-        """
-
-    # -- result -----------------------------------------------------------
+    # -- the result path --------------------------------------------------
     def result(self) -> Any:
         """The metric's value; NaN after invalid input, with a warning.
 
@@ -301,8 +376,25 @@ class StreamingMetric(keras.metrics.Metric):
         return value
 
     def compute_result(self) -> Any:
-        """The value from the state (subclasses)."""
-        raise NotImplementedError
+        """`score` of the state, guarded and cast (the one result path).
+
+        Eagerly one compiled function per score, configuration and state
+        shapes, shared by every instance (a result is a few dozen tiny ops,
+        which a graph runs in a fraction of the time eager dispatch takes);
+        traced (or symbolic, when Keras builds metrics) the same ops inline.
+        """
+        if not self.state_built:
+            return ops.cast(self.empty_result(), self.dtype)
+        state = self.state_values()
+        dtype = keras.backend.standardize_dtype(self.dtype)
+        options = tuple(sorted(self.score_options().items()))
+        score = type(self).score
+        if not _inputs.is_eager(state["invalid"]):
+            return guarded_score(state, score=score, options=options, dtype=dtype)
+        shapes = tuple((k, tuple(v.shape)) for k, v in self.state_variables.items())
+        return _compiled_score(keras.backend.backend(), score, options, dtype, shapes)(
+            state
+        )
 
     def _report(self, value: Any) -> None:
         counts = _inputs.concrete_value(ops.convert_to_tensor(self.invalid.value))
@@ -339,18 +431,7 @@ class StreamingMetric(keras.metrics.Metric):
 
     def guarded(self, value: Any, invalid: Any) -> Any:
         """`guard` for a given value of the `invalid` state (pure)."""
-        value = ops.convert_to_tensor(value)
-        nan = ops.full_like(value, float("nan"))
-        return ops.cast(ops.where(ops.sum(invalid) > 0, nan, value), self.dtype)
-
-    @property
-    def state_variables(self) -> dict[str, keras.Variable]:
-        """The state variables by name."""
-        return {v.name: v for v in self.variables}
-
-    def state_values(self) -> dict[str, Any]:
-        """The current state by variable name, to pass to a compiled function."""
-        return _backend.state_arguments(self.state_variables)
+        return guarded(value, invalid, self.dtype)
 
     # -- merging ----------------------------------------------------------
     def _merge_key(self) -> dict[str, Any]:
@@ -359,7 +440,7 @@ class StreamingMetric(keras.metrics.Metric):
         return config
 
     def merge_state(self, metrics: Iterable[StreamingMetric]) -> None:
-        """Adds the state of `metrics` (same class and configuration) into this one.
+        """Merges the state of `metrics` (same class and configuration) into this one.
 
         A metric merged from metrics updated on disjoint shards equals one
         metric updated on all the data.
@@ -375,9 +456,136 @@ class StreamingMetric(keras.metrics.Metric):
             if not other.state_built:
                 continue
             self.build_from_spec(other._spec)
-            self.merge_built_state(other)
+            self._assign(
+                merged(type(self), self.state_tensors(), other.state_tensors())
+            )
 
-    def merge_built_state(self, other: StreamingMetric) -> None:
-        """Merges `other`'s (built, compatible) state; additive by default."""
-        for mine, theirs in zip(self.variables, other.variables, strict=True):
-            mine.assign(mine + theirs)
+
+def merged(
+    cls: type[StreamingMetric], state: Mapping[str, Any], other: Mapping[str, Any]
+):
+    """`cls`'s merge of two states: `cls.merge`, or the sum when additive."""
+    if cls.merge is not None:
+        return cls.merge(dict(state), dict(other))
+    return {name: state[name] + other[name] for name in state}
+
+
+def invalid_counts(**masks: Any) -> Any:
+    """`(NUM_REASONS,)` float64 counts of the True entries of each mask,
+    keyed by reason (`_inputs.INVALID_REASONS`); missing reasons count 0."""
+    counts = []
+    for reason in _inputs.INVALID_REASONS:
+        mask = masks.get(reason)
+        counts.append(
+            ops.zeros((), STATE_DTYPE)
+            if mask is None
+            else ops.sum(ops.cast(mask, STATE_DTYPE))
+        )
+    return ops.stack(counts)
+
+
+def guarded(value: Any, invalid: Any, dtype: Any) -> Any:
+    """`value` as `dtype`, NaN wherever the `invalid` counts are non-zero."""
+    value = ops.convert_to_tensor(value)
+    nan = ops.full_like(value, float("nan"))
+    return ops.cast(ops.where(ops.sum(invalid) > 0, nan, value), dtype)
+
+
+def guarded_score(
+    state: dict[str, Any], *, score: Callable[..., Any], options: tuple, dtype: str
+) -> Any:
+    """`score(state, **options)`, guarded by `state["invalid"]` (pure)."""
+    return guarded(score(state, **dict(options)), state["invalid"], dtype)
+
+
+@functools.cache
+def _compiled_score(
+    backend: str, score: Callable[..., Any], options: tuple, dtype: str, shapes: tuple
+) -> Callable[[dict[str, Any]], Any]:
+    """One compiled `guarded_score` per backend, score function, options,
+    dtype and state shapes (traced once per shape, never retraced). It takes
+    the state values as arguments and holds no metric."""
+    del backend, shapes  # part of the cache key only
+    fn = functools.partial(guarded_score, score=score, options=options, dtype=dtype)
+    return _backend.jit_on_state(fn, xla=False)
+
+
+def full_signature(cls: type) -> inspect.Signature:
+    """`cls`'s constructor signature, its `**kwargs` followed up the bases.
+
+    A constructor names only the arguments its class adds and passes
+    `**kwargs` on; this composes what a caller may pass: the class's own
+    parameters first, then each base's (keyword-only) until a constructor
+    without `**kwargs`, with `name` defaulting to `default_name`. It is the
+    signature `inspect.signature(cls)` and `help(cls)` show.
+    """
+    positional: list[inspect.Parameter] = []
+    keyword: list[inspect.Parameter] = []
+    seen: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        follow = False
+        for p in list(inspect.signature(init).parameters.values())[1:]:
+            if p.kind is p.VAR_KEYWORD:
+                follow = True
+            elif p.kind is not p.VAR_POSITIONAL and p.name not in seen:
+                seen.add(p.name)
+                default_name = getattr(cls, "default_name", None)
+                if p.name == "name" and default_name:
+                    p = p.replace(default=default_name)
+                if p.kind is p.KEYWORD_ONLY or klass is not cls:
+                    keyword.append(p.replace(kind=p.KEYWORD_ONLY))
+                else:
+                    positional.append(p)
+        if not follow:
+            break
+    return inspect.Signature([*positional, *keyword])
+
+
+# --------------------------------------------------------------------------
+# Shared formulas
+# --------------------------------------------------------------------------
+def average_classes(
+    per_class: Any,
+    support: Any,
+    *,
+    average: str | None,
+    skip_nan: bool = False,
+    drop_unsupported: bool = False,
+    no_support: float | None = None,
+) -> Any:
+    """Averages per-class scores `(..., K)`; the rules are the arguments.
+
+    `average`: `"macro"` (mean over classes), `"weighted"` (weighted by
+    `support`, e.g. each class's true count) or None (the vector itself).
+    `skip_nan`: leave NaN classes out of both means (NaN if all are), as
+    scikit-learn's precision / recall / F-beta under `zero_division=nan`;
+    otherwise NaN propagates (NumPy's mean, `jaccard_score`). `drop_unsupported`:
+    a class without support counts 0 at weight 0 even when NaN (scikit-learn's
+    `_average_binary_score`). `no_support`: the weighted average when the
+    support sums to 0 (None: the macro mean).
+    """
+    if average is None:
+        return per_class
+    if skip_nan:
+        defined = ops.logical_not(ops.isnan(per_class))
+        clean = ops.where(defined, per_class, ops.zeros_like(per_class))
+        mask = ops.cast(defined, per_class.dtype)
+        plain = ops.sum(clean, axis=-1) / ops.sum(mask, axis=-1)  # 0/0: NaN
+    else:
+        clean = per_class
+        mask = None
+        plain = ops.mean(per_class, axis=-1)
+    if average == "macro":
+        return plain
+    if drop_unsupported:
+        clean = ops.where(support > 0, clean, ops.zeros_like(clean))
+    weights = support if mask is None else support * mask
+    total = ops.sum(weights, axis=-1)
+    weighted = ops.sum(clean * weights, axis=-1) / ops.where(
+        total > 0, total, ops.ones_like(total)
+    )
+    fallback = plain if no_support is None else no_support
+    return ops.where(total > 0, weighted, fallback)

@@ -22,7 +22,8 @@ from typing import Any, NamedTuple
 
 from keras import ops
 
-from keras_components import _backend, _inputs
+from keras_components import _backend, _inputs, _math
+from keras_components.metrics._base import average_classes
 
 COUNT_DTYPE = "float64"
 AVERAGES = ("micro", "macro", "weighted", None)
@@ -205,34 +206,9 @@ def class_counts(confusion: Any, task: str) -> ClassCounts:
 
 
 def divide(numerator: Any, denominator: Any, zero_division: float) -> Any:
-    """`numerator / denominator`, `zero_division` where the denominator is 0."""
-    defined = denominator > 0
-    safe = ops.where(defined, denominator, ops.ones_like(denominator))
-    fill = ops.full_like(numerator, zero_division)
-    return ops.where(defined, numerator / safe, fill)
-
-
-def _nan_aware_mean(values: Any, weights: Any | None) -> Any:
-    """Mean of the non-NaN entries (NaN if none); weighted unless weights sum to 0."""
-    defined = ops.logical_not(ops.isnan(values))
-    clean = ops.where(defined, values, ops.zeros_like(values))
-    mask = ops.cast(defined, values.dtype)
-    plain = ops.sum(clean) / ops.sum(mask)  # 0/0 -> NaN when all undefined
-    if weights is None:
-        return plain
-    w = weights * mask
-    total = ops.sum(w)
-    weighted = ops.sum(clean * w) / ops.where(total > 0, total, ops.ones_like(total))
-    return ops.where(total > 0, weighted, plain)
-
-
-def _plain_mean(values: Any, weights: Any | None) -> Any:
-    """NumPy-style (NaN-propagating) mean; unweighted when all weights are 0."""
-    if weights is None:
-        return ops.mean(values)
-    total = ops.sum(weights)
-    weighted = ops.sum(values * weights) / ops.where(total > 0, total, 1.0)
-    return ops.where(total > 0, weighted, ops.mean(values))
+    """`numerator / denominator`, `zero_division` where the denominator is not
+    positive (weighted counts: a total <= 0 holds nothing)."""
+    return _math.divide(numerator, ops.maximum(denominator, 0.0), zero_division)
 
 
 def average_scores(
@@ -250,15 +226,12 @@ def average_scores(
     weighted by `support` (true count). None: the per-class vector.
     `nan_aware` follows precision/recall/F-beta, whose averages skip classes
     that are undefined under `zero_division=nan`; `jaccard_score` does not.
+    (`_base.average_classes` is the one rule for the last two.)
     """
     if average == "micro":
         return divide(ops.sum(numerator), ops.sum(denominator), zero_division)
     per_class = divide(numerator, denominator, zero_division)
-    if average is None:
-        return per_class
-    weights = support if average == "weighted" else None
-    mean = _nan_aware_mean if nan_aware else _plain_mean
-    return mean(per_class, weights)
+    return average_classes(per_class, support, average=average, skip_nan=nan_aware)
 
 
 def fbeta_parts(counts: ClassCounts, beta: float) -> tuple[Any, Any]:

@@ -1,9 +1,10 @@
 """Streaming classification and segmentation metrics.
 
-`F1`, `FBeta`, `Precision`, `Recall`, `IoU`, `Dice`, `Accuracy`,
-`BalancedAccuracy`, `MCC`, `CohenKappa` and `ConfusionMatrix`: thin classes
-over one input normalisation (`keras_components._inputs`) and one confusion
-core (`keras_components.metrics._confusion`). Each accumulates a weighted
+`F1`, `FBeta`, `Precision`, `Recall`, `Specificity`, `IoU`, `Dice`,
+`Accuracy`, `HammingLoss`, `BalancedAccuracy`, `MCC`, `CohenKappa` and
+`ConfusionMatrix`: thin classes over one input normalisation
+(`keras_components._inputs`) and one confusion core
+(`keras_components.metrics._confusion`). Each accumulates a weighted
 confusion tensor and computes only in `result()`, so results never depend on
 how the data was split into batches or replicas, and each equals the
 scikit-learn function of the same name on the flattened data.
@@ -54,24 +55,21 @@ Before any update, `result()` is the value of empty counts: `zero_division`
 
 from __future__ import annotations
 
-import json
-import math
-import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
-import keras
 from keras import ops
 
-from keras_components import _backend, _inputs
+from keras_components import _inputs
 from keras_components._export import export
 from keras_components._validation import (
     check_bool,
     check_choice,
     check_float,
+    check_num_classes,
     check_optional_int,
-    invalid_type,
-    invalid_value,
+    check_task,
+    check_zero_division,
 )
 from keras_components.metrics import _confusion
 from keras_components.metrics._base import StreamingMetric
@@ -85,48 +83,14 @@ __all__ = [
     "ConfusionMatrix",
     "Dice",
     "FBeta",
+    "HammingLoss",
     "IoU",
     "Precision",
     "Recall",
+    "Specificity",
 ]
 
 DEFAULT_THRESHOLD = 0.5
-
-
-# One compiled `score` per (class, configuration, task): a metric's result is
-# a few dozen tiny ops on the state, which a graph runs in a fraction of the
-# time eager dispatch takes. The function receives the state values as
-# arguments (never captures them), so any instance with the same
-# configuration can share it. It holds no metric either (a bound
-# `metric.score` would keep the first instance of each configuration and its
-# state alive forever): the metric being scored is handed to it through
-# `_SCORING` for the duration of the call, which is when tracing reads its
-# configuration.
-_SCORE_FUNCTIONS: dict[tuple, Any] = {}
-_SCORING = threading.local()
-
-
-def _score_of_current_metric(state: dict[str, Any]) -> Any:
-    return _SCORING.metric.score(state)
-
-
-def _compiled_score(metric: _ConfusionMetric):
-    config = json.dumps(metric._merge_key(), sort_keys=True, default=repr)
-    key = (keras.backend.backend(), type(metric), config, metric._spec)
-    function = _SCORE_FUNCTIONS.get(key)
-    if function is None:
-        function = _backend.jit_on_state(_score_of_current_metric, xla=False)
-        _SCORE_FUNCTIONS[key] = function
-
-    def score(state: dict[str, Any]) -> Any:
-        outer = getattr(_SCORING, "metric", None)
-        _SCORING.metric = metric
-        try:
-            return function(state)
-        finally:
-            _SCORING.metric = outer
-
-    return score
 
 
 def _confusion_increments(y_true, y_pred, sample_weight, **config) -> dict[str, Any]:
@@ -135,23 +99,17 @@ def _confusion_increments(y_true, y_pred, sample_weight, **config) -> dict[str, 
     return {k: v for k, v in counts._asdict().items() if v is not None}
 
 
-def _check_zero_division(value: Any) -> float:
-    expected = "0.0, 1.0 or float('nan')"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise invalid_type("zero_division", expected, value)
-    value = float(value)
-    if not (math.isnan(value) or value in (0.0, 1.0)):
-        raise invalid_value("zero_division", expected, value)
-    return value
-
-
 class _ConfusionMetric(StreamingMetric):
-    """Accumulates `_confusion.batch_confusion`; subclasses define `compute`."""
+    """Accumulates `_confusion.batch_confusion`; subclasses declare `score`.
+
+    Declarations (class attributes): `supported_tasks` (the tasks the score
+    is defined for) and `counts_subsets` (the state also holds the
+    multilabel exact-match counts `"exact"` and `"positions"`, which
+    Accuracy's subset accuracy needs). Every subclass shares one compiled
+    update kernel per input configuration.
+    """
 
     supported_tasks: tuple[str, ...] = _inputs.TASKS
-    uses_zero_division = True
-    # Whether the state also holds multilabel exact-match counts ("exact",
-    # "positions"), which Accuracy's subset accuracy needs.
     counts_subsets = False
 
     def __init__(
@@ -162,37 +120,10 @@ class _ConfusionMetric(StreamingMetric):
         threshold: float | None = None,
         from_logits: bool = False,
         ignore_index: int | None = None,
-        zero_division: float = 0.0,
-        name: str | None = None,
-        dtype: Any = None,
+        **kwargs: Any,
     ) -> None:
-        allowed = ("auto", *self.supported_tasks)
-        if task not in allowed:
-            why = (
-                f" ({type(self).__name__} is not defined for the {task} task)"
-                if task in _inputs.TASKS
-                else ""
-            )
-            raise ValueError(
-                f"Invalid value for argument `task`. Expected one of {allowed}"
-                f"{why}. Received: task={task!r}"
-            )
-        self.task = task
-        self.num_classes = check_optional_int("num_classes", num_classes, low=1)
-        if (
-            task == "multiclass"
-            and self.num_classes is not None
-            and (self.num_classes < 2)
-        ):
-            raise invalid_value(
-                "num_classes",
-                "an integer >= 2 for the multiclass task",
-                num_classes,
-            )
-        if task == "binary" and self.num_classes not in (None, 1, 2):
-            raise invalid_value(
-                "num_classes", "None, 1 or 2 for the binary task", num_classes
-            )
+        self.task = check_task(task, self.supported_tasks, owner=type(self).__name__)
+        self.num_classes = check_num_classes(num_classes, task)
         if threshold is not None:
             threshold = check_float(
                 "threshold",
@@ -207,8 +138,7 @@ class _ConfusionMetric(StreamingMetric):
             raise self._threshold_error()
         self.from_logits = check_bool("from_logits", from_logits)
         self.ignore_index = check_optional_int("ignore_index", ignore_index)
-        self.zero_division = _check_zero_division(zero_division)
-        super().__init__(name=name, dtype=dtype)
+        super().__init__(**kwargs)
         if task == "binary":
             self.build_from_spec(("binary", 2), fixed=True)
         elif task != "auto" and self.num_classes is not None:
@@ -228,7 +158,12 @@ class _ConfusionMetric(StreamingMetric):
         """The binary / multilabel threshold in use (`threshold` or 0.5)."""
         return DEFAULT_THRESHOLD if self.threshold is None else self.threshold
 
-    # -- state ------------------------------------------------------------
+    @property
+    def resolved_task(self) -> str | None:
+        """The task the metric was built for (None until the first batch)."""
+        return None if self._spec is None else self._spec[0]
+
+    # -- the contract -----------------------------------------------------
     def state_spec(self, y_true: Any, y_pred: Any) -> Hashable:
         task = _inputs.resolve_task(self.task, y_pred, y_true)
         if task not in self.supported_tasks:
@@ -242,32 +177,25 @@ class _ConfusionMetric(StreamingMetric):
             raise self._threshold_error()
         return task, _inputs.class_count(y_pred, task, self.num_classes)
 
-    def build_state(self, spec: tuple[str, int]) -> None:
+    def state_shapes(self, spec: Any) -> dict[str, tuple[int, ...]]:
         task, num_classes = spec
-        self.confusion = self.add_state(
-            "confusion", _confusion.confusion_shape(task, num_classes)
-        )
+        shapes = {"confusion": _confusion.confusion_shape(task, num_classes)}
+        if self.counts_subsets and task == "multilabel":
+            shapes.update(exact=(), positions=())
+        return shapes
 
-    @property
-    def resolved_task(self) -> str | None:
-        """The task the metric was built for (None until the first batch)."""
-        return None if self._spec is None else self._spec[0]
+    increments = staticmethod(_confusion_increments)
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        y_true, y_pred, sample_weight = self.batch_inputs(y_true, y_pred, sample_weight)
+    def update_options(self) -> dict[str, Hashable]:
         task, num_classes = self._spec
-        self.accumulate(
-            _confusion_increments,
-            y_true,
-            y_pred,
-            sample_weight,
-            task=task,
-            num_classes=num_classes,
-            threshold=self.decision_threshold,
-            from_logits=self.from_logits,
-            ignore_index=self.ignore_index,
-            subset_counts=self.counts_subsets and task == "multilabel",
-        )
+        return {
+            "task": task,
+            "num_classes": num_classes,
+            "threshold": self.decision_threshold,
+            "from_logits": self.from_logits,
+            "ignore_index": self.ignore_index,
+            "subset_counts": self.counts_subsets and task == "multilabel",
+        }
 
     def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
         task, num_classes = self._spec
@@ -281,41 +209,50 @@ class _ConfusionMetric(StreamingMetric):
             from_logits=self.from_logits,
         )
 
-    def compute_result(self) -> Any:
-        if self._spec is None:
-            # Nothing seen and the layout unknown: the value of empty counts,
-            # which is `zero_division` for every ratio here (NaN for the
-            # confusion matrix, whose shape is not known yet).
-            empty = self.zero_division if self.uses_zero_division else float("nan")
-            return ops.cast(empty, self.dtype)
-        state = self.state_values()
-        if any(isinstance(v, keras.KerasTensor) for v in state.values()):
-            return self.score(state)  # symbolic build: shapes only
-        return _compiled_score(self)(state)
-
-    def score(self, state: dict[str, Any]) -> Any:
-        """The result from the state values, NaN if invalid input was seen."""
-        return self.guarded(self.compute(state, self._spec[0]), state["invalid"])
-
-    def compute(self, state: dict[str, Any], task: str) -> Any:
-        """The score from the state values (`state["confusion"]`, ...)."""
-        raise NotImplementedError
+    def score_options(self) -> dict[str, Hashable]:
+        return {"task": self._spec[0]}
 
     def get_config(self) -> dict[str, Any]:
-        config = {
+        return {
+            **super().get_config(),
             "task": self.task,
             "num_classes": self.num_classes,
             "threshold": self.threshold,
             "from_logits": self.from_logits,
             "ignore_index": self.ignore_index,
         }
-        if self.uses_zero_division:
-            config["zero_division"] = self.zero_division
-        return {**super().get_config(), **config}
 
 
-class _AveragedMetric(_ConfusionMetric):
-    """A per-class ratio `numerator / denominator`, averaged (`average`)."""
+class _CountMetric(_ConfusionMetric):
+    """A score of the counts with `zero_division` for undefined ratios.
+
+    Before any update (the layout unknown) the result is `zero_division`,
+    the value of empty counts.
+    """
+
+    def __init__(self, *, zero_division: float = 0.0, **kwargs: Any) -> None:
+        self.zero_division = check_zero_division(zero_division)
+        super().__init__(**kwargs)
+
+    def empty_result(self) -> float:
+        return self.zero_division
+
+    def score_options(self) -> dict[str, Hashable]:
+        return {**super().score_options(), "zero_division": self.zero_division}
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "zero_division": self.zero_division}
+
+
+class _AveragedMetric(_CountMetric):
+    """A per-class ratio `parts(counts) = (numerator, denominator)`, averaged.
+
+    Declarations: `parts` (a static method of `_confusion.ClassCounts`) and
+    `nan_aware_average` (whether the macro / weighted averages skip classes
+    that are NaN under `zero_division=nan`, as scikit-learn's precision,
+    recall and F-beta do; `jaccard_score` does not). Binary: the positive
+    class (scikit-learn's `average="binary"`).
+    """
 
     nan_aware_average = True
 
@@ -323,21 +260,30 @@ class _AveragedMetric(_ConfusionMetric):
         self.average = check_choice("average", average, _confusion.AVERAGES)
         super().__init__(**kwargs)
 
-    def parts(self, counts: _confusion.ClassCounts) -> tuple[Any, Any]:
-        raise NotImplementedError
+    # The numerator and denominator of the per-class ratio, from the counts:
+    # a pure function `parts(counts, **options)` (usually a staticmethod).
+    parts: Callable[..., tuple[Any, Any]]
 
-    def compute(self, state, task):
+    def score_options(self) -> dict[str, Hashable]:
+        return {
+            **super().score_options(),
+            "average": self.average,
+            "nan_aware": self.nan_aware_average,
+        }
+
+    @classmethod
+    def score(cls, state, *, task, zero_division, average, nan_aware, **options):
         counts = _confusion.class_counts(state["confusion"], task)
-        numerator, denominator = self.parts(counts)
+        numerator, denominator = cls.parts(counts, **options)
         if task == "binary":  # the positive class, as average="binary"
-            return _confusion.divide(numerator, denominator, self.zero_division)[0]
+            return _confusion.divide(numerator, denominator, zero_division)[0]
         return _confusion.average_scores(
             numerator,
             denominator,
             counts.tp + counts.fn,
-            average=self.average,
-            zero_division=self.zero_division,
-            nan_aware=self.nan_aware_average,
+            average=average,
+            zero_division=zero_division,
+            nan_aware=nan_aware,
         )
 
     def get_config(self) -> dict[str, Any]:
@@ -361,15 +307,30 @@ _AVERAGE_ARG = """        average: `"micro"`, `"macro"`, `"weighted"` (by true-c
 
 def _document(cls: type) -> type:
     """Fills the shared argument descriptions into a class docstring."""
-    cls.__doc__ = cls.__doc__.replace("{common_args}", _COMMON_ARGS).replace(  # type: ignore[union-attr]
-        "{average_arg}", _AVERAGE_ARG
+    cls.__doc__ = (
+        (cls.__doc__ or "")
+        .replace("{common_args}", _COMMON_ARGS)
+        .replace("{average_arg}", _AVERAGE_ARG)
     )
     return cls
 
 
+class _FBetaMetric(_AveragedMetric):
+    """F-beta of the counts; `beta` is a class attribute or an argument."""
+
+    beta = 1.0
+
+    def score_options(self) -> dict[str, Hashable]:
+        return {**super().score_options(), "beta": self.beta}
+
+    @staticmethod
+    def parts(counts, *, beta):
+        return _confusion.fbeta_parts(counts, beta)
+
+
 @export
 @_document
-class FBeta(_AveragedMetric):
+class FBeta(_FBetaMetric):
     """F-beta score, streaming; equals `sklearn.metrics.fbeta_score`.
 
         `F_beta = (1 + beta^2) tp / ((1 + beta^2) tp + beta^2 fn + fp)` per class,
@@ -395,78 +356,17 @@ class FBeta(_AveragedMetric):
 
     default_name = "fbeta"
 
-    def __init__(
-        self,
-        beta: float = 1.0,
-        *,
-        average: str | None = "macro",
-        task: str = "auto",
-        num_classes: int | None = None,
-        threshold: float | None = None,
-        from_logits: bool = False,
-        ignore_index: int | None = None,
-        zero_division: float = 0.0,
-        name: str | None = None,
-        dtype: Any = None,
-    ) -> None:
+    def __init__(self, beta: float = 1.0, **kwargs: Any) -> None:
         self.beta = check_float("beta", beta, low=0.0, low_inclusive=False)
-        super().__init__(
-            average=average,
-            task=task,
-            num_classes=num_classes,
-            threshold=threshold,
-            from_logits=from_logits,
-            ignore_index=ignore_index,
-            zero_division=zero_division,
-            name=name,
-            dtype=dtype,
-        )
-
-    def parts(self, counts):
-        return _confusion.fbeta_parts(counts, self.beta)
+        super().__init__(**kwargs)
 
     def get_config(self):
         return {**super().get_config(), "beta": self.beta}
 
 
-class _F1Base(FBeta):
-    """F-beta at beta = 1 with the shared keyword-only signature."""
-
-    def __init__(
-        self,
-        *,
-        average: str | None = "macro",
-        task: str = "auto",
-        num_classes: int | None = None,
-        threshold: float | None = None,
-        from_logits: bool = False,
-        ignore_index: int | None = None,
-        zero_division: float = 0.0,
-        name: str | None = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            1.0,
-            average=average,
-            task=task,
-            num_classes=num_classes,
-            threshold=threshold,
-            from_logits=from_logits,
-            ignore_index=ignore_index,
-            zero_division=zero_division,
-            name=name,
-            dtype=dtype,
-        )
-
-    def get_config(self):
-        config = super().get_config()
-        del config["beta"]
-        return config
-
-
 @export
 @_document
-class F1(_F1Base):
+class F1(_FBetaMetric):
     """F1 score, streaming; equals `sklearn.metrics.f1_score`.
 
         `F1 = 2 tp / (2 tp + fp + fn)` per class.
@@ -495,7 +395,7 @@ class F1(_F1Base):
 
 @export
 @_document
-class Dice(_F1Base):
+class Dice(_FBetaMetric):
     """Dice coefficient (Sørensen-Dice), streaming; identical to `F1`.
 
         `Dice = 2 |A & B| / (|A| + |B|) = 2 tp / (2 tp + fp + fn)` per class: the
@@ -521,38 +421,9 @@ class Dice(_F1Base):
     default_name = "dice"
 
 
-class _RatioMetric(_AveragedMetric):
-    """An averaged ratio with the shared keyword-only signature."""
-
-    def __init__(
-        self,
-        *,
-        average: str | None = "macro",
-        task: str = "auto",
-        num_classes: int | None = None,
-        threshold: float | None = None,
-        from_logits: bool = False,
-        ignore_index: int | None = None,
-        zero_division: float = 0.0,
-        name: str | None = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            average=average,
-            task=task,
-            num_classes=num_classes,
-            threshold=threshold,
-            from_logits=from_logits,
-            ignore_index=ignore_index,
-            zero_division=zero_division,
-            name=name,
-            dtype=dtype,
-        )
-
-
 @export
 @_document
-class Precision(_RatioMetric):
+class Precision(_AveragedMetric):
     """Precision `tp / (tp + fp)`, streaming; equals `sklearn.metrics.precision_score`.
 
         Args:
@@ -570,13 +441,14 @@ class Precision(_RatioMetric):
 
     default_name = "precision"
 
-    def parts(self, counts):
+    @staticmethod
+    def parts(counts):
         return counts.tp, counts.tp + counts.fp
 
 
 @export
 @_document
-class Recall(_RatioMetric):
+class Recall(_AveragedMetric):
     """Recall `tp / (tp + fn)`, streaming; equals `sklearn.metrics.recall_score`.
 
         Args:
@@ -594,13 +466,49 @@ class Recall(_RatioMetric):
 
     default_name = "recall"
 
-    def parts(self, counts):
+    @staticmethod
+    def parts(counts):
         return counts.tp, counts.tp + counts.fn
 
 
 @export
 @_document
-class IoU(_RatioMetric):
+class Specificity(_AveragedMetric):
+    """Specificity (true negative rate) `tn / (tn + fp)`, streaming.
+
+        Per class (one-vs-rest for multiclass, per label for multilabel) the
+        fraction of the class's negatives predicted negative. scikit-learn has
+        no function of its own: binary equals `recall_score` with the labels
+        swapped (`pos_label=0`), per class it is `tn / (tn + fp)` of
+        `multilabel_confusion_matrix`. The averages follow `Recall`'s: micro
+        pools the classes' counts, macro is the plain mean, weighted weighs
+        each class by its true-class support `tp + fn` (as every averaged
+        metric here), and classes undefined under `zero_division=nan` are
+        left out of the means.
+
+        Args:
+    {average_arg}
+    {common_args}
+
+        Example:
+
+        >>> from keras_components.metrics import Specificity
+        >>> m = Specificity(task="binary")
+        >>> m.update_state([0, 0, 0, 1], [0.2, 0.7, 0.1, 0.9])
+        >>> print(round(float(m.result()), 4))
+        0.6667
+    """
+
+    default_name = "specificity"
+
+    @staticmethod
+    def parts(counts):
+        return counts.tn, counts.tn + counts.fp
+
+
+@export
+@_document
+class IoU(_AveragedMetric):
     """Intersection over union (Jaccard index), streaming.
 
         `IoU = tp / (tp + fp + fn)` per class; equals
@@ -629,43 +537,16 @@ class IoU(_RatioMetric):
     """
 
     default_name = "iou"
-
     nan_aware_average = False
 
-    def parts(self, counts):
+    @staticmethod
+    def parts(counts):
         return counts.tp, counts.tp + counts.fp + counts.fn
-
-
-class _PlainMetric(_ConfusionMetric):
-    """A confusion metric without `average`, with the shared signature."""
-
-    def __init__(
-        self,
-        *,
-        task: str = "auto",
-        num_classes: int | None = None,
-        threshold: float | None = None,
-        from_logits: bool = False,
-        ignore_index: int | None = None,
-        zero_division: float = 0.0,
-        name: str | None = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            task=task,
-            num_classes=num_classes,
-            threshold=threshold,
-            from_logits=from_logits,
-            ignore_index=ignore_index,
-            zero_division=zero_division,
-            name=name,
-            dtype=dtype,
-        )
 
 
 @export
 @_document
-class Accuracy(_PlainMetric):
+class Accuracy(_CountMetric):
     """Accuracy, streaming; equals `sklearn.metrics.accuracy_score`.
 
         Binary / multiclass: the weighted fraction of positions predicted right
@@ -688,21 +569,52 @@ class Accuracy(_PlainMetric):
     default_name = "accuracy"
     counts_subsets = True
 
-    def build_state(self, spec):
-        super().build_state(spec)
-        if spec[0] == "multilabel":
-            self.exact = self.add_state("exact", ())
-            self.positions = self.add_state("positions", ())
-
-    def compute(self, state, task):
+    @staticmethod
+    def score(state, *, task, zero_division):
         if task == "multilabel":
-            return _confusion.divide(
-                state["exact"], state["positions"], self.zero_division
-            )
-        return _confusion.accuracy(state["confusion"], self.zero_division)
+            return _confusion.divide(state["exact"], state["positions"], zero_division)
+        return _confusion.accuracy(state["confusion"], zero_division)
 
 
-class _SingleLabelMetric(_PlainMetric):
+@export
+@_document
+class HammingLoss(_CountMetric):
+    """Hamming loss, streaming; equals `sklearn.metrics.hamming_loss`.
+
+        The weighted fraction of labels predicted wrong: binary / multiclass
+        `1 - Accuracy` (the confusion matrix off its diagonal over its
+        total); multilabel the fraction of wrong cells, `sum(fp + fn)` over
+        all counted cells (cells dropped by `ignore_index` do not count). No
+        labels: `zero_division`. Lower is better.
+
+        Args:
+    {common_args}
+
+        Example:
+
+        >>> import numpy as np
+        >>> from keras_components.metrics import HammingLoss
+        >>> m = HammingLoss(task="multilabel")
+        >>> m.update_state(np.array([[0, 1], [1, 1]]), np.array([[.2, .8], [.9, .3]]))
+        >>> print(round(float(m.result()), 4))
+        0.25
+    """
+
+    default_name = "hamming_loss"
+    direction = "down"
+
+    @staticmethod
+    def score(state, *, task, zero_division):
+        confusion = state["confusion"]
+        total = ops.sum(confusion)
+        if task == "multilabel":
+            wrong = ops.sum(confusion[:, 0, 1] + confusion[:, 1, 0])
+        else:
+            wrong = total - ops.trace(confusion)
+        return _confusion.divide(wrong, total, zero_division)
+
+
+class _SingleLabelMetric(_CountMetric):
     """A metric of the full (C, C) matrix; binary and multiclass only."""
 
     supported_tasks = ("binary", "multiclass")
@@ -731,8 +643,9 @@ class BalancedAccuracy(_SingleLabelMetric):
 
     default_name = "balanced_accuracy"
 
-    def compute(self, state, task):
-        return _confusion.balanced_accuracy(state["confusion"], self.zero_division)
+    @staticmethod
+    def score(state, *, task, zero_division):
+        return _confusion.balanced_accuracy(state["confusion"], zero_division)
 
 
 @export
@@ -763,8 +676,9 @@ class MCC(_SingleLabelMetric):
 
     default_name = "mcc"
 
-    def compute(self, state, task):
-        return _confusion.matthews_corrcoef(state["confusion"], self.zero_division)
+    @staticmethod
+    def score(state, *, task, zero_division):
+        return _confusion.matthews_corrcoef(state["confusion"], zero_division)
 
 
 @export
@@ -796,35 +710,16 @@ class CohenKappa(_SingleLabelMetric):
 
     default_name = "cohen_kappa"
 
-    def __init__(
-        self,
-        weights: str | None = None,
-        *,
-        task: str = "auto",
-        num_classes: int | None = None,
-        threshold: float | None = None,
-        from_logits: bool = False,
-        ignore_index: int | None = None,
-        zero_division: float = 0.0,
-        name: str | None = None,
-        dtype: Any = None,
-    ) -> None:
+    def __init__(self, weights: str | None = None, **kwargs: Any) -> None:
         self.weights = check_choice("weights", weights, (None, "linear", "quadratic"))
-        super().__init__(
-            task=task,
-            num_classes=num_classes,
-            threshold=threshold,
-            from_logits=from_logits,
-            ignore_index=ignore_index,
-            zero_division=zero_division,
-            name=name,
-            dtype=dtype,
-        )
+        super().__init__(**kwargs)
 
-    def compute(self, state, task):
-        return _confusion.cohen_kappa(
-            state["confusion"], self.weights, self.zero_division
-        )
+    def score_options(self) -> dict[str, Hashable]:
+        return {**super().score_options(), "weights": self.weights}
+
+    @staticmethod
+    def score(state, *, task, zero_division, weights):
+        return _confusion.cohen_kappa(state["confusion"], weights, zero_division)
 
     def get_config(self):
         return {**super().get_config(), "weights": self.weights}
@@ -868,35 +763,19 @@ class ConfusionMatrix(_ConfusionMetric):
 
     default_name = "confusion_matrix"
 
-    uses_zero_division = False
-
-    def __init__(
-        self,
-        normalize: str | None = None,
-        *,
-        task: str = "auto",
-        num_classes: int | None = None,
-        threshold: float | None = None,
-        from_logits: bool = False,
-        ignore_index: int | None = None,
-        name: str | None = None,
-        dtype: Any = None,
-    ) -> None:
+    def __init__(self, normalize: str | None = None, **kwargs: Any) -> None:
         self.normalize = check_choice(
             "normalize", normalize, (None, "true", "pred", "all")
         )
-        super().__init__(
-            task=task,
-            num_classes=num_classes,
-            threshold=threshold,
-            from_logits=from_logits,
-            ignore_index=ignore_index,
-            name=name,
-            dtype=dtype or "float64",
-        )
+        kwargs["dtype"] = kwargs.get("dtype") or "float64"
+        super().__init__(**kwargs)
 
-    def compute(self, state, task):
-        return _confusion.normalize_confusion(state["confusion"], self.normalize)
+    def score_options(self) -> dict[str, Hashable]:
+        return {**super().score_options(), "normalize": self.normalize}
+
+    @staticmethod
+    def score(state, *, task, normalize):
+        return _confusion.normalize_confusion(state["confusion"], normalize)
 
     def get_config(self):
         return {**super().get_config(), "normalize": self.normalize}

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
 import numpy as np
 from keras import ops
 
-from keras_components import _inputs
+from keras_components import _inputs, _math
 from keras_components._export import export
 from keras_components._validation import check_bool, check_choice
 from keras_components.metrics._base import STATE_DTYPE, StreamingMetric
 
 __all__ = ["LogLoss", "log_loss_per_sample"]
 
-LOG_LOSS_TASKS = ("auto", "binary", "multiclass")
-
-
-def _compute_dtype(x: Any) -> str:
-    dtype = keras.backend.standardize_dtype(x.dtype)
-    return "float64" if dtype == "float64" else "float32"
+LOG_LOSS_TASKS = ("binary", "multiclass")
 
 
 def log_loss_per_sample(
@@ -42,7 +36,7 @@ def log_loss_per_sample(
         Float32 (float64 for float64 scores) losses per position.
     """
     scores = ops.convert_to_tensor(scores)
-    dtype = _compute_dtype(scores)
+    dtype = _math.compute_dtype(scores)
     scores = ops.cast(scores, dtype)
     targets = ops.cast(targets, dtype)
     if task == "binary":
@@ -118,15 +112,10 @@ class LogLoss(StreamingMetric):
     direction = "down"
 
     def __init__(
-        self,
-        *,
-        task: str = "auto",
-        from_logits: bool = False,
-        name: str | None = None,
-        dtype: Any = None,
+        self, *, task: str = "auto", from_logits: bool = False, **kwargs: Any
     ) -> None:
-        super().__init__(name=name, dtype=dtype)
-        self.task = check_choice("task", task, LOG_LOSS_TASKS)
+        super().__init__(**kwargs)
+        self.task = check_choice("task", task, ("auto", *LOG_LOSS_TASKS))
         self.from_logits = check_bool("from_logits", from_logits)
         if self.task == "binary":
             self.build_from_spec(("binary", 2), fixed=True)
@@ -138,18 +127,19 @@ class LogLoss(StreamingMetric):
         task = _inputs.resolve_task(self.task, y_pred, y_true)
         return task, _inputs.class_count(y_pred, task)
 
-    def build_state(self, spec: tuple[str, int]) -> None:
-        self.total_loss = self.add_state("total_loss", ())
-        self.total_weight = self.add_state("total_weight", ())
+    def state_shapes(self, spec: Any) -> dict[str, tuple[int, ...]]:
+        return {"total_loss": (), "total_weight": ()}
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
-        y_true, y_pred, sample_weight = self.batch_inputs(y_true, y_pred, sample_weight)
+    def update_options(self) -> dict[str, Any]:
         task, num_classes = self._spec
-        _inputs.check_finite(y_pred, name="y_pred")
-        if not self.from_logits:
-            _inputs.check_probabilities(y_pred)
-        if sample_weight is not None:
-            _inputs.check_finite(sample_weight, name="sample_weight")
+        return {
+            "task": task,
+            "num_classes": num_classes,
+            "from_logits": self.from_logits,
+        }
+
+    @staticmethod
+    def increments(y_true, y_pred, sample_weight, *, task, num_classes, from_logits):
         found = _inputs.score_targets(
             y_true,
             y_pred,
@@ -159,7 +149,7 @@ class LogLoss(StreamingMetric):
             dtype=STATE_DTYPE,
         )
         bad_scores = ops.logical_not(ops.isfinite(found.scores))
-        if not self.from_logits:
+        if not from_logits:
             bad_scores = ops.logical_or(
                 bad_scores, ops.logical_or(found.scores < 0, found.scores > 1)
             )
@@ -177,34 +167,37 @@ class LogLoss(StreamingMetric):
             ops.expand_dims(bad, -1), ops.zeros_like(found.scores), found.scores
         )
         losses = log_loss_per_sample(
-            found.targets, scores, task=task, from_logits=self.from_logits
+            found.targets, scores, task=task, from_logits=from_logits
         )
         if found.weights is None:
             weights = ops.cast(ops.logical_not(bad), STATE_DTYPE)
         else:
             weights = ops.where(bad, 0.0, found.weights[:, 0])
         losses = ops.where(bad, 0.0, ops.cast(losses, STATE_DTYPE))
-        self.add_to(self.total_loss, ops.sum(weights * losses))
-        self.add_to(self.total_weight, ops.sum(weights))
-        self.add_to(
-            self.invalid,
-            ops.segment_sum(
-                ops.cast(bad, STATE_DTYPE),
-                code,
-                num_segments=_inputs.NUM_REASONS,
+        return {
+            "total_loss": ops.sum(weights * losses),
+            "total_weight": ops.sum(weights),
+            "invalid": ops.segment_sum(
+                ops.cast(bad, STATE_DTYPE), code, num_segments=_inputs.NUM_REASONS
             ),
+        }
+
+    def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+        task, num_classes = self._spec
+        _inputs.check_score_inputs(
+            y_true,
+            y_pred,
+            sample_weight,
+            task=task,
+            num_classes=num_classes,
+            from_logits=self.from_logits,
         )
 
-    def compute_result(self):
-        if not self.state_built:
-            return ops.cast(float("nan"), self.dtype)
-        weight = ops.convert_to_tensor(self.total_weight)
-        value = ops.where(
-            weight > 0,
-            self.total_loss / ops.where(weight > 0, weight, 1.0),
-            float("nan"),
-        )
-        return self.guard(value)
+    @staticmethod
+    def score(state):
+        # A total weight <= 0 holds nothing (negative sample weights).
+        weight = ops.maximum(state["total_weight"], 0.0)
+        return _math.divide(state["total_loss"], weight, float("nan"))
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -109,8 +109,7 @@ from keras_components._validation import (
     check_bool,
     check_choice,
     check_int,
-    check_optional_int,
-    invalid_value,
+    check_num_classes,
 )
 from keras_components.metrics._base import (
     STATE_DTYPE,
@@ -708,13 +707,17 @@ class _BinnedRankingMetric(StreamingMetric):
         average: str | None = "macro",
         num_thresholds: int | None = None,
         from_logits: bool = False,
-        name: str | None = None,
-        dtype: Any = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(name=name, dtype=dtype)
+        super().__init__(**kwargs)
         self._warned = False
         self.task = check_choice("task", task, _inputs.TASK_CHOICES)
-        self.num_classes = check_optional_int("num_classes", num_classes, low=1)
+        self.num_classes = check_num_classes(
+            num_classes,
+            self.task,
+            multiclass_hint=" (one class has no negatives: pass "
+            'task="binary" for one score per sample)',
+        )
         self.average = check_choice("average", average, AVERAGES)
         if num_thresholds is not None:
             num_thresholds = check_int("num_thresholds", num_thresholds, low=2)
@@ -729,22 +732,11 @@ class _BinnedRankingMetric(StreamingMetric):
             self.num_bins
         )
         if self.task == "binary":
-            if self.num_classes not in (None, 1, 2):
-                raise invalid_value(
-                    "num_classes", "None, 1 or 2 for the binary task", num_classes
-                )
             self.build_from_spec(("binary", 1), fixed=True)
-        elif self.task == "multiclass" and self.num_classes == 1:
-            raise invalid_value(
-                "num_classes",
-                "an integer >= 2 for the multiclass task (one class has no "
-                'negatives: pass task="binary" for one score per sample)',
-                num_classes,
-            )
         elif self.task in ("multiclass", "multilabel") and self.num_classes:
             self.build_from_spec((self.task, self.num_classes), fixed=True)
 
-    # -- state ------------------------------------------------------------
+    # -- the contract -----------------------------------------------------
     def state_spec(self, y_true: Any, y_pred: Any) -> tuple[str, int]:
         task = _inputs.resolve_task(self.task, y_pred, y_true)
         if task == "binary":
@@ -759,44 +751,52 @@ class _BinnedRankingMetric(StreamingMetric):
             )
         return (task, k)
 
-    def build_state(self, spec: tuple[str, int]) -> None:
+    def state_shapes(self, spec: Any) -> dict[str, tuple[int, ...]]:
         _, k = spec
-        self.histogram = self.add_state("histogram", (k, 2, self.num_bins))
+        shapes: dict[str, tuple[int, ...]] = {"histogram": (k, 2, self.num_bins)}
         if self._keeps_squares:
-            self.square_excess = self.add_state("square_excess", (k,))
+            shapes["square_excess"] = (k,)
+        return shapes
 
-    # -- update -----------------------------------------------------------
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
-        y_true, y_pred, sample_weight = self.batch_inputs(y_true, y_pred, sample_weight)
+    increments = staticmethod(batch_statistics)
+
+    def update_options(self) -> dict[str, Any]:
         task, k = self._spec
-        self.accumulate(
-            batch_statistics,
-            y_true,
-            y_pred,
-            sample_weight,
-            task=task,
-            num_classes=k,
-            num_bins=self.num_bins,
-            from_logits=self.from_logits,
-            squares=self._keeps_squares,
-        )
+        return {
+            "task": task,
+            "num_classes": k,
+            "num_bins": self.num_bins,
+            "from_logits": self.from_logits,
+            "squares": self._keeps_squares,
+        }
 
     def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
         """The eager checks that name what is wrong (they raise)."""
         task, k = self._spec
-        _inputs.check_finite(y_pred, name="y_pred")
-        if not self.from_logits:
-            _inputs.check_probabilities(y_pred)
-        if sample_weight is not None:
-            _inputs.check_finite(sample_weight, name="sample_weight")
-        _inputs.score_targets(
+        _inputs.check_score_inputs(
             y_true,
             y_pred,
             sample_weight,
             task=task,
             num_classes=max(k, 2),
-            dtype=STATE_DTYPE,
+            from_logits=self.from_logits,
         )
+
+    def score_options(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric_kind,
+            "task": self._spec[0],
+            "average": self.average,
+            "ties_at_ends": self._ties_at_ends,
+            "dtype": keras.backend.standardize_dtype(self.dtype),
+        }
+
+    @staticmethod
+    def score(state, **options):
+        """The value from the state (`_ranking_outputs`). `compute_result`
+        keeps its own path: eagerly it computes the error bound with the
+        value, for the warning."""
+        return _ranking_outputs(state, output="value", **options)
 
     # -- result -----------------------------------------------------------
     def compute_result(self):
@@ -1027,6 +1027,7 @@ _CLASS_DOC_ARGS = """
 
 @export
 class AUROC(_BinnedRankingMetric):
+    default_name = "auroc"
     tolerance = 1e-4
     metric_kind = "roc"
 
@@ -1077,30 +1078,10 @@ class AUROC(_BinnedRankingMetric):
     """
     )
 
-    def __init__(
-        self,
-        *,
-        task: str = "auto",
-        num_classes: int | None = None,
-        average: str | None = "macro",
-        num_thresholds: int | None = None,
-        from_logits: bool = False,
-        name: str | None = "auroc",
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            task=task,
-            num_classes=num_classes,
-            average=average,
-            num_thresholds=num_thresholds,
-            from_logits=from_logits,
-            name=name,
-            dtype=dtype,
-        )
-
 
 @export
 class AUPRC(_BinnedRankingMetric):
+    default_name = "auprc"
     tolerance = 1e-3
     metric_kind = "ap"
     _keeps_squares = True
@@ -1149,24 +1130,3 @@ class AUPRC(_BinnedRankingMetric):
         Retrieval", section 8.4; scikit-learn `average_precision_score`.
     """
     )
-
-    def __init__(
-        self,
-        *,
-        task: str = "auto",
-        num_classes: int | None = None,
-        average: str | None = "macro",
-        num_thresholds: int | None = None,
-        from_logits: bool = False,
-        name: str | None = "auprc",
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            task=task,
-            num_classes=num_classes,
-            average=average,
-            num_thresholds=num_thresholds,
-            from_logits=from_logits,
-            name=name,
-            dtype=dtype,
-        )

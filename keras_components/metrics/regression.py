@@ -27,15 +27,10 @@ from typing import Any
 import numpy as np
 from keras import ops
 
-from keras_components import _inputs
+from keras_components import _inputs, _math
 from keras_components._export import export
-from keras_components._validation import (
-    check_float_sequence,
-    check_int,
-    invalid_type,
-    invalid_value,
-)
-from keras_components.metrics._base import STATE_DTYPE, StreamingMetric
+from keras_components._validation import check_int, check_multioutput
+from keras_components.metrics._base import STATE_DTYPE, StreamingMetric, invalid_counts
 
 __all__ = [
     "MAE",
@@ -52,17 +47,6 @@ _EPS64 = float(2.0**-52)
 # --------------------------------------------------------------------------
 # Pure functions
 # --------------------------------------------------------------------------
-def _safe_divide(numerator: Any, denominator: Any) -> Any:
-    """`numerator / denominator`, NaN where the denominator is 0."""
-    # Tensors, not variables: `ones_like` / `full_like` of a JAX-backed
-    # `keras.Variable` fail.
-    numerator = ops.convert_to_tensor(numerator)
-    denominator = ops.convert_to_tensor(denominator)
-    ok = denominator != 0
-    value = numerator / ops.where(ok, denominator, ops.ones_like(denominator))
-    return ops.where(ok, value, ops.full_like(value, float("nan")))
-
-
 def _output_sum(x: Any, weights: Any) -> Any:
     """`sum(w * x)` over samples of output-major `(D, M)` data, `(D,)`."""
     return ops.sum(x if weights is None else weights * x, axis=-1)
@@ -103,46 +87,65 @@ def r2_from_moments(residual: Any, total: Any) -> Any:
     return ops.where(residual == 0, one, ops.where(total == 0, 0.0 * one, raw))
 
 
-def _check_multioutput(multioutput: Any, choices: tuple[str, ...]) -> Any:
-    if isinstance(multioutput, str):
-        if multioutput not in choices:
-            shown = ", ".join(repr(c) for c in choices)
-            raise invalid_value(
-                "multioutput",
-                f"one of {{{shown}}} or a sequence of output weights",
-                multioutput,
-            )
-        return multioutput
-    if multioutput is None or isinstance(multioutput, (bytes, bool)):
-        raise invalid_type(
-            "multioutput", f"one of {choices} or a sequence of floats", multioutput
-        )
-    weights = check_float_sequence("multioutput", multioutput, low=0.0)
-    if sum(weights) <= 0:
-        raise invalid_value(
-            "multioutput", "output weights with a positive sum", multioutput
-        )
-    return list(weights)
-
-
 # --------------------------------------------------------------------------
 # Classes
 # --------------------------------------------------------------------------
+def _nan_divide(numerator: Any, denominator: Any) -> Any:
+    """`numerator / denominator`, NaN where the denominator is 0."""
+    return _math.divide(numerator, denominator, float("nan"))
+
+
+def _batch_weight(found: _inputs.RegressionTargets, outputs: int) -> Any:
+    """Per-output total weight of the batch, `(D,)`."""
+    if found.weights is None:
+        rows = ops.cast(ops.shape(found.y_true)[1], STATE_DTYPE)
+        return rows * ops.ones((outputs,), STATE_DTYPE)
+    return ops.sum(found.weights, axis=-1)
+
+
+def _invalid_outputs(
+    found: _inputs.RegressionTargets, sums: Sequence[Any], nonnegative: bool
+) -> Any:
+    """`invalid` counts of the outputs whose batch had NaN / inf (or, with
+    `nonnegative`, negative values).
+
+    A NaN or infinity anywhere in an output's data (or weights) makes its
+    `(D,)` batch sums non-finite, so checking those finds every invalid input
+    without another pass over the data. Counted per output, under
+    `"weights"` when the weights are to blame and under `"predictions"` (the
+    values) otherwise.
+    """
+    total = sums[0]
+    for other in sums[1:]:
+        total = total + other  # non-finite iff one of them is
+    invalid = ops.logical_not(ops.isfinite(total))
+    if nonnegative:
+        smallest = ops.minimum(
+            ops.min(found.y_true, axis=-1), ops.min(found.y_pred, axis=-1)
+        )
+        invalid = ops.logical_or(invalid, smallest < 0)
+    bad_weights = None
+    if found.weights is not None:
+        bad_weights = ops.logical_not(ops.isfinite(ops.sum(found.weights, axis=-1)))
+        invalid = ops.logical_and(invalid, ops.logical_not(bad_weights))
+    return invalid_counts(predictions=invalid, weights=bad_weights)
+
+
 class _RegressionMetric(StreamingMetric):
-    """Shared argument handling, input normalisation and aggregation."""
+    """Shared argument handling, input checks and aggregation.
+
+    Declarations: `multioutput_choices` (the named `multioutput` modes) and
+    `nonnegative_inputs` (values below 0 are invalid, as for MSLE).
+    """
 
     multioutput_choices: tuple[str, ...] = ("raw_values", "uniform_average")
     nonnegative_inputs = False
 
     def __init__(
-        self,
-        *,
-        multioutput: str | Sequence[float] = "uniform_average",
-        name: str | None = None,
-        dtype: Any = None,
+        self, *, multioutput: str | Sequence[float] = "uniform_average", **kwargs: Any
     ) -> None:
-        super().__init__(name=name, dtype=dtype)
-        self.multioutput = _check_multioutput(multioutput, self.multioutput_choices)
+        super().__init__(**kwargs)
+        self.multioutput = check_multioutput(multioutput, self.multioutput_choices)
         if not isinstance(self.multioutput, str):
             self.build_from_spec(len(self.multioutput), fixed=True)
 
@@ -156,9 +159,19 @@ class _RegressionMetric(StreamingMetric):
             )
         return outputs
 
-    def normalized(self, y_true: Any, y_pred: Any, sample_weight: Any):
-        """`(y_true, y_pred, weights)`, float64 output-major `(D, M)`."""
-        y_true, y_pred, sample_weight = self.batch_inputs(y_true, y_pred, sample_weight)
+    def update_options(self) -> dict[str, Any]:
+        return {"outputs": self._spec, "nonnegative": self.nonnegative_inputs}
+
+    def score_options(self) -> dict[str, Any]:
+        multioutput = self.multioutput
+        return {
+            "multioutput": multioutput
+            if isinstance(multioutput, str)
+            else tuple(multioutput)
+        }
+
+    def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+        """The eager checks naming the values; always raises."""
         _inputs.check_finite(y_true, name="y_true")
         _inputs.check_finite(y_pred, name="y_pred")
         if self.nonnegative_inputs:
@@ -166,60 +179,17 @@ class _RegressionMetric(StreamingMetric):
             _inputs.check_bounds(y_pred, name="y_pred", low=0.0)
         if sample_weight is not None:
             _inputs.check_finite(sample_weight, name="sample_weight")
-        return _inputs.regression_targets(
-            y_true, y_pred, sample_weight, dtype=STATE_DTYPE
+        increments = self.increments(
+            y_true, y_pred, sample_weight, **self.update_options()
         )
-
-    def batch_weight(self, found: _inputs.RegressionTargets) -> Any:
-        """Per-output total weight of the batch, `(D,)`."""
-        if found.weights is None:
-            rows = ops.cast(ops.shape(found.y_true)[1], STATE_DTYPE)
-            return rows * ops.ones((self._spec,), STATE_DTYPE)
-        return ops.sum(found.weights, axis=-1)
-
-    def count_invalid_outputs(
-        self, found: _inputs.RegressionTargets, *sums: Any
-    ) -> None:
-        """Counts outputs whose batch had NaN / inf (or, for MSLE, negatives).
-
-        A NaN or infinity anywhere in an output's data (or weights) makes its
-        `(D,)` batch sums non-finite, so checking those finds every invalid
-        input without another pass over the data. Called before any state is
-        assigned: an eager batch with invalid input raises here and leaves the
-        state exactly as it was. A traced one cannot raise: it may leave
-        non-finite values in the state, and `result()` is NaN (the `invalid`
-        counter) until `reset_state`.
-        """
-        total = sums[0]
-        for other in sums[1:]:
-            total = total + other  # non-finite iff one of them is
-        invalid = ops.logical_not(ops.isfinite(total))
-        if self.nonnegative_inputs:
-            smallest = ops.minimum(
-                ops.min(found.y_true, axis=-1), ops.min(found.y_pred, axis=-1)
-            )
-            invalid = ops.logical_or(invalid, smallest < 0)
-        # Counted per output, under "weights" when the weights are to blame
-        # and under "predictions" (the values) otherwise.
-        bad_weights = None
-        if found.weights is not None:
-            bad_weights = ops.logical_not(ops.isfinite(ops.sum(found.weights, axis=-1)))
-        count = _inputs.concrete_value(
-            ops.logical_or(invalid, bad_weights) if bad_weights is not None else invalid
+        count = _inputs.concrete_value(increments["invalid"])
+        total = 0 if count is None else int(np.sum(count))
+        raise ValueError(
+            f"Invalid values in the inputs of {type(self).__name__}: the "
+            f"batch sums of {total} output(s) are not finite "
+            "(values too large for float64). Expected inputs whose squares "
+            "are finite in float64."
         )
-        if count is not None and np.any(count):
-            # y_true / y_pred were checked already (`normalized`).
-            if found.weights is not None:
-                _inputs.check_finite(found.weights, name="sample_weight")
-            raise ValueError(
-                f"Invalid values in the inputs of {type(self).__name__}: the "
-                f"batch sums of {int(np.sum(count))} output(s) are not finite "
-                "(values too large for float64). Expected inputs whose squares "
-                "are finite in float64."
-            )
-        if bad_weights is not None:
-            invalid = ops.logical_and(invalid, ops.logical_not(bad_weights))
-        self.count_invalid(predictions=invalid, weights=bad_weights)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "multioutput": self.multioutput}
@@ -230,29 +200,33 @@ class _MeanErrorMetric(_RegressionMetric):
 
     direction = "down"
 
-    def build_state(self, spec: int) -> None:
-        self.total_weight = self.add_state("total_weight", (spec,))
-        self.total = self.add_state("total", (spec,))
+    def state_shapes(self, spec: int) -> dict[str, tuple[int, ...]]:
+        return {"total_weight": (spec,), "total": (spec,)}
 
-    def term(self, y_true: Any, y_pred: Any) -> Any:
+    @staticmethod
+    def term(y_true: Any, y_pred: Any) -> Any:
         raise NotImplementedError
 
-    def finish(self, mean: Any) -> Any:
+    @staticmethod
+    def finish(mean: Any) -> Any:
         return mean
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
-        found = self.normalized(y_true, y_pred, sample_weight)
-        weight = self.batch_weight(found)
-        total = _output_sum(self.term(found.y_true, found.y_pred), found.weights)
-        self.count_invalid_outputs(found, total)
-        self.add_to(self.total_weight, weight)
-        self.add_to(self.total, total)
+    @classmethod
+    def increments(cls, y_true, y_pred, sample_weight, *, outputs, nonnegative):
+        found = _inputs.regression_targets(
+            y_true, y_pred, sample_weight, dtype=STATE_DTYPE
+        )
+        total = _output_sum(cls.term(found.y_true, found.y_pred), found.weights)
+        return {
+            "total_weight": _batch_weight(found, outputs),
+            "total": total,
+            "invalid": _invalid_outputs(found, [total], nonnegative),
+        }
 
-    def compute_result(self):
-        if not self.state_built:
-            return ops.cast(float("nan"), self.dtype)
-        per_output = self.finish(_safe_divide(self.total, self.total_weight))
-        return self.guard(average_outputs(per_output, self.multioutput))
+    @classmethod
+    def score(cls, state, *, multioutput):
+        per_output = cls.finish(_nan_divide(state["total"], state["total_weight"]))
+        return average_outputs(per_output, multioutput)
 
 
 _SHARED_ARGS = """
@@ -295,19 +269,14 @@ class RMSE(_MeanErrorMetric):
     """
     )
 
-    def __init__(
-        self,
-        *,
-        multioutput: str | Sequence[float] = "uniform_average",
-        name: str | None = "rmse",
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(multioutput=multioutput, name=name, dtype=dtype)
+    default_name = "rmse"
 
-    def term(self, y_true: Any, y_pred: Any) -> Any:
+    @staticmethod
+    def term(y_true: Any, y_pred: Any) -> Any:
         return ops.square(y_true - y_pred)
 
-    def finish(self, mean: Any) -> Any:
+    @staticmethod
+    def finish(mean: Any) -> Any:
         return ops.sqrt(mean)
 
 
@@ -338,16 +307,10 @@ class MAE(_MeanErrorMetric):
     """
     )
 
-    def __init__(
-        self,
-        *,
-        multioutput: str | Sequence[float] = "uniform_average",
-        name: str | None = "mae",
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(multioutput=multioutput, name=name, dtype=dtype)
+    default_name = "mae"
 
-    def term(self, y_true: Any, y_pred: Any) -> Any:
+    @staticmethod
+    def term(y_true: Any, y_pred: Any) -> Any:
         return ops.abs(y_true - y_pred)
 
 
@@ -384,16 +347,10 @@ class MSLE(_MeanErrorMetric):
 
     nonnegative_inputs = True
 
-    def __init__(
-        self,
-        *,
-        multioutput: str | Sequence[float] = "uniform_average",
-        name: str | None = "msle",
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(multioutput=multioutput, name=name, dtype=dtype)
+    default_name = "msle"
 
-    def term(self, y_true: Any, y_pred: Any) -> Any:
+    @staticmethod
+    def term(y_true: Any, y_pred: Any) -> Any:
         return ops.square(ops.log1p(y_true) - ops.log1p(y_pred))
 
 
@@ -466,104 +423,104 @@ class R2(_RegressionMetric):
         scikit-learn, `sklearn.metrics.r2_score`.
     """
 
+    default_name = "r2"
     multioutput_choices = ("raw_values", "uniform_average", "variance_weighted")
 
-    def __init__(
-        self,
-        *,
-        multioutput: str | Sequence[float] = "uniform_average",
-        num_regressors: int = 0,
-        name: str | None = "r2",
-        dtype: Any = None,
-    ) -> None:
+    def __init__(self, *, num_regressors: int = 0, **kwargs: Any) -> None:
         self.num_regressors = check_int("num_regressors", num_regressors, low=0)
-        super().__init__(multioutput=multioutput, name=name, dtype=dtype)
+        super().__init__(**kwargs)
 
-    def build_state(self, spec: int) -> None:
-        shape = (spec,)
-        self.count = self.add_state("count", shape)
-        self.weight_sum = self.add_state("weight_sum", shape)
-        self.target_sum = self.add_state("target_sum", shape)
-        self.m2 = self.add_state("m2", shape)
-        self.mean_square_term = self.add_state("mean_square_term", shape)
-        self.residual_sum = self.add_state("residual_sum", shape)
+    def state_shapes(self, spec: int) -> dict[str, tuple[int, ...]]:
+        names = ("count", "weight_sum", "target_sum", "m2", "mean_square_term")
+        return dict.fromkeys((*names, "residual_sum"), (spec,))
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
-        found = self.normalized(y_true, y_pred, sample_weight)
+    @staticmethod
+    def increments(y_true, y_pred, sample_weight, *, outputs, nonnegative):
+        """The batch as a state of its own: its sums, `M2` centred on the batch
+        mean and `P = S1**2 / n` (merged into the metric by `merge`)."""
+        found = _inputs.regression_targets(
+            y_true, y_pred, sample_weight, dtype=STATE_DTYPE
+        )
         y, weights = found.y_true, found.weights
-        batch_n = self.batch_weight(found)
+        batch_n = _batch_weight(found, outputs)
         batch_sum = _output_sum(y, weights)
-        batch_mean = batch_sum / ops.where(batch_n > 0, batch_n, 1.0)
+        safe_n = ops.where(batch_n > 0, batch_n, 1.0)
+        batch_mean = batch_sum / safe_n
         centred = y - ops.expand_dims(batch_mean, -1)
-        batch_m2 = _output_sum(ops.square(centred), weights)
         residual = _output_sum(ops.square(y - found.y_pred), weights)
         if weights is None:
             batch_count = batch_n
         else:
             batch_count = ops.sum(ops.cast(weights != 0, STATE_DTYPE), axis=-1)
-        self.count_invalid_outputs(found, batch_sum, residual)
+        return {
+            "count": batch_count,
+            "weight_sum": batch_n,
+            "target_sum": batch_sum,
+            "m2": _output_sum(ops.square(centred), weights),
+            "mean_square_term": ops.square(batch_sum) / safe_n,
+            "residual_sum": residual,
+            "invalid": _invalid_outputs(found, [batch_sum, residual], nonnegative),
+        }
 
-        # Chan et al.: merge (n_b, mean_b, M2_b) into the local state.
-        n = ops.convert_to_tensor(self.weight_sum)
-        total = ops.convert_to_tensor(self.target_sum)
-        delta = batch_mean - total / ops.where(n > 0, n, 1.0)
-        new_n = n + batch_n
-        new_total = total + batch_sum
-        safe_n = ops.where(new_n > 0, new_n, 1.0)
-        self.m2.assign(self.m2 + batch_m2 + ops.square(delta) * (n * batch_n / safe_n))
-        self.weight_sum.assign(new_n)
-        self.target_sum.assign(new_total)
-        self.mean_square_term.assign(ops.square(new_total) / safe_n)
-        self.add_to(self.residual_sum, residual)
-        self.add_to(self.count, batch_count)
+    @staticmethod
+    def merge(state: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+        """Chan et al.'s merge of `(n, mean, SST)`; every other state adds.
 
-    def total_sum_of_squares(self) -> Any:
-        """Per-output SST from the (possibly replica-summed) state."""
-        n = ops.convert_to_tensor(self.weight_sum)
-        total = ops.convert_to_tensor(self.target_sum)
-        mean_square = ops.convert_to_tensor(self.mean_square_term)
-        between = mean_square - ops.square(total) / ops.where(n > 0, n, 1.0)
-        between = ops.where(between > 16 * _EPS64 * mean_square, between, 0.0)
-        return self.m2 + between
-
-    def compute_result(self):
-        if not self.state_built:
-            return ops.cast(float("nan"), self.dtype)
-        sst = self.total_sum_of_squares()
-        scores = r2_from_moments(ops.convert_to_tensor(self.residual_sum), sst)
-        count = ops.convert_to_tensor(self.count)
-        nan = ops.full_like(scores, float("nan"))
-        scores = ops.where(count >= 2, scores, nan)
-        if self.num_regressors:
-            dof = count - self.num_regressors - 1.0
-            adjusted = 1.0 - (1.0 - scores) * (count - 1.0) / ops.where(
-                dof > 0, dof, 1.0
-            )
-            scores = ops.where(dof > 0, adjusted, nan)
-        return self.guard(average_outputs(scores, self.multioutput, variance=sst))
-
-    def merge_built_state(self, other: StreamingMetric) -> None:
-        # Chan merge of (n, mean, SST); every other state is additive. All
-        # values are read before the first assignment.
-        read = ops.convert_to_tensor
-        n_a, n_b = read(self.weight_sum), read(other.weight_sum)
-        s_a, s_b = read(self.target_sum), read(other.target_sum)
-        sst_a, sst_b = self.total_sum_of_squares(), other.total_sum_of_squares()
+        Each side's SST is folded from its (possibly replica-summed) state
+        (`total_sum_of_squares`); for a batch or a single-device state that
+        is exactly its `m2`.
+        """
+        n_a, n_b = state["weight_sum"], other["weight_sum"]
+        s_a, s_b = state["target_sum"], other["target_sum"]
+        sst_a, sst_b = total_sum_of_squares(state), total_sum_of_squares(other)
         mean_a = s_a / ops.where(n_a > 0, n_a, 1.0)
         mean_b = s_b / ops.where(n_b > 0, n_b, 1.0)
         new_n, new_total = n_a + n_b, s_a + s_b
         safe_n = ops.where(new_n > 0, new_n, 1.0)
         m2 = sst_a + sst_b + ops.square(mean_b - mean_a) * (n_a * n_b / safe_n)
-        self.m2.assign(m2)
-        self.weight_sum.assign(new_n)
-        self.target_sum.assign(new_total)
-        self.mean_square_term.assign(ops.square(new_total) / safe_n)
-        for mine, theirs in (
-            (self.invalid, other.invalid),
-            (self.count, other.count),
-            (self.residual_sum, other.residual_sum),
-        ):
-            mine.assign(mine + theirs)
+        merged = {
+            name: state[name] + other[name]
+            for name in ("invalid", "count", "residual_sum")
+        }
+        return {
+            **merged,
+            "m2": m2,
+            "weight_sum": new_n,
+            "target_sum": new_total,
+            "mean_square_term": ops.square(new_total) / safe_n,
+        }
+
+    def score_options(self) -> dict[str, Any]:
+        return {**super().score_options(), "num_regressors": self.num_regressors}
+
+    @staticmethod
+    def score(state, *, multioutput, num_regressors):
+        sst = total_sum_of_squares(state)
+        scores = r2_from_moments(state["residual_sum"], sst)
+        count = state["count"]
+        nan = ops.full_like(scores, float("nan"))
+        scores = ops.where(count >= 2, scores, nan)
+        if num_regressors:
+            dof = count - num_regressors - 1.0
+            adjusted = 1.0 - (1.0 - scores) * (count - 1.0) / ops.where(
+                dof > 0, dof, 1.0
+            )
+            scores = ops.where(dof > 0, adjusted, nan)
+        return average_outputs(scores, multioutput, variance=sst)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "num_regressors": self.num_regressors}
+
+
+def total_sum_of_squares(state: dict[str, Any]) -> Any:
+    """Per-output SST from an R2 state (replica-summed or not).
+
+    `SST = M2 + (P - S1**2 / n)`: the bracket is the between-replica sum of
+    squares, exactly 0 on one device; values below float64 rounding
+    (16 eps * P) count as 0, so constant targets stay exactly constant.
+    """
+    n, total = state["weight_sum"], state["target_sum"]
+    mean_square = state["mean_square_term"]
+    between = mean_square - ops.square(total) / ops.where(n > 0, n, 1.0)
+    between = ops.where(between > 16 * _EPS64 * mean_square, between, 0.0)
+    return state["m2"] + between
