@@ -22,6 +22,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_components import _backend
 from keras_components._export import export
 from keras_components._validation import check_bool, check_float, invalid_type
 
@@ -85,21 +86,29 @@ def swish(x: Any, *, beta: Any = 1.0):
 def _mish_with_gradient(x):
     # tanh(softplus(x)) from one sigmoid, exactly:
     #   with s = sigmoid(x), (1 + e^x)^-2 = (1 - s)^2, so
-    #   tanh(softplus(x)) = (1 - (1-s)^2) / (1 + (1-s)^2) = num / (2 - num),
-    #   num = s * (2 - s).
-    # No exp overflow (s saturates to 1 and t to 1), no cancellation for
-    # negative x (num ~ 2s keeps full relative precision), and far fewer
-    # kernels than softplus + tanh + their autodiff.
+    #   tanh(softplus(x)) = (1 - (1-s)^2) / (1 + (1-s)^2) = n / (2 - n)
+    #                     = 2 / (4 / n - 2),  n = s * (2 - s).
+    # No exp overflow (s saturates to 1 and t to exactly 1), no cancellation
+    # for negative x (n ~ 2s keeps full relative precision; 4 / n - 2 >= 2
+    # loses at most one bit). In the form 2 / (4 / n - 2) each step uses its
+    # operand once, so outside XLA each step overwrites the buffer before it:
+    # forward and backward together allocate three new buffers (s, 2 - s, the
+    # output), as many as SiLU, where n / (2 - n) takes one more. Not
+    # 1 / (2 / n - 1): TensorFlow's graph optimizer turns `1 / z` into its
+    # approximate reciprocal (2 ulp), which leaves t one ulp below 1 for large
+    # x and the gradient's x * (1 - t^2) term 1e-5 off at x = 88. Not
+    # x * tanh(softplus(x)) either: softplus is a slow kernel, and in a graph
+    # oneDNN fuses that pattern into a kernel that is 0 below x = -17.
     s = ops.sigmoid(x)
-    num = s * (2.0 - s)
-    t = num / (2.0 - num)
+    t = 2.0 / (4.0 / ((1.0 - s) * s + s) - 2.0)
 
     def grad(*args, upstream=None):
         if upstream is None:
             (upstream,) = args
-        # d/dx x * tanh(softplus(x)) = t + x * sigmoid(x) * (1 - t^2), ordered
-        # so each step can overwrite its operand's buffer (no extra temporaries).
-        return upstream * (t + x * (s * (1.0 - ops.square(t))))
+        # d/dx x * tanh(softplus(x)) = t + x * sigmoid(x) * (1 - t^2); the last
+        # term is tanh's own gradient kernel (`TanhGrad` on TensorFlow), so the
+        # backward pass is four in-place steps and allocates nothing new.
+        return upstream * (t + _backend.tanh_grad(t, x * s))
 
     return x * t, grad
 
@@ -108,7 +117,7 @@ def _mish_with_gradient(x):
 def mish(x: Any):
     """Mish activation: `x * tanh(softplus(x))`.
 
-    Computed from a single sigmoid, `t = n / (2 - n)` with
+    Computed from a single sigmoid, `t = 2 / (4 / n - 2)` with
     `n = s * (2 - s)` and `s = sigmoid(x)`, which equals `tanh(softplus(x))`
     exactly, with a hand-written gradient
     `mish'(x) = t + x * s * (1 - t**2)`. Value and gradient are finite for
