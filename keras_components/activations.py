@@ -87,16 +87,17 @@ def _mish_with_gradient(x):
     # tanh(softplus(x)) from one sigmoid, exactly:
     #   with s = sigmoid(x), (1 + e^x)^-2 = (1 - s)^2, so
     #   tanh(softplus(x)) = (1 - (1-s)^2) / (1 + (1-s)^2) = n / (2 - n)
-    #                     = 2 / (4 / n - 2),  n = s * (2 - s).
+    #                     = 2 / (4 / n - 2),  n = s * (2 - s) = (1 - s) * s + s.
     # No exp overflow (s saturates to 1 and t to exactly 1), no cancellation
     # for negative x (n ~ 2s keeps full relative precision; 4 / n - 2 >= 2
-    # loses at most one bit). In the form 2 / (4 / n - 2) each step uses its
-    # operand once, so outside XLA each step overwrites the buffer before it:
-    # forward and backward together allocate three new buffers (s, 2 - s, the
-    # output), as many as SiLU, where n / (2 - n) takes one more. Not
-    # 1 / (2 / n - 1): TensorFlow's graph optimizer turns `1 / z` into its
-    # approximate reciprocal (2 ulp), which leaves t one ulp below 1 for large
-    # x and the gradient's x * (1 - t^2) term 1e-5 off at x = 88. Not
+    # loses at most one bit). n is summed from the exact 1 - s: s * (2 - s)
+    # rounds 2 - s, which leaves n an ulp below 1 around x = 16 and the
+    # gradient's x * (1 - t^2) term 8e-6 off.
+    # In this form each step uses its operand once, so outside XLA each step
+    # overwrites the buffer before it: forward and backward together allocate
+    # three new buffers (s, 1 - s, the output), as many as SiLU, where
+    # n / (2 - n) takes one more. Not 1 / (2 / n - 1): TensorFlow's graph
+    # optimizer turns `1 / z` into its approximate reciprocal (2 ulp). Not
     # x * tanh(softplus(x)) either: softplus is a slow kernel, and in a graph
     # oneDNN fuses that pattern into a kernel that is 0 below x = -17.
     s = ops.sigmoid(x)
@@ -119,8 +120,10 @@ def mish(x: Any):
 
     Computed from a single sigmoid, `t = 2 / (4 / n - 2)` with
     `n = s * (2 - s)` and `s = sigmoid(x)`, which equals `tanh(softplus(x))`
-    exactly, with a hand-written gradient
-    `mish'(x) = t + x * s * (1 - t**2)`. Value and gradient are finite for
+    exactly, with a hand-written gradient `mish'(x) = t + x * s * (1 - t**2)`
+    whose last term is tanh's gradient kernel. Each step overwrites the
+    buffer of the one before, so outside XLA a forward and backward pass
+    allocate no more new buffers than SiLU's. Value and gradient are finite for
     every finite input (the value is exactly `x` once `s` saturates) and
     agree with a float64 reference to about 1e-6 relative.
 
