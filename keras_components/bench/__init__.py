@@ -5,8 +5,10 @@ checkout); `keras-components bench claims` prints the accuracy claims side
 by side instead (`keras_components.bench.claims`). Every row times ours and
 the Keras baseline in the same process, interleaved, and reports the median
 of per-round time ratios; rows with a target print whether it is met.
-Timings are for the TensorFlow backend on the machine at hand; the README
-records a reference table with its date and host.
+Timings are for the TensorFlow backend on the machine at hand, under
+TensorFlow's default CPU allocator as a user's process has it (the command's
+`--bfc-allocator` switches to the BFC allocator); the README records a
+reference table with its date and host.
 """
 
 from __future__ import annotations
