@@ -134,11 +134,29 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         "--json", metavar="PATH", help="also write the timing rows as JSON to PATH"
     )
     parser.add_argument(
+        "--compare",
+        metavar="PATH",
+        help=(
+            "add a column with each row's ratio from PATH, the --json file of an "
+            "earlier run (e.g. one with --bfc-allocator)"
+        ),
+    )
+    allocator = parser.add_mutually_exclusive_group()
+    allocator.add_argument(
+        "--bfc-allocator",
+        action="store_true",
+        help=(
+            "time under TensorFlow's BFC CPU allocator (TF_CPU_ALLOCATOR_USE_BFC="
+            "true), for both sides alike; by default TensorFlow's default CPU "
+            "allocator is used, as in a user's process"
+        ),
+    )
+    allocator.add_argument(
         "--system-allocator",
         action="store_true",
         help=(
-            "keep TensorFlow's default CPU allocator (noisier timings; by default "
-            "the BFC allocator is used for both sides)"
+            "deprecated, no effect: TensorFlow's default CPU allocator is now the "
+            "default (--bfc-allocator selects the BFC allocator)"
         ),
     )
 
@@ -263,12 +281,34 @@ def quiet_tensorflow_import() -> None:
         import keras_components  # noqa: F401
 
 
+def _select_bench_allocator(args: argparse.Namespace) -> None:
+    """`--bfc-allocator` sets `TF_CPU_ALLOCATOR_USE_BFC` before TensorFlow loads.
+
+    TensorFlow reads the variable once, when it creates its CPU allocator, so
+    it is set before the import. Without the option the environment is left
+    as the user has it (TensorFlow's default allocator unless they set the
+    variable themselves; the machine line of the output says which).
+    """
+    if args.system_allocator:
+        print(
+            f"{PROG} bench: --system-allocator is deprecated and has no effect: "
+            "TensorFlow's default CPU allocator is now the default "
+            "(--bfc-allocator selects the BFC allocator).",
+            file=sys.stderr,
+            flush=True,
+        )
+    if args.bfc_allocator:
+        os.environ["TF_CPU_ALLOCATOR_USE_BFC"] = "true"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs `keras-components ARGS`; returns the exit status."""
     args = parse_args(argv)
     if args.command is None:
         build_parser()[0].print_help()
         return 0
+    if args.command == "bench":
+        _select_bench_allocator(args)
     quiet_tensorflow_import()
     from keras_components import cli
 

@@ -428,3 +428,24 @@ def input_gradient(fn: Callable[[Any], Any], x: Any) -> Any:
             f"or PyTorch backend; the current Keras backend is {backend!r}."
         )
     return ops.zeros_like(x) if grads is None else grads
+
+
+def tanh_grad(t: Any, dy: Any) -> Any:
+    """`dy * (1 - t**2)`: the gradient of `tanh` at its output `t`, applied to `dy`.
+
+    One kernel where the backend has one: TensorFlow's `TanhGrad` (public as
+    `tf.raw_ops.TanhGrad`, lowered by XLA too), PyTorch's `tanh_backward`. In
+    a TensorFlow graph that kernel reads both operands once and writes over
+    `dy`'s buffer, where the plain expression takes three kernels and a new
+    buffer for `t**2` (Mish's gradient uses it). JAX fuses the expression.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.raw_ops.TanhGrad(y=t, dy=dy)
+    if backend == "torch":
+        import torch
+
+        return torch.ops.aten.tanh_backward(dy, t)
+    return dy * (1.0 - t * t)

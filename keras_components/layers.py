@@ -82,7 +82,7 @@ class Swish(_Activation):
 class Mish(_Activation):
     """Mish activation layer: `x * tanh(softplus(x))`.
 
-    See `keras_components.activations.mish` for the stable single-sigmoid
+    See `keras_components.activations.mish` for the stable one-exponential
     formulation and its custom gradient.
 
     Example:

@@ -23,6 +23,30 @@ def close(got, want, atol, what):
         raise AssertionError(f"{what}: got {got}, expected {want}")
 
 
+def input_gradient(fn, x):
+    """d sum(fn(x)) / dx on the current backend."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return np.asarray(jax.grad(lambda v: fn(v).sum())(x))
+    if backend == "torch":
+        import torch
+
+        v = torch.tensor(x, requires_grad=True)
+        fn(v).sum().backward()
+        return v.grad.numpy()
+    import tensorflow as tf
+
+    v = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(v)
+        y = tf.reduce_sum(fn(v))
+    return tape.gradient(y, v).numpy()
+
+
 def main() -> int:
     import keras
     from scipy.special import erfc, expit
@@ -41,6 +65,9 @@ def main() -> int:
     x = np.linspace(-30, 30, 2001).astype("float32")
     x64 = x.astype(np.float64)
     close(kc.activations.mish(x), x64 * np.tanh(np.logaddexp(0, x64)), 1e-5, "mish")
+    t64 = np.tanh(np.logaddexp(0, x64))  # Mish's hand-written gradient:
+    mish_grad = t64 + x64 * expit(x64) * (1 - t64 * t64)
+    close(input_gradient(kc.activations.mish, x), mish_grad, 1e-5, "mish gradient")
     close(kc.activations.gelu(x), x64 * 0.5 * erfc(-x64 / np.sqrt(2)), 1e-5, "gelu")
     close(kc.activations.swish(x, beta=2.0), x64 * expit(2 * x64), 1e-5, "swish")
 

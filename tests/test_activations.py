@@ -140,6 +140,26 @@ class TestMish:
         np.testing.assert_allclose(jit_y, eager[0], rtol=1e-6, atol=1e-30)
         np.testing.assert_allclose(jit_g, eager[1], rtol=1e-5, atol=1e-6)
 
+    def test_graph_mode_matches_float64(self):
+        # A plain tf.function (no XLA), where TensorFlow's graph optimizer may
+        # rewrite elementwise patterns (oneDNN fuses x * tanh(softplus(x)) into
+        # a kernel that is 0 below x = -17): same bounds as eagerly.
+        fn = tf.function(lambda t: value_and_grad_graph(activations.mish, t))
+        x = grid(-88.0, 88.0)
+        y, g = (to_numpy(v) for v in fn(tf.constant(x)))
+        ref_y, ref_g = mish_ref(x)
+        assert_relative(y, ref_y, rtol=1e-6)
+        assert np.max(np.abs(g - ref_g) / np.maximum(1.0, np.abs(ref_g))) < 1e-5
+        y, g = (to_numpy(v) for v in fn(tf.constant(EXTREMES)))
+        assert np.all(np.isfinite(y))
+        assert np.all(np.isfinite(g))
+        big = EXTREMES >= 20.0
+        np.testing.assert_array_equal(y[big], EXTREMES[big])
+        np.testing.assert_array_equal(g[big], 1.0)
+        very_negative = EXTREMES <= -1e3
+        np.testing.assert_array_equal(y[very_negative], 0.0)
+        np.testing.assert_array_equal(g[very_negative], 0.0)
+
     def test_symbolic_input(self):
         out = activations.mish(keras.Input((3, 4)))
         assert tuple(out.shape) == (None, 3, 4)

@@ -6,7 +6,13 @@ import pytest
 
 from keras_components import bench
 from keras_components.bench import claims
-from keras_components.bench.harness import Case, format_table, measure
+from keras_components.bench.harness import (
+    Case,
+    format_row,
+    format_table,
+    measure,
+    table_header,
+)
 
 
 def fake_clock(durations):
@@ -34,6 +40,16 @@ def test_measure_reports_median_of_ratios():
     assert result.baseline_ms == 1000.0
     assert result.passed is False
     assert "| x |" in format_table([result])
+
+
+def test_comparison_column_lines_up_with_the_header():
+    case = Case("x", lambda: None, lambda: None, "b", target=2.0)
+    result = measure(case, rounds=1, warmup=0, clock=fake_clock([3.0, 1.0]))
+    header, rule = table_header("ratio, BFC allocator").splitlines()
+    row = format_row(result, compare="1.25")
+    assert header.count("|") == rule.count("|") == row.count("|")
+    assert "| ratio, BFC allocator |" in header
+    assert "| 3.00 (3.00-3.00) | 1.25 | <= 2 | **no** |" in row
 
 
 def test_measure_rejects_zero_rounds():

@@ -85,9 +85,21 @@ def test_bench_options_in_any_order(argv, suites, rounds, quick):
     )
 
 
+def test_bench_allocator_options():
+    parse = keras_components_cli.parse_args
+    assert parse(["bench"]).bfc_allocator is False
+    assert parse(["bench", "losses", "--bfc-allocator"]).bfc_allocator is True
+    # The old option still parses (a deprecated no-op).
+    assert parse(["bench", "--system-allocator"]).bfc_allocator is False
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
+        (
+            ["bench", "--bfc-allocator", "--system-allocator"],
+            "not allowed with argument",
+        ),
         (["bench", "nope"], "unknown suite"),
         (["bench", "losses", "--bogus"], "unrecognized arguments: --bogus"),
         (["bench", "--rounds", "0"], "integer >= 1"),
@@ -274,3 +286,77 @@ def test_log_filter_replays_everything_when_the_import_fails(capfd):
     with pytest.raises(ImportError, match="boom"):
         failing_import()
     assert capfd.readouterr().err == line
+
+
+# --------------------------------------------------------------------------
+# `bench`: the CPU allocator and the comparison column
+# --------------------------------------------------------------------------
+QUICK_ROW = ["activations", "--quick", "--rounds", "1", "--warmup", "0"]
+
+
+@pytest.fixture
+def allocator_at_import(monkeypatch):
+    """The value of TF_CPU_ALLOCATOR_USE_BFC when the command imports TensorFlow."""
+    # (setenv first so that teardown restores the variable however it was)
+    monkeypatch.setenv("TF_CPU_ALLOCATOR_USE_BFC", "unset by the test")
+    monkeypatch.delenv("TF_CPU_ALLOCATOR_USE_BFC")
+    seen = []
+    original = keras_components_cli.quiet_tensorflow_import
+
+    def recording_import():
+        seen.append(os.environ.get("TF_CPU_ALLOCATOR_USE_BFC"))
+        original()
+
+    monkeypatch.setattr(
+        keras_components_cli, "quiet_tensorflow_import", recording_import
+    )
+    return seen
+
+
+def test_bench_uses_the_default_allocator_unless_asked(allocator_at_import, capsys):
+    assert bench.main(QUICK_ROW) == 0
+    assert allocator_at_import == [None]
+    out = capsys.readouterr().out
+    assert "default CPU allocator" in out
+    assert "BFC" not in out
+
+
+def test_bfc_allocator_is_set_before_tensorflow_is_imported(
+    allocator_at_import, capsys
+):
+    assert bench.main([*QUICK_ROW, "--bfc-allocator"]) == 0
+    assert allocator_at_import == ["true"]
+    assert "BFC CPU allocator" in capsys.readouterr().out
+
+
+def test_system_allocator_is_a_deprecated_no_op(allocator_at_import, capsys):
+    assert bench.main([*QUICK_ROW, "--system-allocator"]) == 0
+    assert allocator_at_import == [None]
+    captured = capsys.readouterr()
+    assert "--system-allocator is deprecated and has no effect" in captured.err
+    assert "default CPU allocator" in captured.out
+
+
+def test_compare_adds_the_earlier_runs_ratios(tmp_path, allocator_at_import, capsys):
+    earlier = tmp_path / "earlier.json"
+    assert bench.main([*QUICK_ROW, "--json", str(earlier)]) == 0
+    rows = json.loads(earlier.read_text())
+    assert rows["allocator"] == "default"
+    capsys.readouterr()
+    assert bench.main([*QUICK_ROW, "--compare", str(earlier)]) == 0
+    table = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("|")
+    ]
+    assert "| ratio, default allocator |" in table[0]
+    assert table[1].count("|") == table[0].count("|")
+    by_name = {(r["name"], r["baseline"]): r["ratio"] for r in rows["rows"]}
+    for line in table[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert float(cells[5]) == pytest.approx(by_name[cells[0], cells[2]], abs=0.005)
+
+
+def test_compare_rejects_a_file_that_is_not_a_bench_json(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    with pytest.raises(ValueError, match="argument `--compare`"):
+        bench.main([*QUICK_ROW, "--compare", str(bad)])

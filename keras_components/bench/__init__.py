@@ -5,8 +5,10 @@ checkout); `keras-components bench claims` prints the accuracy claims side
 by side instead (`keras_components.bench.claims`). Every row times ours and
 the Keras baseline in the same process, interleaved, and reports the median
 of per-round time ratios; rows with a target print whether it is met.
-Timings are for the TensorFlow backend on the machine at hand; the README
-records a reference table with its date and host.
+Timings are for the TensorFlow backend on the machine at hand, under
+TensorFlow's default CPU allocator as a user's process has it (the command's
+`--bfc-allocator` switches to the BFC allocator); the README records a
+reference table with its date and host.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from keras_components.bench.harness import (
     format_row,
     format_table,
     run_cases,
+    table_header,
 )
 
 SUITES: dict[str, Callable[..., list[Case]]] = {
@@ -38,6 +41,10 @@ SUITES: dict[str, Callable[..., list[Case]]] = {
 __all__ = ["SUITES", "Case", "Result", "main", "run", "run_command"]
 
 
+def _print_row(result: Result) -> None:
+    print(format_row(result), flush=True)
+
+
 def run(
     suites: Sequence[str] | None = None,
     *,
@@ -45,8 +52,13 @@ def run(
     rounds: int = 25,
     warmup: int = 3,
     verbose: bool = False,
+    progress: Callable[[Result], None] | None = None,
 ) -> list[Result]:
-    """Runs the named suites (all by default) and returns their results."""
+    """Runs the named suites (all by default) and returns their results.
+
+    `verbose` prints each row as it is measured; `progress`, if given, is
+    called with each result instead.
+    """
     names = list(suites or SUITES)
     unknown = [n for n in names if n not in SUITES]
     if unknown:
@@ -55,8 +67,15 @@ def run(
             f"{sorted(SUITES)}. Received: suites={unknown!r}"
         )
     cases = [case for name in names for case in SUITES[name](quick=quick)]
-    progress = (lambda r: print(format_row(r), flush=True)) if verbose else None
+    if progress is None and verbose:
+        progress = _print_row
     return run_cases(cases, rounds=rounds, warmup=warmup, progress=progress)
+
+
+def allocator_in_use() -> str:
+    """`"BFC"` if `TF_CPU_ALLOCATOR_USE_BFC` is set true, else `"default"`."""
+    use_bfc = os.environ.get("TF_CPU_ALLOCATOR_USE_BFC", "").strip().lower()
+    return "BFC" if use_bfc in ("1", "true") else "default"
 
 
 def machine_description() -> str:
@@ -69,15 +88,34 @@ def machine_description() -> str:
 
         versions += f", TensorFlow {tf.__version__}"
     cpu = platform.processor() or platform.machine()
-    allocator = (
-        "BFC CPU allocator"
-        if os.environ.get("TF_CPU_ALLOCATOR_USE_BFC", "").lower() in ("1", "true")
-        else "default CPU allocator"
-    )
     return (
         f"{datetime.date.today().isoformat()}, {cpu}, {os.cpu_count()} CPU cores, "
-        f"{backend} backend, {versions}, {allocator}"
+        f"{backend} backend, {versions}, {allocator_in_use()} CPU allocator"
     )
+
+
+def _row_key(group: str, name: str, baseline: str) -> tuple[str, str, str]:
+    return (group, name, baseline)
+
+
+def load_comparison(path: str) -> tuple[str, dict[tuple[str, str, str], float]]:
+    """The column label and per-row ratios of an earlier run's `--json` file."""
+    try:
+        with open(path) as f:
+            payload = json.load(f)
+        ratios = {
+            _row_key(row["group"], row["name"], row["baseline"]): float(row["ratio"])
+            for row in payload["rows"]
+        }
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(
+            "Invalid value for argument `--compare`. Expected a file written by "
+            f"`keras-components bench --json`. Received: --compare={path!r} "
+            f"({type(error).__name__}: {error})"
+        ) from None
+    allocator = payload.get("allocator")
+    label = f"ratio, {allocator} allocator" if allocator else "ratio, earlier run"
+    return label, ratios
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,28 +145,34 @@ def run_command(args: argparse.Namespace) -> int:
         if not suites:
             return status
         print(flush=True)
-    if not args.system_allocator:
-        # TensorFlow's default CPU allocator returns large buffers to the OS and
-        # page-faults them back in on every step, which adds more run-to-run
-        # noise than the differences we measure. The BFC allocator keeps them;
-        # it applies to ours and the baseline alike. Effective only if set
-        # before TensorFlow's first allocation (as in this command).
-        os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
+    if args.bfc_allocator:
+        # Set by the command line before TensorFlow is imported; here too for
+        # callers of this function (effective if TensorFlow has not created
+        # its CPU allocator yet, i.e. before the first op).
+        os.environ["TF_CPU_ALLOCATOR_USE_BFC"] = "true"
+    label, earlier = (None, {}) if not args.compare else load_comparison(args.compare)
+
+    def progress(result: Result) -> None:
+        compare = None
+        if label is not None:
+            c = result.case
+            ratio = earlier.get(_row_key(c.group, c.name, c.baseline_name))
+            compare = "-" if ratio is None else f"{ratio:.2f}"
+        print(format_row(result, compare=compare), flush=True)
 
     print(f"Machine: {machine_description()}\n", flush=True)
-    from keras_components.bench.harness import TABLE_HEADER
-
-    print(TABLE_HEADER, flush=True)
+    print(table_header(label), flush=True)
     results = run(
         suites,
         quick=args.quick,
         rounds=args.rounds,
         warmup=args.warmup,
-        verbose=True,
+        progress=progress,
     )
     if args.json:
         payload = {
             "machine": machine_description(),
+            "allocator": allocator_in_use(),
             "rows": [
                 {
                     "group": r.case.group,

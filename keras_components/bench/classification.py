@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import keras
 import numpy as np
 from keras import ops
@@ -14,6 +16,10 @@ from keras_components.bench.harness import Case
 F1_VS_KERAS_TARGET = 0.5
 F1_VS_READ_TARGET = 5.0
 FIT_EPOCH_TARGET = 1.1
+# An eager update on a batch size never seen before (a loop's last partial
+# batch, a new evaluation set) costs no more than Keras's eager update: it
+# once paid an XLA compilation per new size (0.3-0.5 s, ~100x Keras's).
+NEW_BATCH_SIZE_TARGET = 1.0
 
 
 def _update_and_result(metric, *, jit: bool | None):
@@ -29,6 +35,21 @@ def _update_and_result(metric, *, jit: bool | None):
         return metric.result()
 
     return step if jit is None else compiled(step, jit=jit)
+
+
+def _on_new_batch_sizes(step, y_true, y_pred):
+    """`step` eagerly on a batch size it has not seen before, at every call.
+
+    Sizes run down from the full batch one row at a time, so the two sides of
+    a row (each with its own counter) see the same sizes in the same round.
+    """
+    sizes = itertools.count(int(y_pred.shape[0]) - 1, -1)
+
+    def call():
+        m = next(sizes)
+        return step(y_true[:m], y_pred[:m])
+
+    return call
 
 
 def _fit_epoch(metric_list, x, y, *, jit: bool):
@@ -89,6 +110,25 @@ def cases(*, quick: bool = False) -> list[Case]:
                 "keras F1Score (one-hot)",
             ),
         ]
+    # Eagerly, on a batch size never seen before at every round.
+    n_new = 512 if quick else 4096
+    rows.append(
+        Case(
+            f"F1 update+result ({n_new}-i, {c}) one-hot eager, new batch size",
+            _on_new_batch_sizes(
+                _update_and_result(metrics.F1(), jit=None),
+                one_hot[:n_new],
+                y_pred[:n_new],
+            ),
+            _on_new_batch_sizes(
+                _update_and_result(keras.metrics.F1Score(average="macro"), jit=None),
+                one_hot[:n_new],
+                y_pred[:n_new],
+            ),
+            "keras F1Score",
+            NEW_BATCH_SIZE_TARGET,
+        )
+    )
     # A training epoch with three metrics, ours against Keras's closest.
     n_fit = 1024 if quick else 8192
     x = rng.normal(size=(n_fit, 32)).astype("float32")

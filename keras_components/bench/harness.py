@@ -129,21 +129,31 @@ def run_cases(
     return results
 
 
-def format_row(result: Result) -> str:
+def format_row(result: Result, *, compare: str | None = None) -> str:
+    """One Markdown table row; `compare` fills an extra column when given."""
     target = "-" if result.case.target is None else f"<= {result.case.target:g}"
     verdict = {None: "", True: "yes", False: "**no**"}[result.passed]
+    extra = "" if compare is None else f" {compare} |"
     return (
         f"| {result.case.name} | {result.ours_ms:.2f} | {result.case.baseline_name}"
         f" | {result.baseline_ms:.2f} | {result.ratio:.2f}"
-        f" ({result.ratio_low:.2f}-{result.ratio_high:.2f}) | {target} | {verdict} |"
+        f" ({result.ratio_low:.2f}-{result.ratio_high:.2f}) |{extra} {target}"
+        f" | {verdict} |"
     )
 
 
-TABLE_HEADER = (
-    "| benchmark | ours (ms) | baseline | baseline (ms) "
-    "| ratio (IQR) | target | met |\n"
-    "|---|---:|---|---:|---:|---:|:---:|"
-)
+def table_header(compare: str | None = None) -> str:
+    """The Markdown table header; `compare` names an extra ratio column."""
+    extra = "" if compare is None else f" {compare} |"
+    rule = "" if compare is None else "---:|"
+    return (
+        f"| benchmark | ours (ms) | baseline | baseline (ms) | ratio (IQR) |{extra}"
+        " target | met |\n"
+        f"|---|---:|---|---:|---:|{rule}---:|:---:|"
+    )
+
+
+TABLE_HEADER = table_header()
 
 
 def format_table(results: Sequence[Result]) -> str:
