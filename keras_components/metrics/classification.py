@@ -60,7 +60,7 @@ from typing import Any
 
 from keras import ops
 
-from keras_components import _inputs
+from keras_components import _docs, _inputs
 from keras_components._export import export
 from keras_components._validation import (
     check_bool,
@@ -290,29 +290,25 @@ class _AveragedMetric(_CountMetric):
         return {**super().get_config(), "average": self.average}
 
 
-_COMMON_ARGS = """        task: `"auto"`, `"binary"`, `"multiclass"` or `"multilabel"`.
-        num_classes: Number of classes; inferred from `y_pred` when None.
-        threshold: Binary / multilabel decision `p > threshold`, in (0, 1);
-            None means 0.5. An error with the multiclass task.
-        from_logits: Whether `y_pred` holds logits.
-        ignore_index: Label value to drop before counting.
-        zero_division: Value of an undefined ratio: 0.0, 1.0 or NaN.
-        name: Metric name.
-        dtype: Result dtype (the state is float64 regardless)."""
-
-_AVERAGE_ARG = """        average: `"micro"`, `"macro"`, `"weighted"` (by true-class
-            support) or None for the per-class vector. The binary task always reports
-            the positive class (scikit-learn's `average="binary"`)."""
-
-
-def _document(cls: type) -> type:
-    """Fills the shared argument descriptions into a class docstring."""
-    cls.__doc__ = (
-        (cls.__doc__ or "")
-        .replace("{common_args}", _COMMON_ARGS)
-        .replace("{average_arg}", _AVERAGE_ARG)
-    )
-    return cls
+# Argument texts shared by the confusion metrics' docstrings (`_docs.fill`).
+_DOCS = {
+    "common_args": """\
+task: `"auto"`, `"binary"`, `"multiclass"` or `"multilabel"`.
+num_classes: Number of classes; inferred from `y_pred` when None.
+threshold: Binary / multilabel decision `p > threshold`, in (0, 1);
+    None means 0.5. An error with the multiclass task.
+from_logits: Whether `y_pred` holds logits.
+ignore_index: Label value to drop before counting.
+zero_division: Value of an undefined ratio: 0.0, 1.0 or NaN.
+name: Metric name.
+dtype: Result dtype (the state is float64 regardless).
+""",
+    "average_arg": """\
+average: `"micro"`, `"macro"`, `"weighted"` (by true-class
+    support) or None for the per-class vector. The binary task always reports
+    the positive class (scikit-learn's `average="binary"`).
+""",
+}
 
 
 class _FBetaMetric(_AveragedMetric):
@@ -329,29 +325,29 @@ class _FBetaMetric(_AveragedMetric):
 
 
 @export
-@_document
+@_docs.fill(**_DOCS)
 class FBeta(_FBetaMetric):
     """F-beta score, streaming; equals `sklearn.metrics.fbeta_score`.
 
-        `F_beta = (1 + beta^2) tp / ((1 + beta^2) tp + beta^2 fn + fp)` per class,
-        from accumulated counts (never an average of per-batch scores).
+    `F_beta = (1 + beta^2) tp / ((1 + beta^2) tp + beta^2 fn + fp)` per class,
+    from accumulated counts (never an average of per-batch scores).
 
-        Args:
-            beta: Weight of recall relative to precision (> 0).
-    {average_arg}
-    {common_args}
+    Args:
+        beta: Weight of recall relative to precision (> 0).
+        {average_arg}
+        {common_args}
 
-        Example:
+    Example:
 
-        >>> from keras_components.metrics import FBeta
-        >>> m = FBeta(beta=2.0, average="macro")
-        >>> m.update_state([0, 1, 2, 2], [[.8, .1, .1], [.2, .7, .1], [.1, .5, .4],
-        ...                               [.1, .2, .7]])
-        >>> print(round(float(m.result()), 4))
-        0.7963
+    >>> from keras_components.metrics import FBeta
+    >>> m = FBeta(beta=2.0, average="macro")
+    >>> m.update_state([0, 1, 2, 2], [[.8, .1, .1], [.2, .7, .1], [.1, .5, .4],
+    ...                               [.1, .2, .7]])
+    >>> print(round(float(m.result()), 4))
+    0.7963
 
-        Reference:
-            van Rijsbergen, 1979, "Information Retrieval", chapter 7.
+    Reference:
+        van Rijsbergen, 1979, "Information Retrieval", chapter 7.
     """
 
     default_name = "fbeta"
@@ -365,78 +361,78 @@ class FBeta(_FBetaMetric):
 
 
 @export
-@_document
+@_docs.fill(**_DOCS)
 class F1(_FBetaMetric):
     """F1 score, streaming; equals `sklearn.metrics.f1_score`.
 
-        `F1 = 2 tp / (2 tp + fp + fn)` per class.
+    `F1 = 2 tp / (2 tp + fp + fn)` per class.
 
-        Args:
-    {average_arg}
-    {common_args}
+    Args:
+        {average_arg}
+        {common_args}
 
-        Example (a 2x2 segmentation mask, sparse labels, 3 classes):
+    Example (a 2x2 segmentation mask, sparse labels, 3 classes):
 
-        >>> import numpy as np
-        >>> from keras_components.metrics import F1
-        >>> y_true = np.array([[[0, 1], [2, 2]]])               # (N, H, W)
-        >>> y_pred = np.eye(3)[[[[0, 1], [1, 2]]]]              # (N, H, W, C)
-        >>> m = F1(average=None)
-        >>> m.update_state(y_true, y_pred)
-        >>> print(np.asarray(m.result()).round(4))
-        [1.     0.6667 0.6667]
+    >>> import numpy as np
+    >>> from keras_components.metrics import F1
+    >>> y_true = np.array([[[0, 1], [2, 2]]])               # (N, H, W)
+    >>> y_pred = np.eye(3)[[[[0, 1], [1, 2]]]]              # (N, H, W, C)
+    >>> m = F1(average=None)
+    >>> m.update_state(y_true, y_pred)
+    >>> print(np.asarray(m.result()).round(4))
+    [1.     0.6667 0.6667]
 
-        Reference:
-            https://en.wikipedia.org/wiki/F-score
+    Reference:
+        https://en.wikipedia.org/wiki/F-score
     """
 
     default_name = "f1"
 
 
 @export
-@_document
+@_docs.fill(**_DOCS)
 class Dice(_FBetaMetric):
     """Dice coefficient (Sørensen-Dice), streaming; identical to `F1`.
 
-        `Dice = 2 |A & B| / (|A| + |B|) = 2 tp / (2 tp + fp + fn)` per class: the
-        segmentation community's name for F1 over pixels.
+    `Dice = 2 |A & B| / (|A| + |B|) = 2 tp / (2 tp + fp + fn)` per class: the
+    segmentation community's name for F1 over pixels.
 
-        Args:
-    {average_arg}
-    {common_args}
+    Args:
+        {average_arg}
+        {common_args}
 
-        Example:
+    Example:
 
-        >>> from keras_components.metrics import Dice
-        >>> m = Dice(task="binary")
-        >>> m.update_state([[1, 1, 0, 0]], [[0.9, 0.2, 0.8, 0.1]])
-        >>> print(round(float(m.result()), 4))
-        0.5
+    >>> from keras_components.metrics import Dice
+    >>> m = Dice(task="binary")
+    >>> m.update_state([[1, 1, 0, 0]], [[0.9, 0.2, 0.8, 0.1]])
+    >>> print(round(float(m.result()), 4))
+    0.5
 
-        Reference:
-            Dice, 1945, "Measures of the Amount of Ecologic Association Between
-            Species", Ecology 26(3).
+    Reference:
+        Dice, 1945, "Measures of the Amount of Ecologic Association Between
+        Species", Ecology 26(3).
     """
 
     default_name = "dice"
 
 
 @export
-@_document
+@_docs.fill(**_DOCS)
 class Precision(_AveragedMetric):
     """Precision `tp / (tp + fp)`, streaming; equals `sklearn.metrics.precision_score`.
 
-        Args:
-    {average_arg}
-    {common_args}
+    Args:
+        {average_arg}
+        {common_args}
 
-        Example:
+    Example:
 
-        >>> from keras_components.metrics import Precision
-        >>> m = Precision(average="micro")
-        >>> m.update_state([0, 1, 1], [[.9, .1], [.6, .4], [.2, .8]])
-        >>> print(round(float(m.result()), 4))
-        0.6667
+    >>> from keras_components.metrics import Precision
+    >>> m = Precision(average="micro")
+    >>> m.update_state([0, 1, 1], [[.9, .1], [.6, .4], [.2, .8]])
+    >>> print(round(float(m.result()), 4))
+    0.6667
     """
 
     default_name = "precision"
@@ -447,21 +443,21 @@ class Precision(_AveragedMetric):
 
 
 @export
-@_document
+@_docs.fill(**_DOCS)
 class Recall(_AveragedMetric):
     """Recall `tp / (tp + fn)`, streaming; equals `sklearn.metrics.recall_score`.
 
-        Args:
-    {average_arg}
-    {common_args}
+    Args:
+        {average_arg}
+        {common_args}
 
-        Example:
+    Example:
 
-        >>> from keras_components.metrics import Recall
-        >>> m = Recall(task="binary", threshold=0.3)
-        >>> m.update_state([1, 1, 0, 1], [0.9, 0.2, 0.8, 0.4])
-        >>> print(round(float(m.result()), 4))
-        0.6667
+    >>> from keras_components.metrics import Recall
+    >>> m = Recall(task="binary", threshold=0.3)
+    >>> m.update_state([1, 1, 0, 1], [0.9, 0.2, 0.8, 0.4])
+    >>> print(round(float(m.result()), 4))
+    0.6667
     """
 
     default_name = "recall"
@@ -472,31 +468,31 @@ class Recall(_AveragedMetric):
 
 
 @export
-@_document
+@_docs.fill(**_DOCS)
 class Specificity(_AveragedMetric):
     """Specificity (true negative rate) `tn / (tn + fp)`, streaming.
 
-        Per class (one-vs-rest for multiclass, per label for multilabel) the
-        fraction of the class's negatives predicted negative. scikit-learn has
-        no function of its own: binary equals `recall_score` with the labels
-        swapped (`pos_label=0`), per class it is `tn / (tn + fp)` of
-        `multilabel_confusion_matrix`. The averages follow `Recall`'s: micro
-        pools the classes' counts, macro is the plain mean, weighted weighs
-        each class by its true-class support `tp + fn` (as every averaged
-        metric here), and classes undefined under `zero_division=nan` are
-        left out of the means.
+    Per class (one-vs-rest for multiclass, per label for multilabel) the
+    fraction of the class's negatives predicted negative. scikit-learn has
+    no function of its own: binary equals `recall_score` with the labels
+    swapped (`pos_label=0`), per class it is `tn / (tn + fp)` of
+    `multilabel_confusion_matrix`. The averages follow `Recall`'s: micro
+    pools the classes' counts, macro is the plain mean, weighted weighs
+    each class by its true-class support `tp + fn` (as every averaged
+    metric here), and classes undefined under `zero_division=nan` are
+    left out of the means.
 
-        Args:
-    {average_arg}
-    {common_args}
+    Args:
+        {average_arg}
+        {common_args}
 
-        Example:
+    Example:
 
-        >>> from keras_components.metrics import Specificity
-        >>> m = Specificity(task="binary")
-        >>> m.update_state([0, 0, 0, 1], [0.2, 0.7, 0.1, 0.9])
-        >>> print(round(float(m.result()), 4))
-        0.6667
+    >>> from keras_components.metrics import Specificity
+    >>> m = Specificity(task="binary")
+    >>> m.update_state([0, 0, 0, 1], [0.2, 0.7, 0.1, 0.9])
+    >>> print(round(float(m.result()), 4))
+    0.6667
     """
 
     default_name = "specificity"
@@ -507,33 +503,33 @@ class Specificity(_AveragedMetric):
 
 
 @export
-@_document
+@_docs.fill(**_DOCS)
 class IoU(_AveragedMetric):
     """Intersection over union (Jaccard index), streaming.
 
-        `IoU = tp / (tp + fp + fn)` per class; equals
-        `sklearn.metrics.jaccard_score`, including its averaging (which, unlike
-        F-beta's, propagates NaN classes under `zero_division=nan`). The mean IoU
-        of a segmentation model is `IoU(average="macro")`.
+    `IoU = tp / (tp + fp + fn)` per class; equals
+    `sklearn.metrics.jaccard_score`, including its averaging (which, unlike
+    F-beta's, propagates NaN classes under `zero_division=nan`). The mean IoU
+    of a segmentation model is `IoU(average="macro")`.
 
-        Args:
-    {average_arg}
-    {common_args}
+    Args:
+        {average_arg}
+        {common_args}
 
-        Example (the void label 255 of a mask is ignored):
+    Example (the void label 255 of a mask is ignored):
 
-        >>> import numpy as np
-        >>> from keras_components.metrics import IoU
-        >>> y_true = np.array([[0, 1, 255, 1]])
-        >>> y_pred = np.eye(2)[[[0, 1, 1, 0]]]
-        >>> m = IoU(ignore_index=255, average=None)
-        >>> m.update_state(y_true, y_pred)
-        >>> print(np.asarray(m.result()).round(4))
-        [0.5 0.5]
+    >>> import numpy as np
+    >>> from keras_components.metrics import IoU
+    >>> y_true = np.array([[0, 1, 255, 1]])
+    >>> y_pred = np.eye(2)[[[0, 1, 1, 0]]]
+    >>> m = IoU(ignore_index=255, average=None)
+    >>> m.update_state(y_true, y_pred)
+    >>> print(np.asarray(m.result()).round(4))
+    [0.5 0.5]
 
-        Reference:
-            Jaccard, 1912, "The distribution of the flora in the alpine zone",
-            New Phytologist 11(2).
+    Reference:
+        Jaccard, 1912, "The distribution of the flora in the alpine zone",
+        New Phytologist 11(2).
     """
 
     default_name = "iou"
@@ -545,25 +541,25 @@ class IoU(_AveragedMetric):
 
 
 @export
-@_document
+@_docs.fill(**_DOCS)
 class Accuracy(_CountMetric):
     """Accuracy, streaming; equals `sklearn.metrics.accuracy_score`.
 
-        Binary / multiclass: the weighted fraction of positions predicted right
-        (the confusion matrix's trace over its total). Multilabel: subset
-        accuracy, the fraction of positions whose every label is right (labels
-        dropped by `ignore_index` do not count). No positions: `zero_division`.
+    Binary / multiclass: the weighted fraction of positions predicted right
+    (the confusion matrix's trace over its total). Multilabel: subset
+    accuracy, the fraction of positions whose every label is right (labels
+    dropped by `ignore_index` do not count). No positions: `zero_division`.
 
-        Args:
-    {common_args}
+    Args:
+        {common_args}
 
-        Example:
+    Example:
 
-        >>> from keras_components.metrics import Accuracy
-        >>> m = Accuracy()
-        >>> m.update_state([0, 2, 1], [[.7, .2, .1], [.1, .1, .8], [.5, .4, .1]])
-        >>> print(round(float(m.result()), 4))
-        0.6667
+    >>> from keras_components.metrics import Accuracy
+    >>> m = Accuracy()
+    >>> m.update_state([0, 2, 1], [[.7, .2, .1], [.1, .1, .8], [.5, .4, .1]])
+    >>> print(round(float(m.result()), 4))
+    0.6667
     """
 
     default_name = "accuracy"
@@ -577,27 +573,27 @@ class Accuracy(_CountMetric):
 
 
 @export
-@_document
+@_docs.fill(**_DOCS)
 class HammingLoss(_CountMetric):
     """Hamming loss, streaming; equals `sklearn.metrics.hamming_loss`.
 
-        The weighted fraction of labels predicted wrong: binary / multiclass
-        `1 - Accuracy` (the confusion matrix off its diagonal over its
-        total); multilabel the fraction of wrong cells, `sum(fp + fn)` over
-        all counted cells (cells dropped by `ignore_index` do not count). No
-        labels: `zero_division`. Lower is better.
+    The weighted fraction of labels predicted wrong: binary / multiclass
+    `1 - Accuracy` (the confusion matrix off its diagonal over its
+    total); multilabel the fraction of wrong cells, `sum(fp + fn)` over
+    all counted cells (cells dropped by `ignore_index` do not count). No
+    labels: `zero_division`. Lower is better.
 
-        Args:
-    {common_args}
+    Args:
+        {common_args}
 
-        Example:
+    Example:
 
-        >>> import numpy as np
-        >>> from keras_components.metrics import HammingLoss
-        >>> m = HammingLoss(task="multilabel")
-        >>> m.update_state(np.array([[0, 1], [1, 1]]), np.array([[.2, .8], [.9, .3]]))
-        >>> print(round(float(m.result()), 4))
-        0.25
+    >>> import numpy as np
+    >>> from keras_components.metrics import HammingLoss
+    >>> m = HammingLoss(task="multilabel")
+    >>> m.update_state(np.array([[0, 1], [1, 1]]), np.array([[.2, .8], [.9, .3]]))
+    >>> print(round(float(m.result()), 4))
+    0.25
     """
 
     default_name = "hamming_loss"
@@ -621,24 +617,24 @@ class _SingleLabelMetric(_CountMetric):
 
 
 @export
-@_document
+@_docs.fill(**_DOCS)
 class BalancedAccuracy(_SingleLabelMetric):
     """Balanced accuracy: mean recall over the classes present in `y_true`.
 
-        Equals `sklearn.metrics.balanced_accuracy_score` (classes absent from
-        `y_true` are left out of the mean, as there). Binary and multiclass; no
-        class present gives `zero_division`.
+    Equals `sklearn.metrics.balanced_accuracy_score` (classes absent from
+    `y_true` are left out of the mean, as there). Binary and multiclass; no
+    class present gives `zero_division`.
 
-        Args:
-    {common_args}
+    Args:
+        {common_args}
 
-        Example:
+    Example:
 
-        >>> from keras_components.metrics import BalancedAccuracy
-        >>> m = BalancedAccuracy()
-        >>> m.update_state([0, 0, 0, 1], [[.9, .1], [.8, .2], [.3, .7], [.4, .6]])
-        >>> print(round(float(m.result()), 4))
-        0.8333
+    >>> from keras_components.metrics import BalancedAccuracy
+    >>> m = BalancedAccuracy()
+    >>> m.update_state([0, 0, 0, 1], [[.9, .1], [.8, .2], [.3, .7], [.4, .6]])
+    >>> print(round(float(m.result()), 4))
+    0.8333
     """
 
     default_name = "balanced_accuracy"
@@ -649,29 +645,29 @@ class BalancedAccuracy(_SingleLabelMetric):
 
 
 @export
-@_document
+@_docs.fill(**_DOCS)
 class MCC(_SingleLabelMetric):
     """Matthews correlation coefficient, streaming; binary and multiclass.
 
-        `MCC = (c s - t.p) / sqrt((s^2 - p.p) (s^2 - t.t))` over the confusion
-        matrix (`c` correct, `s` total, `t`/`p` per-class true/predicted totals);
-        equals `sklearn.metrics.matthews_corrcoef`, which gives 0 when the
-        denominator is 0 (our `zero_division`, default 0).
+    `MCC = (c s - t.p) / sqrt((s^2 - p.p) (s^2 - t.t))` over the confusion
+    matrix (`c` correct, `s` total, `t`/`p` per-class true/predicted totals);
+    equals `sklearn.metrics.matthews_corrcoef`, which gives 0 when the
+    denominator is 0 (our `zero_division`, default 0).
 
-        Args:
-    {common_args}
+    Args:
+        {common_args}
 
-        Example:
+    Example:
 
-        >>> from keras_components.metrics import MCC
-        >>> m = MCC(task="binary")
-        >>> m.update_state([1, 1, 0, 0, 1], [0.8, 0.3, 0.2, 0.6, 0.9])
-        >>> print(round(float(m.result()), 4))
-        0.1667
+    >>> from keras_components.metrics import MCC
+    >>> m = MCC(task="binary")
+    >>> m.update_state([1, 1, 0, 0, 1], [0.8, 0.3, 0.2, 0.6, 0.9])
+    >>> print(round(float(m.result()), 4))
+    0.1667
 
-        Reference:
-            Gorodkin, 2004, "Comparing two K-category assignments by a K-category
-            correlation coefficient", Computational Biology and Chemistry 28(5).
+    Reference:
+        Gorodkin, 2004, "Comparing two K-category assignments by a K-category
+        correlation coefficient", Computational Biology and Chemistry 28(5).
     """
 
     default_name = "mcc"
@@ -682,30 +678,30 @@ class MCC(_SingleLabelMetric):
 
 
 @export
-@_document
+@_docs.fill(**_DOCS)
 class CohenKappa(_SingleLabelMetric):
     """Cohen's kappa, streaming; equals `sklearn.metrics.cohen_kappa_score`.
 
-        `kappa = 1 - sum(w * O) / sum(w * E)`: `O` the confusion matrix over
-        `labels=range(C)`, `E` the outer product of its marginals over the total,
-        `zero_division` when undefined (scikit-learn's `replace_undefined_by`).
+    `kappa = 1 - sum(w * O) / sum(w * E)`: `O` the confusion matrix over
+    `labels=range(C)`, `E` the outer product of its marginals over the total,
+    `zero_division` when undefined (scikit-learn's `replace_undefined_by`).
 
-        Args:
-            weights: None (unweighted), `"linear"` or `"quadratic"` disagreement
-                weights (the latter two for ordinal labels).
-    {common_args}
+    Args:
+        weights: None (unweighted), `"linear"` or `"quadratic"` disagreement
+            weights (the latter two for ordinal labels).
+        {common_args}
 
-        Example:
+    Example:
 
-        >>> from keras_components.metrics import CohenKappa
-        >>> m = CohenKappa(weights="quadratic")
-        >>> m.update_state([0, 1, 2, 2], [[.8, .1, .1], [.2, .7, .1], [.1, .5, .4],
-        ...                               [.1, .2, .7]])
-        >>> print(round(float(m.result()), 4))
-        0.8
+    >>> from keras_components.metrics import CohenKappa
+    >>> m = CohenKappa(weights="quadratic")
+    >>> m.update_state([0, 1, 2, 2], [[.8, .1, .1], [.2, .7, .1], [.1, .5, .4],
+    ...                               [.1, .2, .7]])
+    >>> print(round(float(m.result()), 4))
+    0.8
 
-        Reference:
-            Cohen, 1960, "A Coefficient of Agreement for Nominal Scales".
+    Reference:
+        Cohen, 1960, "A Coefficient of Agreement for Nominal Scales".
     """
 
     default_name = "cohen_kappa"

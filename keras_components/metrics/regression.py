@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from keras import ops
 
-from keras_components import _inputs, _math
+from keras_components import _docs, _inputs, _math
 from keras_components._export import export
 from keras_components._validation import check_int, check_multioutput
 from keras_components.metrics._base import STATE_DTYPE, StreamingMetric, invalid_counts
@@ -229,29 +229,31 @@ class _MeanErrorMetric(_RegressionMetric):
         return average_outputs(per_output, multioutput)
 
 
-_SHARED_ARGS = """
-    Args:
-        multioutput: `"uniform_average"` (default), `"raw_values"` (a `(D,)`
-            vector) or a sequence of D non-negative output weights, as in
-            scikit-learn.
-        name: Name of the metric instance.
-        dtype: dtype of the result (float32 by default).
-"""
+# Argument texts shared by the mean-error metrics' docstrings (`_docs.fill`).
+_DOCS = {
+    "multioutput": """\
+`"uniform_average"` (default), `"raw_values"` (a `(D,)` vector) or a
+sequence of D non-negative output weights, as in scikit-learn.
+""",
+}
 
 
 @export
+@_docs.fill(**_DOCS)
 class RMSE(_MeanErrorMetric):
-    __doc__ = (
-        """Root mean squared error, per output, then averaged.
+    """Root mean squared error, per output, then averaged.
 
     Formula, per output: `sqrt(sum(w * (y - y_hat)**2) / sum(w))`; equals
     `sklearn.metrics.root_mean_squared_error` (the average of per-output
     RMSEs). State: float64 weight total and weighted sum of squared
     residuals per output (residuals are exact for float32 inputs even at
     large offsets). No data: NaN.
-"""
-        + _SHARED_ARGS
-        + """
+
+    Args:
+        multioutput: {multioutput}
+        name: Name of the metric instance.
+        dtype: dtype of the result (float32 by default).
+
     Returns:
         `result()`: a scalar, or `(D,)` for `multioutput="raw_values"`.
 
@@ -267,7 +269,6 @@ class RMSE(_MeanErrorMetric):
     Reference:
         scikit-learn, `sklearn.metrics.root_mean_squared_error`.
     """
-    )
 
     default_name = "rmse"
 
@@ -281,15 +282,18 @@ class RMSE(_MeanErrorMetric):
 
 
 @export
+@_docs.fill(**_DOCS)
 class MAE(_MeanErrorMetric):
-    __doc__ = (
-        """Mean absolute error, per output, then averaged.
+    """Mean absolute error, per output, then averaged.
 
     Formula, per output: `sum(w * |y - y_hat|) / sum(w)`; equals
     `sklearn.metrics.mean_absolute_error`. No data: NaN.
-"""
-        + _SHARED_ARGS
-        + """
+
+    Args:
+        multioutput: {multioutput}
+        name: Name of the metric instance.
+        dtype: dtype of the result (float32 by default).
+
     Returns:
         `result()`: a scalar, or `(D,)` for `multioutput="raw_values"`.
 
@@ -305,7 +309,6 @@ class MAE(_MeanErrorMetric):
     Reference:
         scikit-learn, `sklearn.metrics.mean_absolute_error`.
     """
-    )
 
     default_name = "mae"
 
@@ -315,9 +318,9 @@ class MAE(_MeanErrorMetric):
 
 
 @export
+@_docs.fill(**_DOCS)
 class MSLE(_MeanErrorMetric):
-    __doc__ = (
-        """Mean squared logarithmic error, per output, then averaged.
+    """Mean squared logarithmic error, per output, then averaged.
 
     Formula, per output: `sum(w * (log1p(y) - log1p(y_hat))**2) / sum(w)`;
     equals `sklearn.metrics.mean_squared_log_error` on non-negative data.
@@ -325,9 +328,12 @@ class MSLE(_MeanErrorMetric):
     NaN result when traced): the error is meant for non-negative targets
     (counts, prices). scikit-learn 1.9 accepts values in (-1, 0); we do
     not, so a sign error upstream is never scored silently.
-"""
-        + _SHARED_ARGS
-        + """
+
+    Args:
+        multioutput: {multioutput}
+        name: Name of the metric instance.
+        dtype: dtype of the result (float32 by default).
+
     Returns:
         `result()`: a scalar, or `(D,)` for `multioutput="raw_values"`.
 
@@ -343,7 +349,6 @@ class MSLE(_MeanErrorMetric):
     Reference:
         scikit-learn, `sklearn.metrics.mean_squared_log_error`.
     """
-    )
 
     nonnegative_inputs = True
 
