@@ -273,10 +273,8 @@ def _sums_backward(args: tuple[Any, Any], upstream: tuple[Any, Any, Any]):
     shape = static_shape(y)
     k = _grouping(shape, _MIN_BROADCAST_ROW)
     if k is None:  # unknown spatial shape: broadcast (N, 1, ..., 1, C)
-        rank = len(shape)
-        g_i, g_t, g_p = (
-            ops.reshape(g, (-1, *([1] * (rank - 2)), shape[-1])) for g in upstream
-        )
+        axes = tuple(range(1, len(shape) - 1))
+        g_i, g_t, g_p = (ops.expand_dims(g, axes) for g in upstream)
         return g_i * probs + g_t, g_i * y + g_p
     row = k * shape[-1]
     g_i, g_t, g_p = (ops.reshape(ops.tile(g, (1, k)), (-1, 1, row)) for g in upstream)
