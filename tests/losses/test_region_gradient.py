@@ -81,30 +81,30 @@ def test_sums_gradient_equals_autodiff_of_the_sums():
     upstream gradients on all three outputs, also without static spatial
     shapes (the broadcast without grouping) and without spatial axes."""
     rng = np.random.default_rng(3)
+
+    def grads(fn, y, p, ups):
+        with tf.GradientTape() as tape:
+            tape.watch([y, p])
+            outputs = fn(y, p)
+            total = sum(tf.reduce_sum(o * u) for o, u in zip(outputs, ups, strict=True))
+        return tape.gradient(total, [y, p]), outputs
+
     for shape in [(2, 6, 8, 3), (2, 5, 3), (4, 3), (2, 7, 1)]:
         y = tf.constant(rng.uniform(size=shape))
         p = tf.constant(rng.uniform(size=shape))
         ups = [tf.constant(rng.standard_normal((shape[0], shape[-1])))] * 3
-
-        def grads(fn, y, p):
-            with tf.GradientTape() as tape:
-                tape.watch([y, p])
-                outputs = fn(y, p)
-                total = sum(tf.reduce_sum(o * u) for o, u in zip(outputs, ups))
-            return tape.gradient(total, [y, p]), outputs
-
         unknown = tf.TensorSpec([None] * len(shape), tf.float64)
         ours_dynamic = tf.function(
-            lambda y, p: grads(segmentation._region_sums, y, p)[0],
+            lambda y, p, ups=ups: grads(segmentation._region_sums, y, p, ups)[0],
             input_signature=[unknown, unknown],
         )
-        (ours, out_ours) = grads(segmentation._region_sums, y, p)
-        (auto, out_auto) = grads(segmentation._sums_forward, y, p)
+        ours, out_ours = grads(segmentation._region_sums, y, p, ups)
+        auto, out_auto = grads(segmentation._sums_forward, y, p, ups)
         dynamic = ours_dynamic(y, p)
-        for a, b, c in zip(ours, auto, dynamic):
+        for a, b, c in zip(ours, auto, dynamic, strict=True):
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
             np.testing.assert_allclose(c.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
-        for a, b in zip(out_ours, out_auto):
+        for a, b in zip(out_ours, out_auto, strict=True):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
