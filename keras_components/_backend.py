@@ -440,10 +440,9 @@ def custom_vjp(
 
     `backward(args, upstream)` gets the inputs and one upstream gradient per
     output (zeros for an output nothing depends on) and returns one gradient
-    per input, each of its input's shape. It sees the inputs themselves, not
-    values saved from the forward pass, so it is differentiable again where
-    its own operations are (TensorFlow, JAX reverse mode, PyTorch
-    `create_graph=True`).
+    per input, each of its input's shape. It sees the inputs themselves (no
+    values are saved from the forward pass). Only first derivatives are
+    tested; the losses using it need no more.
 
     Keras's `ops.custom_gradient` differs per backend (PyTorch passes
     `*args, upstream=` and takes a single output); this is one convention:
