@@ -29,6 +29,9 @@ PyTorch runs the kernels eagerly.
 `segment_sum` is `keras.ops.segment_sum` except on PyTorch, where Keras
 accumulates in float32 (exact only to 2**24 per cell); ours keeps the data's
 dtype (float64 counts are exact to 2**53, int32 to 2**31).
+
+`custom_vjp(forward, backward)` attaches a hand-written gradient with one
+calling convention on TensorFlow, JAX and PyTorch (the region losses' sums).
 """
 
 from __future__ import annotations
