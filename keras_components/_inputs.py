@@ -948,8 +948,8 @@ def _row_sum_and_min(x: Any) -> tuple[Any, Any]:
     Under XLA, up to `UNROLL_MAX_CLASSES` columns both are elementwise
     column operations, which it fuses into one pass over `x`; its reductions
     over a short last axis run far slower. Elsewhere each column slice is a
-    kernel (a copy) of its own, so two reductions are fewer kernels
-    (FocalLoss fwd+bwd in a TensorFlow graph: 58 instead of 96).
+    kernel (a copy) of its own, so the two reductions are cheaper (FocalLoss
+    from logits, 65536 x 10, TensorFlow graph: 0.5 ms less than unrolled).
     """
     from keras_components import _backend  # (imports this module)
 
