@@ -943,22 +943,14 @@ def row_sum_tolerance(dtype: Any) -> float:
 
 
 def _row_sum_and_min(x: Any) -> tuple[Any, Any]:
-    """Sum and minimum along the last axis, unrolled like `finite_rows` under XLA.
+    """Sum and minimum along the last axis, unrolled like `finite_rows`.
 
-    Under XLA, up to `UNROLL_MAX_CLASSES` columns both are elementwise
-    column operations, which it fuses into one pass over `x`; its reductions
-    over a short last axis run far slower. Elsewhere each column slice is a
-    kernel (a copy) of its own, so the two reductions are cheaper (FocalLoss
-    from logits, 65536 x 10, TensorFlow graph: 0.5 ms less than unrolled).
+    Up to `UNROLL_MAX_CLASSES` columns both are elementwise column
+    operations, which XLA fuses into one pass over `x`; its reductions over
+    a short last axis run far slower.
     """
-    from keras_components import _backend  # (imports this module)
-
     num_classes = static_shape(x)[-1]
-    if (
-        num_classes is None
-        or num_classes > UNROLL_MAX_CLASSES
-        or not _backend.compiled_by_xla()
-    ):
+    if num_classes is None or num_classes > UNROLL_MAX_CLASSES:
         return ops.sum(x, axis=-1), ops.min(x, axis=-1)
     total = low = x[..., 0]
     for j in range(1, num_classes):
