@@ -29,6 +29,9 @@ PyTorch runs the kernels eagerly.
 `segment_sum` is `keras.ops.segment_sum` except on PyTorch, where Keras
 accumulates in float32 (exact only to 2**24 per cell); ours keeps the data's
 dtype (float64 counts are exact to 2**53, int32 to 2**31).
+
+`custom_vjp(forward, backward)` attaches a hand-written gradient with one
+calling convention on TensorFlow, JAX and PyTorch (the region losses' sums).
 """
 
 from __future__ import annotations
@@ -449,3 +452,72 @@ def tanh_grad(t: Any, dy: Any) -> Any:
 
         return torch.ops.aten.tanh_backward(dy, t)
     return dy * (1.0 - t * t)
+
+
+def custom_vjp(
+    forward: Callable[..., tuple[Any, ...]],
+    backward: Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, ...]],
+) -> Callable[..., tuple[Any, ...]]:
+    """`forward` (tensors in, a tuple of tensors out) with the gradient `backward`.
+
+    `backward(args, upstream)` gets the inputs and one upstream gradient per
+    output (zeros for an output nothing depends on) and returns one gradient
+    per input, each of its input's shape. It sees the inputs themselves (no
+    values are saved from the forward pass). Only first derivatives are
+    tested; the losses using it need no more.
+
+    Keras's `ops.custom_gradient` differs per backend (PyTorch passes
+    `*args, upstream=` and takes a single output); this is one convention:
+    `tf.custom_gradient`, `jax.custom_vjp` (reverse mode only, like every
+    custom VJP: `jax.jvp` of it is an error) and a `torch.autograd.Function`.
+    Other backends get `forward` with its autodiff gradient.
+    """
+    backend = keras.backend.backend()
+
+    def filled(upstream, outputs):
+        return tuple(
+            ops.zeros_like(out) if g is None else g
+            for g, out in zip(upstream, outputs, strict=True)
+        )
+
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        @tf.custom_gradient
+        def tf_fn(*args):
+            outputs = tuple(forward(*args))
+
+            def grad(*upstream):
+                return tuple(backward(args, filled(upstream, outputs)))
+
+            return outputs, grad
+
+        return tf_fn
+    if backend == "jax":
+        import jax
+
+        jax_fn = jax.custom_vjp(lambda *args: tuple(forward(*args)))
+
+        def fwd(*args):
+            return tuple(forward(*args)), args
+
+        def bwd(args, upstream):
+            return tuple(backward(args, tuple(upstream)))
+
+        jax_fn.defvjp(fwd, bwd)
+        return jax_fn
+    if backend == "torch":
+        import torch
+
+        class _Function(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, *args):
+                ctx.save_for_backward(*args)
+                return tuple(forward(*args))
+
+            @staticmethod
+            def backward(ctx, *upstream):
+                return tuple(backward(ctx.saved_tensors, tuple(upstream)))
+
+        return _Function.apply
+    return lambda *args: tuple(forward(*args))
