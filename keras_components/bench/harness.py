@@ -30,6 +30,9 @@ class Case:
         baseline_name: How the reference is named in the table.
         target: Maximum acceptable median ratio, or None when informative.
         group: Suite the row belongs to (activations, losses, metrics, ...).
+        clock: The clock to time both callables with (None: `measure`'s);
+            a clock that leaves out part of each call times the rest, e.g.
+            the cost a metric adds to a training epoch.
     """
 
     name: str
@@ -38,6 +41,7 @@ class Case:
     baseline_name: str
     target: float | None = None
     group: str = ""
+    clock: Callable[[], float] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +91,7 @@ def measure(
             f"Invalid value for argument `rounds`. Expected an integer >= 1. "
             f"Received: rounds={rounds!r}"
         )
+    clock = case.clock or clock
     for _ in range(warmup):
         block(case.ours())
         block(case.baseline())

@@ -10,14 +10,24 @@ kind of variable writes. Inputs are created once, outside the timed region:
 65536 saturated sigmoid scores sigmoid(3 z + 4 y - 2) for the ranking rows,
 (65536, 4) float32 targets around 1e4 for R2 (where Keras's R2Score is also
 inaccurate; the timing does not depend on the values).
+
+The fit rows time `model.fit` for one epoch (8192x32 inputs, 10 classes,
+batch 256, Dense 64 -> 10 softmax) as users compile it: the default
+`jit_compile="auto"` (XLA on TensorFlow) and `jit_compile=False` (graph).
+"Added cost" rows time an epoch with the metric minus an epoch of the same
+model without it, run back to back in each call (`_AddedCost`).
 """
 
 from __future__ import annotations
 
+import time
+
 import keras
 import numpy as np
 
+from keras_components import metrics
 from keras_components.bench._steps import compiled
+from keras_components.bench.classification import _fit_epoch
 from keras_components.bench.harness import Case
 from keras_components.metrics import AUPRC, AUROC, R2
 from keras_components.metrics.ranking import DEFAULT_NUM_THRESHOLDS
@@ -26,6 +36,33 @@ from keras_components.metrics.ranking import DEFAULT_NUM_THRESHOLDS
 # least 50x finer; R2 at most 1.5x R2Score.
 AUROC_VS_KERAS_AUC_TARGET = 1.0
 R2_VS_KERAS_R2SCORE_TARGET = 1.5
+# Issue 10's targets inside `fit`.
+FIT_EPOCH_WITH_AUROC_TARGET = 1.05
+AUROC_ADDED_COST_TARGET = 1.5
+
+
+class _AddedCost:
+    """Callables timing what a metric adds to an epoch, with `clock`.
+
+    `wrap(with_metric, without)` runs the epoch without the metric, then
+    with it; `clock()` is `time.perf_counter()` less the time spent in the
+    epochs without, so a timed call measures only the difference.
+    """
+
+    def __init__(self) -> None:
+        self.excluded = 0.0
+
+    def clock(self) -> float:
+        return time.perf_counter() - self.excluded
+
+    def wrap(self, with_metric, without):
+        def call():
+            start = time.perf_counter()
+            without()
+            self.excluded += time.perf_counter() - start
+            return with_metric()
+
+        return call
 
 
 def update_and_result(metric: keras.metrics.Metric, y_true, y_pred, *, jit: bool):
@@ -97,7 +134,60 @@ def cases(*, quick: bool = False) -> list[Case]:
                 R2_VS_KERAS_R2SCORE_TARGET,
             ),
         ]
+    rows += _fit_cases(rng, quick=quick)
     return [
-        Case(c.name, c.ours, c.baseline, c.baseline_name, c.target, "ranking")
+        Case(c.name, c.ours, c.baseline, c.baseline_name, c.target, "ranking", c.clock)
         for c in rows
     ]
+
+
+def _fit_cases(rng: np.random.Generator, *, quick: bool) -> list[Case]:
+    n, c = (1024 if quick else 8192), 10
+    x = rng.normal(size=(n, 32)).astype("float32")
+    y = np.eye(c, dtype="float32")[rng.integers(0, c, n)]
+    rows = []
+    for jit in ("auto",) if quick else ("auto", False):
+        mode = "XLA" if jit == "auto" else "graph"
+        ours = _fit_epoch(
+            [metrics.F1(), metrics.Precision(), metrics.Recall(), AUROC()],
+            x,
+            y,
+            jit=jit,
+        )
+        theirs = _fit_epoch(
+            [
+                keras.metrics.F1Score(average="macro"),
+                keras.metrics.Precision(),
+                keras.metrics.Recall(),
+                keras.metrics.AUC(),
+            ],
+            x,
+            y,
+            jit=jit,
+        )
+        rows.append(
+            Case(
+                f"fit epoch {n}x32, [F1, Precision, Recall, AUROC] {mode}",
+                ours,
+                theirs,
+                "keras [F1Score, Precision, Recall, AUC]",
+                FIT_EPOCH_WITH_AUROC_TARGET,
+            )
+        )
+        added = _AddedCost()
+        rows.append(
+            Case(
+                f"AUROC added cost in fit epoch {n}x32 {mode}",
+                added.wrap(
+                    _fit_epoch([AUROC()], x, y, jit=jit), _fit_epoch([], x, y, jit=jit)
+                ),
+                added.wrap(
+                    _fit_epoch([keras.metrics.AUC()], x, y, jit=jit),
+                    _fit_epoch([], x, y, jit=jit),
+                ),
+                "AUC added cost",
+                AUROC_ADDED_COST_TARGET,
+                clock=added.clock,
+            )
+        )
+    return rows

@@ -599,6 +599,56 @@ def batch_histogram(
     return stats["histogram"], stats["invalid"]
 
 
+def _batch_cells(
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any,
+    *,
+    task: str,
+    num_classes: int,
+    num_bins: int,
+    from_logits: bool,
+) -> dict[str, Any]:
+    """One batch's cells: per sample and class, its bin, label and weight.
+
+    Returns `(M, K)` tensors: `"bin"` (int32), `"label"` (int32 0/1),
+    `"invalid"` (bool), `"code"` (the reason of an invalid cell, int32) and
+    `"weights"` (the float64 per-cell weights, None without
+    `sample_weight`).
+    """
+    found = _inputs.score_targets(
+        y_true,
+        y_pred,
+        sample_weight,
+        task=task,
+        num_classes=max(num_classes, 2),
+        dtype=STATE_DTYPE,
+    )
+    logits = one_vs_rest_logits(found.scores, task=task, from_logits=from_logits)
+    # Probabilities outside [0, 1] (and NaN) have a NaN logit; logits must be
+    # finite themselves.
+    bad = ops.isnan(logits)
+    if from_logits:
+        bad = ops.logical_not(ops.isfinite(found.scores))
+    weights = bad_weights = None
+    if found.weights is not None:
+        weights = ops.broadcast_to(found.weights, ops.shape(bad))
+        bad_weights = ops.logical_not(ops.isfinite(weights))
+    invalid, code = _inputs.reason_codes(
+        targets=found.invalid,
+        soft=found.soft,
+        predictions=bad,
+        weights=bad_weights,
+    )
+    return {
+        "bin": bin_index(logits, num_bins),
+        "label": found.targets,
+        "invalid": invalid,
+        "code": code,
+        "weights": weights,
+    }
+
+
 def batch_statistics(
     y_true: Any,
     y_pred: Any,
@@ -609,55 +659,50 @@ def batch_statistics(
     num_bins: int,
     from_logits: bool,
     squares: bool = False,
+    wins: bool = False,
 ) -> dict[str, Any]:
     """One batch's state increments by state name (pure; run compiled).
 
     `"histogram"` and `"invalid"` as `batch_histogram`; with `squares`, also
     `"square_excess"`, `(K,)`: per class, `sum (w**2 - w)` over its
     positives, which `average_precision_error_bound` needs (0 without
-    `sample_weight`, at no cost).
+    `sample_weight`, at no cost). With `wins`, also AUROC's `"blocks"` (the
+    histogram summed over blocks of bins, `block_layout`) and `"wins"`:
+    NaN, which marks the running Mann-Whitney numerator as unknown (an
+    update that does not read the state cannot add to it; the next traced
+    update recomputes it, `rank_update`).
     """
     k = num_classes
-    found = _inputs.score_targets(
+    cells = _batch_cells(
         y_true,
         y_pred,
         sample_weight,
         task=task,
-        num_classes=max(k, 2),
-        dtype=STATE_DTYPE,
+        num_classes=k,
+        num_bins=num_bins,
+        from_logits=from_logits,
     )
-    logits = one_vs_rest_logits(found.scores, task=task, from_logits=from_logits)
-    # Probabilities outside [0, 1] (and NaN) have a NaN logit; logits must be
-    # finite themselves.
-    bad = ops.isnan(logits)
-    if from_logits:
-        bad = ops.logical_not(ops.isfinite(found.scores))
-    bad_weights = None
-    if found.weights is not None:
-        bad_weights = ops.broadcast_to(
-            ops.logical_not(ops.isfinite(found.weights)), ops.shape(bad)
-        )
-    invalid, code = _inputs.reason_codes(
-        targets=found.invalid,
-        soft=found.soft,
-        predictions=bad,
-        weights=bad_weights,
-    )
+    invalid = cells["invalid"]
     # One bincount over (class, label, bin) cells fills every histogram;
     # invalid cells go to one extra cell per reason, which counts them.
-    cell = bin_index(logits, num_bins) + num_bins * found.targets
+    cell = cells["bin"] + num_bins * cells["label"]
     if k > 1:
         cell = cell + ops.arange(k, dtype="int32") * (2 * num_bins)
     size = k * 2 * num_bins
-    cell = ops.reshape(ops.where(invalid, size + code, cell), (-1,))
+    cell = ops.reshape(ops.where(invalid, size + cells["code"], cell), (-1,))
     weights = None
-    if found.weights is not None:
-        weights = ops.reshape(ops.where(invalid, 1.0, found.weights), (-1,))
+    if cells["weights"] is not None:
+        weights = ops.reshape(ops.where(invalid, 1.0, cells["weights"]), (-1,))
     counts = weighted_bincount(cell, weights, size + _inputs.NUM_REASONS)
     histogram = ops.reshape(counts[:size], (k, 2, num_bins))
     stats = {"histogram": histogram, "invalid": counts[size:]}
     if squares:
-        stats["square_excess"] = _square_excess(weights, found.targets, k)
+        flags = ops.reshape(cells["label"], (-1,))
+        stats["square_excess"] = _square_excess(weights, flags, k)
+    if wins:
+        groups, size = block_layout(num_bins)
+        stats["blocks"] = ops.sum(ops.reshape(histogram, (k, 2, groups, size)), -1)
+        stats["wins"] = ops.full((k,), float("nan"), STATE_DTYPE)
     return stats
 
 
@@ -687,6 +732,146 @@ def _square_excess(weights: Any, targets: Any, k: int) -> Any:
     return ops.cond(ops.shape(weights)[0] <= SQUARES_MAX_CELLS, exact, skipped)
 
 
+# Bins per block of AUROC's `blocks` state: `block_layout` picks the divisor
+# of the number of bins nearest to this.
+BLOCK_BINS = 32
+
+
+@functools.cache
+def block_layout(num_bins: int) -> tuple[int, int]:
+    """`(groups, size)`: AUROC's blocks of bins, `groups * size == num_bins`.
+
+    `size` is the divisor of `num_bins` nearest to `BLOCK_BINS` (the smaller
+    on a tie): 512 blocks of 32 bins at the default 16384. A traced update
+    reads one block of bins per cell and a prefix sum over the blocks, so a
+    prime number of bins (blocks of one bin) makes it cost as much as the
+    full histogram.
+    """
+    divisors = [d for d in range(1, num_bins + 1) if num_bins % d == 0]
+    size = min(divisors, key=lambda d: (abs(d - BLOCK_BINS), d))
+    return num_bins // size, size
+
+
+def roc_numerator(positives: Any, negatives: Any) -> Any:
+    """`sum_b pos_b * (neg_below_b + neg_b / 2)` per row: the Mann-Whitney
+    count of ordered positive / negative pairs, same-bin pairs as 1/2
+    (`roc_auc_from_histograms` divides it by `P * N`)."""
+    below_or_at = ops.cumsum(negatives, axis=-1)
+    return ops.sum(positives * (below_or_at - 0.5 * negatives), axis=-1)
+
+
+def _ratio_or_nan(numerator: Any, denominator: Any) -> Any:
+    defined = denominator > 0
+    return ops.where(
+        defined,
+        numerator / ops.where(defined, denominator, ops.ones_like(denominator)),
+        ops.full_like(denominator, float("nan")),
+    )
+
+
+def rank_update(
+    state: dict[str, Any],
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any,
+    *,
+    task: str,
+    num_classes: int,
+    num_bins: int,
+    from_logits: bool,
+) -> dict[str, Any]:
+    """AUROC's new state after one batch, reading the old one (pure).
+
+    `state` holds `"histogram"` `(K, 2, B)`, `"blocks"` `(K, 2, G)` (the
+    histogram summed over blocks of `block_layout(B)` bins), `"wins"` `(K,)`
+    (`roc_numerator` of the histogram, NaN when unknown) and `"invalid"`.
+    Returns the new values by name.
+
+    `wins` grows by the pairs the batch adds, each counted once: the
+    batch's negatives are added first, then each positive cell of class k
+    counts the negatives at `neg_below + neg_in_bin / 2` of its bin
+    (old and new negatives), and each negative cell the old positives
+    above it, `P - pos_below - pos_in_bin / 2`. Each count is one prefix
+    sum: over the blocks before the cell's block, plus the bins of its own
+    block before it, so the work is O(cells * block size + K * G), not
+    O(K * B); the histogram and blocks take O(cells) scatter-adds. With no
+    rounding for integer weights (to 2**53), `wins` equals
+    `roc_numerator(histogram)`, so `result()` read in a traced step is
+    `wins / (P * N)`: O(K). A NaN `wins` (after an eager update or a
+    merge) is recomputed from the histogram here, once.
+    """
+    k, b = num_classes, num_bins
+    groups, size = block_layout(b)
+    cells = _batch_cells(
+        y_true,
+        y_pred,
+        sample_weight,
+        task=task,
+        num_classes=k,
+        num_bins=b,
+        from_logits=from_logits,
+    )
+    invalid = cells["invalid"]
+    codes = ops.where(invalid, cells["code"], _inputs.NUM_REASONS)
+    counts = weighted_bincount(
+        ops.reshape(codes, (-1,)), None, _inputs.NUM_REASONS + 1
+    )[: _inputs.NUM_REASONS]
+    ones = ops.ones(ops.shape(invalid), STATE_DTYPE)
+    weights = ones if cells["weights"] is None else cells["weights"]
+    weights = ops.where(invalid, ops.zeros_like(weights), weights)
+    label = cells["label"]
+    bins = cells["bin"]
+    classes = ops.arange(k, dtype="int32")
+    # Rows of the flattened (K * 2, ...) state: own (class, label), and the
+    # opposite label's row, which the cell's pairs count.
+    own_row = ops.reshape(2 * classes + label, (-1,))
+    other_row = ops.reshape(2 * classes + 1 - label, (-1,))
+    bins = ops.reshape(bins, (-1,))
+    block = bins // size
+    weights = ops.reshape(weights, (-1,))
+    is_neg = ops.reshape(label, (-1,)) == 0
+    neg_w = ops.where(is_neg, weights, ops.zeros_like(weights))
+    pos_w = weights - neg_w
+
+    histogram = ops.reshape(state["histogram"], (-1,))
+    blocks = ops.reshape(state["blocks"], (-1,))
+    hist_cell = own_row * b + bins
+    block_cell = own_row * groups + block
+    # 1. The negatives, into the histogram and blocks.
+    histogram = histogram + _backend.segment_sum(neg_w, hist_cell, 2 * k * b)
+    blocks = blocks + _backend.segment_sum(neg_w, block_cell, 2 * k * groups)
+    # 2. Each cell's prefix in the other row: new negatives, old positives.
+    rows = ops.reshape(blocks, (2 * k, groups))
+    before = ops.reshape(ops.cumsum(rows, axis=-1) - rows, (-1,))
+    in_block = ops.take(
+        ops.reshape(histogram, (2 * k * groups, size)),
+        other_row * groups + block,
+        axis=0,
+    )
+    offset = ops.expand_dims(bins - block * size, -1)
+    position = ops.arange(size, dtype="int32")
+    share = ops.where(position < offset, 1.0, ops.where(position == offset, 0.5, 0.0))
+    below = ops.take(before, other_row * groups + block) + ops.sum(
+        in_block * ops.cast(share, STATE_DTYPE), axis=-1
+    )
+    totals = ops.sum(rows, axis=-1)  # (2K,): old positives, new negatives
+    above = ops.take(totals, other_row) - below
+    pairs = ops.where(is_neg, neg_w * above, pos_w * below)
+    added = ops.sum(ops.reshape(pairs, (-1, k)), axis=0)
+    # 3. The positives.
+    histogram = histogram + _backend.segment_sum(pos_w, hist_cell, 2 * k * b)
+    blocks = blocks + _backend.segment_sum(pos_w, block_cell, 2 * k * groups)
+    histogram = ops.reshape(histogram, (k, 2, b))
+    wins = state["wins"]
+    wins = wins + added
+    return {
+        "histogram": histogram,
+        "blocks": ops.reshape(blocks, (k, 2, groups)),
+        "wins": wins,
+        "invalid": state["invalid"] + counts,
+    }
+
+
 # --------------------------------------------------------------------------
 # Classes
 # --------------------------------------------------------------------------
@@ -699,6 +884,9 @@ class _BinnedRankingMetric(StreamingMetric):
     metric_kind: str = ""  # "roc" or "ap"
     # Whether the state keeps `square_excess` (AUPRC's bound needs it).
     _keeps_squares = False
+    # Whether the state keeps `blocks` and `wins`, for an O(K) traced result
+    # (AUROC: `rank_update`).
+    _keeps_wins = False
 
     def __init__(
         self,
@@ -764,21 +952,40 @@ class _BinnedRankingMetric(StreamingMetric):
         self.histogram = self.add_state("histogram", (k, 2, self.num_bins))
         if self._keeps_squares:
             self.square_excess = self.add_state("square_excess", (k,))
+        if self._keeps_wins:
+            groups, _ = block_layout(self.num_bins)
+            self.blocks = self.add_state("blocks", (k, 2, groups))
+            self.wins = self.add_state("wins", (k,))
 
     # -- update -----------------------------------------------------------
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
         y_true, y_pred, sample_weight = self.batch_inputs(y_true, y_pred, sample_weight)
         task, k = self._spec
+        static = {
+            "task": task,
+            "num_classes": k,
+            "num_bins": self.num_bins,
+            "from_logits": self.from_logits,
+        }
+        if self._keeps_wins and not _inputs.is_eager(y_pred):
+            # Traced (`fit`, `evaluate`, jit): O(batch) work on the state,
+            # inlined into the caller's graph or XLA computation.
+            variables = self.state_variables
+            state = {name: variables[name].value for name in _RANK_STATE}
+            new = rank_update(state, y_true, y_pred, sample_weight, **static)
+            for name in _RANK_STATE:
+                variables[name].assign(new[name])
+            return
+        # Eager: one compiled call adding the batch's histogram (and, for
+        # AUROC, marking `wins` as unknown: NaN).
         self.accumulate(
             batch_statistics,
             y_true,
             y_pred,
             sample_weight,
-            task=task,
-            num_classes=k,
-            num_bins=self.num_bins,
-            from_logits=self.from_logits,
             squares=self._keeps_squares,
+            wins=self._keeps_wins,
+            **static,
         )
 
     def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
@@ -806,6 +1013,8 @@ class _BinnedRankingMetric(StreamingMetric):
         eager = not any(isinstance(v, keras.KerasTensor) for v in state.values())
         eager = eager and _inputs.concrete_value(state["invalid"]) is not None
         if not eager:  # traced (fit, evaluate, jit): the value alone, inlined
+            if self._keeps_wins and self.average != "micro":
+                return self._from_wins(state)
             return self._from_state(state, "value")
         if self._warned:
             return self._compiled("value")(state)
@@ -832,6 +1041,30 @@ class _BinnedRankingMetric(StreamingMetric):
         if _inputs.concrete_value(state["invalid"]) is None:
             return self._from_state(state, "bound")
         return self._compiled("bound")(state)
+
+    def _from_wins(self, state: dict[str, Any]) -> Any:
+        """AUROC from the running `wins`: O(K), where the histogram path
+        takes a prefix sum over every bin (NaN `wins`: that path)."""
+        task, _ = self._spec
+
+        def from_wins():
+            blocks = state["blocks"]
+            negatives = ops.sum(blocks[:, 0, :], axis=-1)
+            positives = ops.sum(blocks[:, 1, :], axis=-1)
+            per_class = _ratio_or_nan(state["wins"], positives * negatives)
+            if task == "binary":
+                value = per_class[0]
+            else:
+                value = average_scores(per_class, positives, self.average)
+            invalid = ops.sum(state["invalid"]) > 0
+            value = ops.where(invalid, ops.full_like(value, float("nan")), value)
+            return ops.cast(value, self.dtype)
+
+        return ops.cond(
+            ops.any(ops.isnan(state["wins"])),
+            lambda: self._from_state(state, "value"),
+            from_wins,
+        )
 
     def _from_state(self, state: dict[str, Any], output: str) -> Any:
         task, _ = self._spec
@@ -891,6 +1124,13 @@ class _BinnedRankingMetric(StreamingMetric):
             stacklevel=3,
         )
 
+    def merge_built_state(self, other: StreamingMetric) -> None:
+        super().merge_built_state(other)
+        if self._keeps_wins:
+            # The pairs across the two states are in neither `wins`: unknown
+            # until the next traced update recomputes it (`rank_update`).
+            self.wins.assign(ops.full(self.wins.shape, float("nan"), STATE_DTYPE))
+
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
@@ -900,6 +1140,10 @@ class _BinnedRankingMetric(StreamingMetric):
             "num_thresholds": self.num_thresholds,
             "from_logits": self.from_logits,
         }
+
+
+# The state `rank_update` reads and replaces.
+_RANK_STATE = ("histogram", "blocks", "wins", "invalid")
 
 
 def _largest(values: Any) -> float:
@@ -1029,6 +1273,7 @@ _CLASS_DOC_ARGS = """
 class AUROC(_BinnedRankingMetric):
     tolerance = 1e-4
     metric_kind = "roc"
+    _keeps_wins = True
 
     __doc__ = (
         """Area under the ROC curve, streamed over score bins.
