@@ -380,12 +380,12 @@ def test_state_is_fixed_size_and_built_when_known():
     rng = np.random.default_rng(9)
     for n in (10, 1000):
         metric.update_state(rng.integers(0, 3, n), softmax(rng.random((n, 3))))
-    # AUROC also keeps the histogram summed over blocks of 20 bins and the
+    # AUROC also keeps the histogram summed over blocks of 25 bins and the
     # running Mann-Whitney count per class, for an O(K) traced result.
     assert [tuple(v.shape) for v in metric.variables] == [
         (4,),
         (3, 2, 500),
-        (3, 2, 25),
+        (3, 2, 20),
         (3,),
     ]
     assert all(v.dtype == "float64" for v in metric.variables)
@@ -834,3 +834,94 @@ def test_one_class_multiclass_is_rejected(cls):
     reference = sk_roc if cls is AUROC else sk_ap
     value = result(cls(task="multilabel", num_classes=1), y, s)
     assert value == pytest.approx(reference(y[:, 0], s[:, 0]))
+
+
+# --------------------------------------------------------------------------
+# Traced updates: the running Mann-Whitney count (`wins`, `rank_update`)
+# --------------------------------------------------------------------------
+def _numerator(histogram):
+    """float64 NumPy `sum_b pos_b * (neg_below_b + neg_b / 2)` per class."""
+    neg, pos = histogram[:, 0], histogram[:, 1]
+    return np.sum(pos * (np.cumsum(neg, axis=-1) - 0.5 * neg), axis=-1)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_traced_updates_keep_wins_exact_and_result_matches_sklearn(jit):
+    rng = np.random.default_rng(31)
+    n, k = 1536, 5
+    labels = rng.integers(0, k, n)
+    scores = softmax(rng.normal(size=(n, k)) + 1.5 * np.eye(k)[labels])
+    scores = scores.astype(np.float32)
+    weights = rng.integers(1, 4, n).astype(np.float64)
+    metric = AUROC(task="multiclass", num_classes=k)
+    step = tf.function(
+        lambda t, p, w: (metric.update_state(t, p, w), metric.result())[1],
+        jit_compile=jit,
+    )
+    for start in range(0, n, 256):
+        value = step(
+            labels[start : start + 256],
+            scores[start : start + 256],
+            weights[start : start + 256],
+        )
+    histogram = to_numpy(metric.histogram)
+    # Integer weights: the running count is exactly the histogram's.
+    np.testing.assert_array_equal(to_numpy(metric.wins), _numerator(histogram))
+    np.testing.assert_array_equal(
+        to_numpy(metric.blocks),
+        histogram.reshape(k, 2, *ranking.block_layout(16384)).sum(-1),
+    )
+    expected = sk_roc(labels, scores, multi_class="ovr", sample_weight=weights)
+    assert abs(float(value) - expected) < 1e-4
+    # The traced (running count) and eager (histogram) results agree.
+    np.testing.assert_allclose(float(value), float(metric.result()), rtol=1e-12)
+
+
+def test_traced_counts_past_2_24_stay_exact():
+    # Weights of 2**22 over 64 samples put 2**28 in a bin: float32 counts
+    # would round; the float64 state and the running count stay exact.
+    rng = np.random.default_rng(32)
+    y = rng.integers(0, 2, 64)
+    y[:2] = [0, 1]
+    p = rng.integers(0, 8, 64).astype(np.float32) / 8.0
+    w = np.full(64, 2.0**22)
+    metric = AUROC(task="binary", num_thresholds=64)
+    step = tf.function(lambda: metric.update_state(y, p, w))
+    for _ in range(40):
+        step()
+    histogram = to_numpy(metric.histogram)
+    assert histogram.max() > 2.0**28
+    big = AUROC(task="binary", num_thresholds=64)
+    big.update_state(np.tile(y, 40), np.tile(p, 40), np.tile(w, 40))
+    np.testing.assert_array_equal(histogram, to_numpy(big.histogram))
+    np.testing.assert_array_equal(to_numpy(metric.wins), _numerator(histogram))
+    traced = tf.function(metric.result)()
+    assert float(traced) == pytest.approx(sk_roc(y, p), abs=1e-7)  # float32 result
+
+
+def test_eager_update_and_merge_mark_wins_unknown_and_stay_right():
+    rng = np.random.default_rng(33)
+    y = rng.integers(0, 2, 600)
+    p = sigmoid(rng.normal(size=600) + y).astype(np.float32)
+    expected = sk_roc(y, p)
+    traced = AUROC(task="binary")
+    step = tf.function(lambda t, s: traced.update_state(t, s))
+    read = tf.function(lambda: traced.result())
+    traced.update_state(y[:200], p[:200])  # eager: the count becomes unknown
+    assert np.isnan(to_numpy(traced.wins)).all()
+    step(y[200:400], p[200:400])  # still unknown: the traced read uses bins
+    assert abs(float(read()) - sk_roc(y[:400], p[:400])) < 1e-4
+    traced.reset_state()
+    step(y[:300], p[:300])
+    other = AUROC(task="binary")
+    tf.function(lambda: other.update_state(y[300:], p[300:]))()
+    traced.merge_state([other])  # the pairs across the two are in neither
+    assert np.isnan(to_numpy(traced.wins)).all()
+    assert abs(float(read()) - expected) < 1e-4
+    assert abs(float(traced.result()) - expected) < 1e-4
+
+
+def test_traced_invalid_input_is_nan():
+    metric = AUROC(task="binary")
+    step = tf.function(lambda t, s: (metric.update_state(t, s), metric.result())[1])
+    assert np.isnan(float(step(np.array([0, 1, 1]), np.array([0.2, 1.5, 0.7]))))
