@@ -91,6 +91,20 @@ State
 integer weights up to 2**53, additive across batches, replicas and
 `merge_state`, and never grows with the number of samples. K is 1 (binary)
 or the number of classes.
+
+AUROC also keeps `blocks`, `(K, 2, G)`: the histogram summed over blocks of
+about 32 bins (`block_layout`; 512 blocks at the default B), and `wins`,
+`(K,)`: the Mann-Whitney count `roc_numerator` of the histogram. A traced
+update (`fit`, `evaluate`, jit) adds the batch with O(batch) scatter-adds
+and grows `wins` by the pairs it adds, each found by one prefix sum over
+the blocks plus one block of bins (`rank_update`), so `result()` read in
+a traced step (Keras's `fit` reads it every step) is `wins / (P N)`, O(K),
+instead of a prefix sum over all K x B bins. Integer weights keep `wins`
+exact (float64, to 2**53). Eager updates (compiled, as before) and
+`merge_state` cannot count the pairs across states: they set `wins` to NaN,
+and traced reads then take the histogram path until the next
+`reset_state()`. `average="micro"` always takes the histogram path. Eager
+`result()` and `error_bound()` always use the histogram.
 """
 
 from __future__ import annotations
