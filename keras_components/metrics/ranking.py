@@ -683,8 +683,8 @@ def batch_statistics(
     `sample_weight`, at no cost). With `wins`, also AUROC's `"blocks"` (the
     histogram summed over blocks of bins, `block_layout`) and `"wins"`:
     NaN, which marks the running Mann-Whitney numerator as unknown (an
-    update that does not read the state cannot add to it; the next traced
-    update recomputes it, `rank_update`).
+    update that does not read the state cannot add to it; traced reads then
+    use the histogram until `reset_state()`, `rank_update`).
     """
     k = num_classes
     cells = _batch_cells(
@@ -812,7 +812,8 @@ def rank_update(
     rounding for integer weights (to 2**53), `wins` equals
     `roc_numerator(histogram)`, so `result()` read in a traced step is
     `wins / (P * N)`: O(K). A NaN `wins` (after an eager update or a
-    merge) is recomputed from the histogram here, once.
+    merge) stays NaN (recomputing it in a `cond` here costs every step
+    under XLA); traced reads then use the histogram until `reset_state()`.
     """
     k, b = num_classes, num_bins
     groups, size = block_layout(b)
