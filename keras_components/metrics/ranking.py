@@ -94,17 +94,17 @@ or the number of classes.
 
 AUROC also keeps `blocks`, `(K, 2, G)`: the histogram summed over blocks of
 about 32 bins (`block_layout`; 512 blocks at the default B), and `wins`,
-`(K,)`: the Mann-Whitney count `roc_numerator` of the histogram. A traced
-update (`fit`, `evaluate`, jit) adds the batch with O(batch) scatter-adds
-and grows `wins` by the pairs it adds, each found by one prefix sum over
-the blocks plus one block of bins (`rank_update`), so `result()` read in
-a traced step (Keras's `fit` reads it every step) is `wins / (P N)`, O(K),
-instead of a prefix sum over all K x B bins. Integer weights keep `wins`
-exact (float64, to 2**53). Eager updates (compiled, as before) and
-`merge_state` cannot count the pairs across states: they set `wins` to NaN,
-and traced reads then take the histogram path until the next
-`reset_state()`. `average="micro"` always takes the histogram path. Eager
-`result()` and `error_bound()` always use the histogram.
+`(K,)`: the Mann-Whitney count `roc_numerator` of the histogram. Every
+update (eager or traced, one compiled kernel in any mode) adds the batch's
+histogram and grows `wins` by the pairs it adds, each found by one prefix
+sum over the old blocks plus one block of bins (`rank_statistics`), and
+`merge_state` adds the pairs across the two states (`cross_wins`), so `wins`
+is always the histogram's count (exact for integer weights to 2**53) and
+`result()` read in a traced step (Keras's `fit` reads it every step) is
+`wins / (P N)`, O(K), instead of a prefix sum over all K x B bins.
+`average="micro"`, eager `result()`, `error_bound()` and a traced read of
+the sum across replicas (each replica counts only its own pairs) use the
+histogram.
 """
 
 from __future__ import annotations
@@ -673,29 +673,30 @@ def batch_statistics(
     num_bins: int,
     from_logits: bool,
     squares: bool = False,
-    wins: bool = False,
 ) -> dict[str, Any]:
     """One batch's state increments by state name (pure; run compiled).
 
     `"histogram"` and `"invalid"` as `batch_histogram`; with `squares`, also
     `"square_excess"`, `(K,)`: per class, `sum (w**2 - w)` over its
     positives, which `average_precision_error_bound` needs (0 without
-    `sample_weight`, at no cost). With `wins`, also AUROC's `"blocks"` (the
-    histogram summed over blocks of bins, `block_layout`) and `"wins"`:
-    NaN, which marks the running Mann-Whitney numerator as unknown (an
-    update that does not read the state cannot add to it; traced reads then
-    use the histogram until `reset_state()`, `rank_update`).
+    `sample_weight`, at no cost).
     """
-    k = num_classes
     cells = _batch_cells(
         y_true,
         y_pred,
         sample_weight,
         task=task,
-        num_classes=k,
+        num_classes=num_classes,
         num_bins=num_bins,
         from_logits=from_logits,
     )
+    return _cell_histogram(cells, num_classes, num_bins, squares=squares)
+
+
+def _cell_histogram(
+    cells: dict[str, Any], k: int, num_bins: int, *, squares: bool = False
+) -> dict[str, Any]:
+    """`batch_statistics` of `_batch_cells`."""
     invalid = cells["invalid"]
     # One bincount over (class, label, bin) cells fills every histogram;
     # invalid cells go to one extra cell per reason, which counts them.
@@ -713,10 +714,6 @@ def batch_statistics(
     if squares:
         flags = ops.reshape(cells["label"], (-1,))
         stats["square_excess"] = _square_excess(weights, flags, k)
-    if wins:
-        groups, size = block_layout(num_bins)
-        stats["blocks"] = ops.sum(ops.reshape(histogram, (k, 2, groups, size)), -1)
-        stats["wins"] = ops.full((k,), float("nan"), STATE_DTYPE)
     return stats
 
 
@@ -783,7 +780,7 @@ def _ratio_or_nan(numerator: Any, denominator: Any) -> Any:
     )
 
 
-def rank_update(
+def rank_statistics(
     state: dict[str, Any],
     y_true: Any,
     y_pred: Any,
@@ -794,26 +791,23 @@ def rank_update(
     num_bins: int,
     from_logits: bool,
 ) -> dict[str, Any]:
-    """AUROC's new state after one batch, reading the old one (pure).
+    """AUROC's increments for one batch, given the old state (pure; compiled).
 
-    `state` holds `"histogram"` `(K, 2, B)`, `"blocks"` `(K, 2, G)` (the
-    histogram summed over blocks of `block_layout(B)` bins), `"wins"` `(K,)`
-    (`roc_numerator` of the histogram, NaN when unknown) and `"invalid"`.
-    Returns the new values by name.
+    `state` holds the old `"histogram"` `(K, 2, B)` and `"blocks"`
+    `(K, 2, G)` (the histogram summed over blocks of `block_layout(B)`
+    bins). Returns `batch_statistics`'s `"histogram"` and `"invalid"`, the
+    batch's `"blocks"`, and `"wins"` `(K,)`: the Mann-Whitney pairs the
+    batch adds to `roc_numerator` of the histogram (same-bin pairs 1/2).
 
-    `wins` grows by the pairs the batch adds, each counted once: the
-    batch's negatives are added first, then each positive cell of class k
-    counts the negatives at `neg_below + neg_in_bin / 2` of its bin
-    (old and new negatives), and each negative cell the old positives
-    above it, `P - pos_below - pos_in_bin / 2`. Each count is one prefix
-    sum: over the blocks before the cell's block, plus the bins of its own
-    block before it, so the work is O(cells * block size + K * G), not
-    O(K * B); the histogram and blocks take O(cells) scatter-adds. With no
-    rounding for integer weights (to 2**53), `wins` equals
-    `roc_numerator(histogram)`, so `result()` read in a traced step is
-    `wins / (P * N)`: O(K). A NaN `wins` (after an eager update or a
-    merge) stays NaN (recomputing it in a `cond` here costs every step
-    under XLA); traced reads then use the histogram until `reset_state()`.
+    Those are the pairs within the batch plus the pairs of a batch cell and
+    the old state: a positive cell counts the old negatives at
+    `neg_below + neg_in_bin / 2` of its bin, a negative cell the old
+    positives at `pos_above + pos_in_bin / 2`. Each is one prefix sum over
+    the old blocks before the cell's block plus the bins of its own block
+    before it, so the old state is queried in O(cells * block size + K G),
+    not O(K B). With no rounding for integer weights (to 2**53) the running
+    `wins` equals `roc_numerator(histogram)` after any sequence of updates,
+    so `result()` is `wins / (P N)`: O(K).
     """
     k, b = num_classes, num_bins
     groups, size = block_layout(b)
@@ -826,65 +820,79 @@ def rank_update(
         num_bins=b,
         from_logits=from_logits,
     )
+    stats = _cell_histogram(cells, k, b)
     invalid = cells["invalid"]
-    codes = ops.where(invalid, cells["code"], _inputs.NUM_REASONS)
-    counts = weighted_bincount(
-        ops.reshape(codes, (-1,)), None, _inputs.NUM_REASONS + 1
-    )[: _inputs.NUM_REASONS]
-    ones = ops.ones(ops.shape(invalid), STATE_DTYPE)
-    weights = ones if cells["weights"] is None else cells["weights"]
-    weights = ops.where(invalid, ops.zeros_like(weights), weights)
+    weights = cells["weights"]
+    if weights is None:
+        weights = ops.ones(ops.shape(invalid), STATE_DTYPE)
+    weights = ops.where(invalid, ops.zeros_like(weights), weights)  # (M, K)
     label = cells["label"]
     bins = cells["bin"]
-    classes = ops.arange(k, dtype="int32")
-    # Rows of the flattened (K * 2, ...) state: own (class, label), and the
-    # opposite label's row, which the cell's pairs count.
-    own_row = ops.reshape(2 * classes + label, (-1,))
-    other_row = ops.reshape(2 * classes + 1 - label, (-1,))
-    bins = ops.reshape(bins, (-1,))
-    block = bins // size
-    weights = ops.reshape(weights, (-1,))
-    is_neg = ops.reshape(label, (-1,)) == 0
+    is_neg = label == 0
     neg_w = ops.where(is_neg, weights, ops.zeros_like(weights))
     pos_w = weights - neg_w
 
-    histogram = ops.reshape(state["histogram"], (-1,))
-    blocks = ops.reshape(state["blocks"], (-1,))
-    hist_cell = own_row * b + bins
-    block_cell = own_row * groups + block
-    # 1. The negatives, into the histogram and blocks.
-    histogram = histogram + _backend.segment_sum(neg_w, hist_cell, 2 * k * b)
-    blocks = blocks + _backend.segment_sum(neg_w, block_cell, 2 * k * groups)
-    # 2. Each cell's prefix in the other row: new negatives, old positives.
-    rows = ops.reshape(blocks, (2 * k, groups))
+    # The batch's blocks, (2K, G) rows (class, label).
+    classes = ops.arange(k, dtype="int32")
+    flat_bins = ops.reshape(bins, (-1,))
+    block = flat_bins // size
+    own_row = ops.reshape(2 * classes + label, (-1,))
+    flat_w = ops.reshape(weights, (-1,))
+    batch_blocks = _backend.segment_sum(
+        flat_w, own_row * groups + block, 2 * k * groups
+    )
+    stats["blocks"] = ops.reshape(batch_blocks, (k, 2, groups))
+    # Each cell counts its pairs in the opposite label's row of the old state
+    # plus the batch's negatives: a positive counts the old and new negatives
+    # below it, a negative only the old positives above it, so each pair of
+    # the batch is counted once.
+    negative_rows = ops.reshape(
+        ops.stack([ops.ones((k,), STATE_DTYPE), ops.zeros((k,), STATE_DTYPE)], 1),
+        (k, 2, 1),
+    )
+    histogram = state["histogram"] + stats["histogram"] * negative_rows
+    rows = ops.reshape(
+        state["blocks"] + stats["blocks"] * negative_rows, (2 * k, groups)
+    )
+    other_row = ops.reshape(2 * classes + 1 - label, (-1,))
     before = ops.reshape(ops.cumsum(rows, axis=-1) - rows, (-1,))
     in_block = ops.take(
         ops.reshape(histogram, (2 * k * groups, size)),
         other_row * groups + block,
         axis=0,
     )
-    offset = ops.expand_dims(bins - block * size, -1)
+    offset = ops.expand_dims(flat_bins - block * size, -1)
     position = ops.arange(size, dtype="int32")
     share = ops.where(position < offset, 1.0, ops.where(position == offset, 0.5, 0.0))
     below = ops.take(before, other_row * groups + block) + ops.sum(
         in_block * ops.cast(share, STATE_DTYPE), axis=-1
     )
-    totals = ops.sum(rows, axis=-1)  # (2K,): old positives, new negatives
-    above = ops.take(totals, other_row) - below
-    pairs = ops.where(is_neg, neg_w * above, pos_w * below)
-    added = ops.sum(ops.reshape(pairs, (-1, k)), axis=0)
-    # 3. The positives.
-    histogram = histogram + _backend.segment_sum(pos_w, hist_cell, 2 * k * b)
-    blocks = blocks + _backend.segment_sum(pos_w, block_cell, 2 * k * groups)
-    histogram = ops.reshape(histogram, (k, 2, b))
-    wins = state["wins"]
-    wins = wins + added
-    return {
-        "histogram": histogram,
-        "blocks": ops.reshape(blocks, (k, 2, groups)),
-        "wins": wins,
-        "invalid": state["invalid"] + counts,
-    }
+    above = ops.take(ops.sum(rows, axis=-1), other_row) - below
+    pairs = ops.where(
+        ops.reshape(is_neg, (-1,)),
+        ops.reshape(neg_w, (-1,)) * above,
+        ops.reshape(pos_w, (-1,)) * below,
+    )
+    stats["wins"] = ops.sum(ops.reshape(pairs, (-1, k)), axis=0)
+    return stats
+
+
+def cross_wins(first: Any, second: Any) -> Any:
+    """`(K,)` Mann-Whitney pairs of a negative in one `(K, 2, B)` histogram
+    and a positive in the other (same-bin pairs 1/2): what `merge_state`
+    adds to the sum of the two `wins` (pure)."""
+    return roc_numerator(first[:, 1], second[:, 0]) + roc_numerator(
+        second[:, 1], first[:, 0]
+    )
+
+
+@functools.cache
+def _rank_accumulator(backend: str, static: tuple) -> Any:
+    del backend  # part of the cache key only
+    return _backend.accumulator(
+        functools.partial(rank_statistics, **dict(static)),
+        reads=("histogram", "blocks"),
+    )
 
 
 # --------------------------------------------------------------------------
@@ -900,7 +908,7 @@ class _BinnedRankingMetric(StreamingMetric):
     # Whether the state keeps `square_excess` (AUPRC's bound needs it).
     _keeps_squares = False
     # Whether the state keeps `blocks` and `wins`, for an O(K) traced result
-    # (AUROC: `rank_update`).
+    # (AUROC: `rank_statistics`).
     _keeps_wins = False
 
     def __init__(
@@ -982,24 +990,21 @@ class _BinnedRankingMetric(StreamingMetric):
             "num_bins": self.num_bins,
             "from_logits": self.from_logits,
         }
-        if self._keeps_wins and not _inputs.is_eager(y_pred):
-            # Traced (`fit`, `evaluate`, jit): O(batch) work on the state,
-            # inlined into the caller's graph or XLA computation.
-            variables = self.state_variables
-            state = {name: variables[name].value for name in _RANK_STATE}
-            new = rank_update(state, y_true, y_pred, sample_weight, **static)
-            for name in _RANK_STATE:
-                variables[name].assign(new[name])
+        if self._keeps_wins:
+            # One compiled kernel in any mode, reading the old histogram to
+            # count the pairs the batch adds (`rank_statistics`).
+            update = _rank_accumulator(
+                keras.backend.backend(), tuple(sorted(static.items()))
+            )
+            increments = update(self.state_variables, y_true, y_pred, sample_weight)
+            self.raise_if_invalid(increments["invalid"], y_true, y_pred, sample_weight)
             return
-        # Eager: one compiled call adding the batch's histogram (and, for
-        # AUROC, marking `wins` as unknown: NaN).
         self.accumulate(
             batch_statistics,
             y_true,
             y_pred,
             sample_weight,
             squares=self._keeps_squares,
-            wins=self._keeps_wins,
             **static,
         )
 
@@ -1059,27 +1064,24 @@ class _BinnedRankingMetric(StreamingMetric):
 
     def _from_wins(self, state: dict[str, Any]) -> Any:
         """AUROC from the running `wins`: O(K), where the histogram path
-        takes a prefix sum over every bin (NaN `wins`: that path)."""
+        takes a prefix sum over every bin."""
         task, _ = self._spec
-
-        def from_wins():
-            blocks = state["blocks"]
-            negatives = ops.sum(blocks[:, 0, :], axis=-1)
-            positives = ops.sum(blocks[:, 1, :], axis=-1)
-            per_class = _ratio_or_nan(state["wins"], positives * negatives)
-            if task == "binary":
-                value = per_class[0]
-            else:
-                value = average_scores(per_class, positives, self.average)
-            invalid = ops.sum(state["invalid"]) > 0
-            value = ops.where(invalid, ops.full_like(value, float("nan")), value)
-            return ops.cast(value, self.dtype)
-
-        return ops.cond(
-            ops.any(ops.isnan(state["wins"])),
-            lambda: self._from_state(state, "value"),
-            from_wins,
-        )
+        if _backend.cross_replica_read():
+            # Each replica's `wins` counts its own pairs only: the sum across
+            # replicas misses the pairs across them; the summed histogram
+            # has them.
+            return self._from_state(state, "value")
+        blocks = state["blocks"]
+        negatives = ops.sum(blocks[:, 0, :], axis=-1)
+        positives = ops.sum(blocks[:, 1, :], axis=-1)
+        per_class = _ratio_or_nan(state["wins"], positives * negatives)
+        if task == "binary":
+            value = per_class[0]
+        else:
+            value = average_scores(per_class, positives, self.average)
+        invalid = ops.sum(state["invalid"]) > 0
+        value = ops.where(invalid, ops.full_like(value, float("nan")), value)
+        return ops.cast(value, self.dtype)
 
     def _from_state(self, state: dict[str, Any], output: str) -> Any:
         task, _ = self._spec
@@ -1140,11 +1142,12 @@ class _BinnedRankingMetric(StreamingMetric):
         )
 
     def merge_built_state(self, other: StreamingMetric) -> None:
+        if self._keeps_wins:
+            # The pairs across the two states are in neither `wins`.
+            cross = cross_wins(self.histogram.value, other.histogram.value)
         super().merge_built_state(other)
         if self._keeps_wins:
-            # The pairs across the two states are in neither `wins`: unknown
-            # until the next traced update recomputes it (`rank_update`).
-            self.wins.assign(ops.full(self.wins.shape, float("nan"), STATE_DTYPE))
+            self.wins.assign(self.wins + cross)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -1155,10 +1158,6 @@ class _BinnedRankingMetric(StreamingMetric):
             "num_thresholds": self.num_thresholds,
             "from_logits": self.from_logits,
         }
-
-
-# The state `rank_update` reads and replaces.
-_RANK_STATE = ("histogram", "blocks", "wins", "invalid")
 
 
 def _largest(values: Any) -> float:

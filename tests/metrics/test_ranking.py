@@ -837,7 +837,7 @@ def test_one_class_multiclass_is_rejected(cls):
 
 
 # --------------------------------------------------------------------------
-# Traced updates: the running Mann-Whitney count (`wins`, `rank_update`)
+# The running Mann-Whitney count (`wins`, `rank_statistics`, `cross_wins`)
 # --------------------------------------------------------------------------
 def _numerator(histogram):
     """float64 NumPy `sum_b pos_b * (neg_below_b + neg_b / 2)` per class."""
@@ -899,26 +899,79 @@ def test_traced_counts_past_2_24_stay_exact():
     assert float(traced) == pytest.approx(sk_roc(y, p), abs=1e-7)  # float32 result
 
 
-def test_eager_update_and_merge_mark_wins_unknown_and_stay_right():
+@pytest.mark.parametrize("batch", [64, 600])  # pairs within: direct, histogram
+def test_eager_updates_and_merge_keep_wins_exact(batch):
     rng = np.random.default_rng(33)
-    y = rng.integers(0, 2, 600)
-    p = sigmoid(rng.normal(size=600) + y).astype(np.float32)
-    expected = sk_roc(y, p)
-    traced = AUROC(task="binary")
-    step = tf.function(lambda t, s: traced.update_state(t, s))
-    read = tf.function(lambda: traced.result())
-    traced.update_state(y[:200], p[:200])  # eager: the count becomes unknown
-    assert np.isnan(to_numpy(traced.wins)).all()
-    step(y[200:400], p[200:400])  # still unknown: the traced read uses bins
-    assert abs(float(read()) - sk_roc(y[:400], p[:400])) < 1e-4
-    traced.reset_state()
-    step(y[:300], p[:300])
-    other = AUROC(task="binary")
-    tf.function(lambda: other.update_state(y[300:], p[300:]))()
-    traced.merge_state([other])  # the pairs across the two are in neither
-    assert np.isnan(to_numpy(traced.wins)).all()
-    assert abs(float(read()) - expected) < 1e-4
-    assert abs(float(traced.result()) - expected) < 1e-4
+    n = 1800
+    y = rng.integers(0, 3, n)
+    p = softmax(rng.normal(size=(n, 3)) + np.eye(3)[y]).astype(np.float32)
+    w = rng.integers(1, 5, n).astype(np.float64)
+    expected = sk_roc(y, p, multi_class="ovr", sample_weight=w)
+    whole = AUROC(task="multiclass", num_classes=3)
+    whole.update_state(y, p, w)
+    shards = [AUROC(task="multiclass", num_classes=3) for _ in range(3)]
+    step = tf.function(lambda m, t, s, v: m.update_state(t, s, v))
+    for i, start in enumerate(range(0, n, batch)):
+        part = slice(start, start + batch)
+        metric = shards[i % 3]
+        if i % 2:  # eager and traced updates interleaved
+            metric.update_state(y[part], p[part], w[part])
+        else:
+            step(metric, y[part], p[part], w[part])
+    merged = AUROC(task="multiclass", num_classes=3)
+    merged.merge_state(shards[:1])
+    merged.merge_state(shards[1:])
+    for metric in (whole, merged):
+        histogram = to_numpy(metric.histogram)
+        # Integer weights: every count is exact, one meaning of the state.
+        np.testing.assert_array_equal(to_numpy(metric.wins), _numerator(histogram))
+    np.testing.assert_array_equal(to_numpy(merged.histogram), to_numpy(whole.histogram))
+    np.testing.assert_array_equal(to_numpy(merged.wins), to_numpy(whole.wins))
+    read = tf.function(lambda m: m.result())
+    for metric in (whole, merged):
+        assert abs(float(read(metric)) - expected) < 1e-4
+        assert abs(float(metric.result()) - expected) < 1e-4
+
+
+@pytest.mark.parametrize("mode", ["evaluate", "fit"])
+@pytest.mark.parametrize("jit_compile", [False, "auto"])  # XLA: no MirroredStrategy
+def test_mirrored_strategy_logs_sklearn(mirrored_strategy, mode, jit_compile):
+    # Each replica counts the pairs of its own half of every batch; the
+    # logged value must still count the pairs across replicas.
+    rng = np.random.default_rng(34)
+    n, k = 96, 4
+    y = rng.integers(0, k, n)
+    p = softmax(rng.normal(size=(n, k)) + np.eye(k)[y]).astype(np.float32)
+    w = rng.uniform(0.5, 2.0, n)
+    values = metrics_in_model(
+        lambda: [AUROC(task="multiclass", num_classes=k)],
+        y,
+        p,
+        w,
+        mode=mode,
+        jit_compile=jit_compile,
+        strategy=mirrored_strategy,
+    )
+    expected = sk_roc(y, values["predictions"], multi_class="ovr", sample_weight=w)
+    assert abs(float(values["auroc"]) - expected) < 1e-4
+
+
+def test_traced_result_under_a_strategy_counts_cross_replica_pairs(
+    mirrored_strategy,
+):
+    rng = np.random.default_rng(35)
+    y = rng.integers(0, 2, 64)
+    p = sigmoid(rng.normal(size=64) + y).astype(np.float32)
+    with mirrored_strategy.scope():
+        metric = AUROC(task="binary")
+    step = tf.function(lambda t, s: metric.update_state(t, s))
+    data = tf.data.Dataset.from_tensor_slices((y, p)).batch(32)
+    for t, s in mirrored_strategy.experimental_distribute_dataset(data):
+        mirrored_strategy.run(step, (t, s))
+    with mirrored_strategy.scope():
+        traced = tf.function(metric.result)()
+    assert abs(float(traced) - sk_roc(y, p)) < 1e-4
+    assert abs(float(metric.result()) - sk_roc(y, p)) < 1e-4
 
 
 def test_traced_invalid_input_is_nan():
