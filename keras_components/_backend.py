@@ -154,6 +154,16 @@ def _tf_handles(variables: Mapping[str, keras.Variable]) -> dict[str, Any] | Non
     return None
 
 
+def cross_replica_read() -> bool:
+    """Whether a state read now is the sum over a distribution strategy's
+    replicas (TensorFlow, inside a strategy's scope, cross-replica context)."""
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return tf.distribute.has_strategy() and tf.distribute.in_cross_replica_context()
+
+
 def _rejected(increments: Mapping[str, Any]) -> bool:
     """Whether concrete (eager) increments count invalid input.
 
@@ -234,9 +244,11 @@ class _EagerTensorFlowCall:
 class _TensorFlowAccumulator:
     """`accumulator(fn)` on TensorFlow (see there)."""
 
-    def __init__(self, fn: Callable[..., Mapping[str, Any]]) -> None:
+    def __init__(self, fn: Callable[..., Mapping[str, Any]], reads: tuple) -> None:
+        self._reads = reads
+
         def add_in_place(handles, *args):
-            increments = fn(*args)
+            increments = fn({n: _read(handles[n]) for n in reads}, *args)
             keep = ops.all(ops.equal(increments["invalid"], 0))
             for name, handle in handles.items():
                 value = ops.cast(increments[name], handle.dtype)
@@ -244,7 +256,7 @@ class _TensorFlowAccumulator:
             return increments
 
         self._fused = _EagerTensorFlowCall(add_in_place)
-        self._eager_kernel = _EagerTensorFlowCall(lambda handles, *args: fn(*args))
+        self._eager_kernel = _EagerTensorFlowCall(fn)
         self._kernel = _tf_function(fn, jit_compile=True)
 
     def __call__(self, variables: Mapping[str, keras.Variable], *args: Any):
@@ -253,10 +265,11 @@ class _TensorFlowAccumulator:
         handles = _tf_handles(variables)
         if handles is not None:
             return self._fused(handles, *args)
+        state = {n: tf.convert_to_tensor(variables[n].value) for n in self._reads}
         if tf.executing_eagerly():  # a distribution strategy or a StatelessScope
-            increments = self._eager_kernel({}, *args)
+            increments = self._eager_kernel(state, *args)
         else:
-            increments = self._kernel(*args)
+            increments = self._kernel(state, *args)
         _assign_sums(variables, increments)
         return increments
 
@@ -273,8 +286,14 @@ def _assign_sums(
 
 def accumulator(
     fn: Callable[..., Mapping[str, Any]],
+    *,
+    reads: tuple[str, ...] = (),
 ) -> Callable[..., Mapping[str, Any]]:
     """A compiled update adding `fn(*args)` into state variables.
+
+    With `reads`, the kernel is `fn(state, *args)`: `state` holds the current
+    values of those variables by name (read inside the compiled call), for
+    increments that depend on the state (still added, as below).
 
     `fn(*args)` returns increments by state name (one must be `"invalid"`:
     counts, of any shape, of inputs that could not be counted). The result
@@ -291,11 +310,13 @@ def accumulator(
     it adds every sum, invalid counts included, which is how a traced update
     reports bad input (`result()` turns NaN).
     """
+    if not reads:
+        fn = (lambda f: lambda state, *args: f(*args))(fn)
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        return _TensorFlowAccumulator(fn)
+        return _TensorFlowAccumulator(fn, reads)
     kernel = jit(fn)
-    fused = _jax_fused(fn) if backend == "jax" else None
+    fused = _jax_fused(fn, reads) if backend == "jax" else None
 
     def update(variables: Mapping[str, keras.Variable], *args: Any):
         if fused is not None and _jax_eager(variables, args):
@@ -304,14 +325,16 @@ def accumulator(
             for name, variable in variables.items():
                 variable.assign(new_values[name])
             return increments
-        increments = kernel(*args)
+        increments = kernel({n: variables[n].value for n in reads}, *args)
         _assign_sums(variables, increments)
         return increments
 
     return update
 
 
-def _jax_fused(fn: Callable[..., Mapping[str, Any]]) -> Callable[..., Any]:
+def _jax_fused(
+    fn: Callable[..., Mapping[str, Any]], reads: tuple
+) -> Callable[..., Any]:
     """`jax.jit` of `(state, *args) -> (state + increments, increments)`, the
     increments of a batch with invalid input replaced by zeros: an eager
     update that keeps a rejected batch out of the state without waiting for
@@ -319,7 +342,7 @@ def _jax_fused(fn: Callable[..., Mapping[str, Any]]) -> Callable[..., Any]:
     import jax
 
     def add_kept(state, *args):
-        increments = fn(*args)
+        increments = fn({n: state[n] for n in reads}, *args)
         keep = ops.all(ops.equal(increments["invalid"], 0))
         new_state = {}
         for name, value in state.items():

@@ -227,6 +227,10 @@ def check_exact_counts() -> None:
     ):
         metric.update_state(y_true, np.array(y_pred, "float32"), weights)
         _assert_counts(metric, largest=big + 1, total=big + 2)
+    # Both positives (2**24 + 1) rank above the negative: 2**24 + 1 pairs.
+    (wins,) = [v for k, v in state_of(metric).items() if k.endswith("wins")]
+    if wins.tolist() != [big + 1]:
+        raise AssertionError(f"AUROC: pair count {wins} (expected {big + 1})")
     # Unweighted: 2**24 + 3 equal scores in one bin.
     n = big + 3
     metric = metrics.AUROC(num_thresholds=4)
@@ -236,7 +240,13 @@ def check_exact_counts() -> None:
 
 def _assert_counts(metric: Any, *, largest: float, total: float) -> None:
     counts = np.concatenate(
-        [v.ravel() for k, v in state_of(metric).items() if not k.endswith("invalid")]
+        [
+            v.ravel()
+            for k, v in state_of(metric).items()
+            # AUROC's `blocks` (sums of bins) and `wins` (pair counts) are
+            # derived from the counts; `check_exact_counts` checks `wins`.
+            if not k.endswith(("invalid", "blocks", "wins"))
+        ]
     )
     if counts.max() != largest or counts.sum() != total:
         raise AssertionError(

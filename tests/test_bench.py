@@ -52,6 +52,29 @@ def test_comparison_column_lines_up_with_the_header():
     assert "| 3.00 (3.00-3.00) | 1.25 | <= 2 | **no** |" in row
 
 
+def test_measure_with_reference_reports_ratio_of_added_medians():
+    # Each round: reference, then ours/baseline alternating as above.
+    timings = [
+        1.0, 3.0, 2.0,  # round 0: ref 1, ours 3, base 2
+        2.0, 1.5, 9.0,  # round 1: ref 2, base 1.5, ours 9
+        1.5, 4.0, 2.5,  # round 2: ref 1.5, ours 4, base 2.5
+    ]  # fmt: skip
+    case = Case(
+        "x",
+        ours=lambda: None,
+        baseline=lambda: None,
+        baseline_name="b",
+        target=3.0,
+        reference=lambda: None,
+    )
+    result = measure(case, rounds=3, warmup=0, clock=fake_clock(timings))
+    # Medians: ref 1.5, ours 4, base 2 -> added 2.5 and 0.5, ratio 5.
+    assert result.ours_ms == pytest.approx(2500.0)
+    assert result.baseline_ms == pytest.approx(500.0)
+    assert result.ratio == pytest.approx(5.0)
+    assert result.passed is False
+
+
 def test_measure_rejects_zero_rounds():
     case = Case("x", lambda: None, lambda: None, "b")
     with pytest.raises(ValueError, match="argument `rounds`"):

@@ -30,6 +30,12 @@ class Case:
         baseline_name: How the reference is named in the table.
         target: Maximum acceptable median ratio, or None when informative.
         group: Suite the row belongs to (activations, losses, metrics, ...).
+        reference: A third callable timed in every round (None: none):
+            the row then reports what each side adds to it, the median time
+            of the side less the reference's median, and the ratio of those
+            two medians (not a median of per-round ratios of differences,
+            which noise dominates), e.g. the cost a metric adds to a
+            training epoch. Its range takes each side's quartiles.
     """
 
     name: str
@@ -38,6 +44,7 @@ class Case:
     baseline_name: str
     target: float | None = None
     group: str = ""
+    reference: Callable[[], Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,8 +97,12 @@ def measure(
     for _ in range(warmup):
         block(case.ours())
         block(case.baseline())
-    ours, base, ratios = [], [], []
+        if case.reference is not None:
+            block(case.reference())
+    ours, base, ratios, ref = [], [], [], []
     for i in range(rounds):
+        if case.reference is not None:
+            ref.append(_time_once(case.reference, clock))
         if i % 2:
             t_base = _time_once(case.baseline, clock)
             t_ours = _time_once(case.ours, clock)
@@ -101,6 +112,8 @@ def measure(
         ours.append(t_ours)
         base.append(t_base)
         ratios.append(t_ours / t_base)
+    if ref:
+        return _added_cost(case, ours, base, statistics.median(ref), rounds)
     quartiles = statistics.quantiles(ratios, n=4) if rounds >= 2 else ratios * 3
     return Result(
         case=case,
@@ -109,6 +122,32 @@ def measure(
         ratio=statistics.median(ratios),
         ratio_low=quartiles[0],
         ratio_high=quartiles[-1],
+        rounds=rounds,
+    )
+
+
+def _added_cost(
+    case: Case, ours: list[float], base: list[float], ref: float, rounds: int
+) -> Result:
+    """`measure`'s result for a case with a `reference` (see `Case`)."""
+
+    def spread(times):
+        if rounds < 2:
+            return times[0], times[0]
+        quartiles = statistics.quantiles(times, n=4)
+        return quartiles[0] - ref, quartiles[-1] - ref
+
+    added_ours = statistics.median(ours) - ref
+    added_base = statistics.median(base) - ref
+    (ours_low, ours_high), (base_low, base_high) = spread(ours), spread(base)
+    tiny = 1e-9  # an added cost at or below 0 is noise: a ratio stays defined
+    return Result(
+        case=case,
+        ours_ms=added_ours * 1e3,
+        baseline_ms=added_base * 1e3,
+        ratio=added_ours / max(added_base, tiny),
+        ratio_low=ours_low / max(base_high, tiny),
+        ratio_high=ours_high / max(base_low, tiny),
         rounds=rounds,
     )
 

@@ -10,6 +10,14 @@ kind of variable writes. Inputs are created once, outside the timed region:
 65536 saturated sigmoid scores sigmoid(3 z + 4 y - 2) for the ranking rows,
 (65536, 4) float32 targets around 1e4 for R2 (where Keras's R2Score is also
 inaccurate; the timing does not depend on the values).
+
+The fit rows time `model.fit` for one epoch (8192x32 inputs, 10 classes,
+batch 256, Dense 64 -> 10 softmax) as users compile it: the default
+`jit_compile="auto"` (XLA on TensorFlow) and `jit_compile=False` (graph).
+"Added cost" rows time, in each round, an epoch with AUROC, one with AUC
+and one of the same model without a metric; they report the median epoch
+with each metric less the median epoch without, and the ratio of those two
+medians (`Case.reference`).
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from keras_components import metrics
 from keras_components.bench._steps import compiled
+from keras_components.bench.classification import _fit_epoch
 from keras_components.bench.harness import Case
 from keras_components.metrics import AUPRC, AUROC, R2
 from keras_components.metrics.ranking import DEFAULT_NUM_THRESHOLDS
@@ -26,6 +36,9 @@ from keras_components.metrics.ranking import DEFAULT_NUM_THRESHOLDS
 # least 50x finer; R2 at most 1.5x R2Score.
 AUROC_VS_KERAS_AUC_TARGET = 1.0
 R2_VS_KERAS_R2SCORE_TARGET = 1.5
+# Issue 10's targets inside `fit`.
+FIT_EPOCH_WITH_AUROC_TARGET = 1.05
+AUROC_ADDED_COST_TARGET = 1.5
 
 
 def update_and_result(metric: keras.metrics.Metric, y_true, y_pred, *, jit: bool):
@@ -97,7 +110,63 @@ def cases(*, quick: bool = False) -> list[Case]:
                 R2_VS_KERAS_R2SCORE_TARGET,
             ),
         ]
+    rows += _fit_cases(rng, quick=quick)
     return [
-        Case(c.name, c.ours, c.baseline, c.baseline_name, c.target, "ranking")
+        Case(
+            c.name,
+            c.ours,
+            c.baseline,
+            c.baseline_name,
+            c.target,
+            "ranking",
+            c.reference,
+        )
         for c in rows
     ]
+
+
+def _fit_cases(rng: np.random.Generator, *, quick: bool) -> list[Case]:
+    n, c = (1024 if quick else 8192), 10
+    x = rng.normal(size=(n, 32)).astype("float32")
+    y = np.eye(c, dtype="float32")[rng.integers(0, c, n)]
+    rows = []
+    for jit in ("auto",) if quick else ("auto", False):
+        mode = "XLA" if jit == "auto" else "graph"
+        ours = _fit_epoch(
+            [metrics.F1(), metrics.Precision(), metrics.Recall(), AUROC()],
+            x,
+            y,
+            jit=jit,
+        )
+        theirs = _fit_epoch(
+            [
+                keras.metrics.F1Score(average="macro"),
+                keras.metrics.Precision(),
+                keras.metrics.Recall(),
+                keras.metrics.AUC(),
+            ],
+            x,
+            y,
+            jit=jit,
+        )
+        rows.append(
+            Case(
+                f"fit epoch {n}x32, [F1, Precision, Recall, AUROC] {mode}",
+                ours,
+                theirs,
+                "keras [F1Score, Precision, Recall, AUC]",
+                FIT_EPOCH_WITH_AUROC_TARGET,
+            )
+        )
+        rows.append(
+            Case(
+                f"AUROC added cost in fit epoch {n}x32 {mode} "
+                "(median with - median without)",
+                _fit_epoch([AUROC()], x, y, jit=jit),
+                _fit_epoch([keras.metrics.AUC()], x, y, jit=jit),
+                "AUC added cost",
+                AUROC_ADDED_COST_TARGET,
+                reference=_fit_epoch([], x, y, jit=jit),
+            )
+        )
+    return rows

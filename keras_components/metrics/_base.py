@@ -33,7 +33,10 @@ STATE_DTYPE = "float64"
 
 
 def compiled_update(
-    fn: Callable[..., Mapping[str, Any]], /, **static: Hashable
+    fn: Callable[..., Mapping[str, Any]],
+    /,
+    reads: tuple[str, ...] = (),
+    **static: Hashable,
 ) -> Callable[..., Mapping[str, Any]]:
     """`fn` with its `static` keyword arguments bound, as a compiled update.
 
@@ -46,15 +49,20 @@ def compiled_update(
     backend, so every metric with one configuration shares one compiled
     kernel. Kernels cannot raise on bad values: they count them under
     `"invalid"`, and `StreamingMetric.update_state` turns the count into an
-    eager error.
+    eager error. With `reads`, the kernel is `fn(state, y_true, y_pred,
+    sample_weight)`, `state` holding those variables' current values (read
+    inside the compiled call) for increments that depend on the state.
     """
-    return _compiled(keras.backend.backend(), fn, tuple(sorted(static.items())))
+    static_items = tuple(sorted(static.items()))
+    return _compiled(keras.backend.backend(), fn, static_items, reads)
 
 
 @functools.cache
-def _compiled(backend: str, fn: Callable[..., Any], static: tuple) -> Callable:
+def _compiled(
+    backend: str, fn: Callable[..., Any], static: tuple, reads: tuple[str, ...]
+) -> Callable:
     del backend  # part of the cache key only
-    return _backend.accumulator(functools.partial(fn, **dict(static)))
+    return _backend.accumulator(functools.partial(fn, **dict(static)), reads=reads)
 
 
 # What each reason of the `invalid` state means, and its fix (the warning
@@ -114,6 +122,11 @@ class StreamingMetric(keras.metrics.Metric):
       value from the state values; `score_options()` gives its static
       keyword arguments. The path turns it NaN after invalid input
       (`guarded`) and casts it to the metric's dtype.
+    - `reads`: names of state variables whose current values `increments`
+      needs (then called `increments(state, y_true, y_pred, sample_weight,
+      **update_options)`; AUROC's running pair count). Its increments
+      add (they account for the old state), so a declared `merge` then
+      serves `merge_state` only. Default: none.
     - `merge`: None when every state is additive (the rule: states add);
       otherwise a pure `merge(state, other) -> state` of two states of this
       layout (R2's centred sums of squares), used for batch updates and
@@ -157,6 +170,7 @@ class StreamingMetric(keras.metrics.Metric):
     default_name: str | None = None
     direction: str = "up"
     merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    reads: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -329,8 +343,10 @@ class StreamingMetric(keras.metrics.Metric):
         y_true, y_pred, sample_weight = self.batch_inputs(y_true, y_pred, sample_weight)
         cls = type(self)
         options = self.update_options()
-        if cls.merge is None:
-            update = compiled_update(cls.increments, **options)
+        # A kernel that reads the state returns increments that already
+        # account for it: they add, and `merge` is for `merge_state` only.
+        if cls.merge is None or cls.reads:
+            update = compiled_update(cls.increments, reads=cls.reads, **options)
             increments = update(self.state_variables, y_true, y_pred, sample_weight)
             self.raise_if_invalid(increments["invalid"], y_true, y_pred, sample_weight)
             return

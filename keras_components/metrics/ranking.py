@@ -91,12 +91,27 @@ State
 integer weights up to 2**53, additive across batches, replicas and
 `merge_state`, and never grows with the number of samples. K is 1 (binary)
 or the number of classes.
+
+AUROC also keeps `blocks`, `(K, 2, G)`: the histogram summed over blocks of
+about 32 bins (`block_layout`; 512 blocks at the default B), and `wins`,
+`(K,)`: the Mann-Whitney count `roc_numerator` of the histogram. Every
+update (eager or traced, one compiled kernel in any mode) adds the batch's
+histogram and grows `wins` by the pairs it adds, each found by one prefix
+sum over the old blocks plus one block of bins (`rank_statistics`), and
+`merge_state` adds the pairs across the two states (`cross_wins`), so `wins`
+is always the histogram's count (exact for integer weights to 2**53) and
+`result()` read in a traced step (Keras's `fit` reads it every step) is
+`wins / (P N)`, O(K), instead of a prefix sum over all K x B bins.
+`average="micro"`, eager `result()`, `error_bound()` and a traced read of
+the sum across replicas (each replica counts only its own pairs) use the
+histogram.
 """
 
 from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -598,6 +613,56 @@ def batch_histogram(
     return stats["histogram"], stats["invalid"]
 
 
+def _batch_cells(
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any,
+    *,
+    task: str,
+    num_classes: int,
+    num_bins: int,
+    from_logits: bool,
+) -> dict[str, Any]:
+    """One batch's cells: per sample and class, its bin, label and weight.
+
+    Returns `(M, K)` tensors: `"bin"` (int32), `"label"` (int32 0/1),
+    `"invalid"` (bool), `"code"` (the reason of an invalid cell, int32) and
+    `"weights"` (the float64 per-cell weights, None without
+    `sample_weight`).
+    """
+    found = _inputs.score_targets(
+        y_true,
+        y_pred,
+        sample_weight,
+        task=task,
+        num_classes=max(num_classes, 2),
+        dtype=STATE_DTYPE,
+    )
+    logits = one_vs_rest_logits(found.scores, task=task, from_logits=from_logits)
+    # Probabilities outside [0, 1] (and NaN) have a NaN logit; logits must be
+    # finite themselves.
+    bad = ops.isnan(logits)
+    if from_logits:
+        bad = ops.logical_not(ops.isfinite(found.scores))
+    weights = bad_weights = None
+    if found.weights is not None:
+        weights = ops.broadcast_to(found.weights, ops.shape(bad))
+        bad_weights = ops.logical_not(ops.isfinite(weights))
+    invalid, code = _inputs.reason_codes(
+        targets=found.invalid,
+        soft=found.soft,
+        predictions=bad,
+        weights=bad_weights,
+    )
+    return {
+        "bin": bin_index(logits, num_bins),
+        "label": found.targets,
+        "invalid": invalid,
+        "code": code,
+        "weights": weights,
+    }
+
+
 def batch_statistics(
     y_true: Any,
     y_pred: Any,
@@ -616,47 +681,39 @@ def batch_statistics(
     positives, which `average_precision_error_bound` needs (0 without
     `sample_weight`, at no cost).
     """
-    k = num_classes
-    found = _inputs.score_targets(
+    cells = _batch_cells(
         y_true,
         y_pred,
         sample_weight,
         task=task,
-        num_classes=max(k, 2),
-        dtype=STATE_DTYPE,
+        num_classes=num_classes,
+        num_bins=num_bins,
+        from_logits=from_logits,
     )
-    logits = one_vs_rest_logits(found.scores, task=task, from_logits=from_logits)
-    # Probabilities outside [0, 1] (and NaN) have a NaN logit; logits must be
-    # finite themselves.
-    bad = ops.isnan(logits)
-    if from_logits:
-        bad = ops.logical_not(ops.isfinite(found.scores))
-    bad_weights = None
-    if found.weights is not None:
-        bad_weights = ops.broadcast_to(
-            ops.logical_not(ops.isfinite(found.weights)), ops.shape(bad)
-        )
-    invalid, code = _inputs.reason_codes(
-        targets=found.invalid,
-        soft=found.soft,
-        predictions=bad,
-        weights=bad_weights,
-    )
+    return _cell_histogram(cells, num_classes, num_bins, squares=squares)
+
+
+def _cell_histogram(
+    cells: dict[str, Any], k: int, num_bins: int, *, squares: bool = False
+) -> dict[str, Any]:
+    """`batch_statistics` of `_batch_cells`."""
+    invalid = cells["invalid"]
     # One bincount over (class, label, bin) cells fills every histogram;
     # invalid cells go to one extra cell per reason, which counts them.
-    cell = bin_index(logits, num_bins) + num_bins * found.targets
+    cell = cells["bin"] + num_bins * cells["label"]
     if k > 1:
         cell = cell + ops.arange(k, dtype="int32") * (2 * num_bins)
     size = k * 2 * num_bins
-    cell = ops.reshape(ops.where(invalid, size + code, cell), (-1,))
+    cell = ops.reshape(ops.where(invalid, size + cells["code"], cell), (-1,))
     weights = None
-    if found.weights is not None:
-        weights = ops.reshape(ops.where(invalid, 1.0, found.weights), (-1,))
+    if cells["weights"] is not None:
+        weights = ops.reshape(ops.where(invalid, 1.0, cells["weights"]), (-1,))
     counts = weighted_bincount(cell, weights, size + _inputs.NUM_REASONS)
     histogram = ops.reshape(counts[:size], (k, 2, num_bins))
     stats = {"histogram": histogram, "invalid": counts[size:]}
     if squares:
-        stats["square_excess"] = _square_excess(weights, found.targets, k)
+        flags = ops.reshape(cells["label"], (-1,))
+        stats["square_excess"] = _square_excess(weights, flags, k)
     return stats
 
 
@@ -686,6 +743,149 @@ def _square_excess(weights: Any, targets: Any, k: int) -> Any:
     return ops.cond(ops.shape(weights)[0] <= SQUARES_MAX_CELLS, exact, skipped)
 
 
+# Bins per block of AUROC's `blocks` state: `block_layout` picks the divisor
+# of the number of bins nearest to this.
+BLOCK_BINS = 32
+
+
+@functools.cache
+def block_layout(num_bins: int) -> tuple[int, int]:
+    """`(groups, size)`: AUROC's blocks of bins, `groups * size == num_bins`.
+
+    `size` is the divisor of `num_bins` nearest to `BLOCK_BINS` (the smaller
+    on a tie): 512 blocks of 32 bins at the default 16384. A traced update
+    reads one block of bins per cell and a prefix sum over the blocks, so a
+    prime number of bins (blocks of one bin) makes it cost as much as the
+    full histogram.
+    """
+    divisors = [d for d in range(1, num_bins + 1) if num_bins % d == 0]
+    size = min(divisors, key=lambda d: (abs(d - BLOCK_BINS), d))
+    return num_bins // size, size
+
+
+def roc_numerator(positives: Any, negatives: Any) -> Any:
+    """`sum_b pos_b * (neg_below_b + neg_b / 2)` per row: the Mann-Whitney
+    count of ordered positive / negative pairs, same-bin pairs as 1/2
+    (`roc_auc_from_histograms` divides it by `P * N`)."""
+    below_or_at = ops.cumsum(negatives, axis=-1)
+    return ops.sum(positives * (below_or_at - 0.5 * negatives), axis=-1)
+
+
+def _ratio_or_nan(numerator: Any, denominator: Any) -> Any:
+    defined = denominator > 0
+    return ops.where(
+        defined,
+        numerator / ops.where(defined, denominator, ops.ones_like(denominator)),
+        ops.full_like(denominator, float("nan")),
+    )
+
+
+def rank_statistics(
+    state: dict[str, Any],
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any,
+    *,
+    task: str,
+    num_classes: int,
+    num_bins: int,
+    from_logits: bool,
+) -> dict[str, Any]:
+    """AUROC's increments for one batch, given the old state (pure; compiled).
+
+    `state` holds the old `"histogram"` `(K, 2, B)` and `"blocks"`
+    `(K, 2, G)` (the histogram summed over blocks of `block_layout(B)`
+    bins). Returns `batch_statistics`'s `"histogram"` and `"invalid"`, the
+    batch's `"blocks"`, and `"wins"` `(K,)`: the Mann-Whitney pairs the
+    batch adds to `roc_numerator` of the histogram (same-bin pairs 1/2).
+
+    Those are the pairs within the batch plus the pairs of a batch cell and
+    the old state: a positive cell counts the old negatives at
+    `neg_below + neg_in_bin / 2` of its bin, a negative cell the old
+    positives at `pos_above + pos_in_bin / 2`. Each is one prefix sum over
+    the old blocks before the cell's block plus the bins of its own block
+    before it, so the old state is queried in O(cells * block size + K G),
+    not O(K B). With no rounding for integer weights (to 2**53) the running
+    `wins` equals `roc_numerator(histogram)` after any sequence of updates,
+    so `result()` is `wins / (P N)`: O(K).
+    """
+    k, b = num_classes, num_bins
+    groups, size = block_layout(b)
+    cells = _batch_cells(
+        y_true,
+        y_pred,
+        sample_weight,
+        task=task,
+        num_classes=k,
+        num_bins=b,
+        from_logits=from_logits,
+    )
+    stats = _cell_histogram(cells, k, b)
+    invalid = cells["invalid"]
+    weights = cells["weights"]
+    if weights is None:
+        weights = ops.ones(ops.shape(invalid), STATE_DTYPE)
+    weights = ops.where(invalid, ops.zeros_like(weights), weights)  # (M, K)
+    label = cells["label"]
+    bins = cells["bin"]
+    is_neg = label == 0
+    neg_w = ops.where(is_neg, weights, ops.zeros_like(weights))
+    pos_w = weights - neg_w
+
+    # The batch's blocks, (2K, G) rows (class, label).
+    classes = ops.arange(k, dtype="int32")
+    flat_bins = ops.reshape(bins, (-1,))
+    block = flat_bins // size
+    own_row = ops.reshape(2 * classes + label, (-1,))
+    flat_w = ops.reshape(weights, (-1,))
+    batch_blocks = _backend.segment_sum(
+        flat_w, own_row * groups + block, 2 * k * groups
+    )
+    stats["blocks"] = ops.reshape(batch_blocks, (k, 2, groups))
+    # Each cell counts its pairs in the opposite label's row of the old state
+    # plus the batch's negatives: a positive counts the old and new negatives
+    # below it, a negative only the old positives above it, so each pair of
+    # the batch is counted once.
+    negative_rows = ops.reshape(
+        ops.stack([ops.ones((k,), STATE_DTYPE), ops.zeros((k,), STATE_DTYPE)], 1),
+        (k, 2, 1),
+    )
+    histogram = state["histogram"] + stats["histogram"] * negative_rows
+    rows = ops.reshape(
+        state["blocks"] + stats["blocks"] * negative_rows, (2 * k, groups)
+    )
+    other_row = ops.reshape(2 * classes + 1 - label, (-1,))
+    before = ops.reshape(ops.cumsum(rows, axis=-1) - rows, (-1,))
+    in_block = ops.take(
+        ops.reshape(histogram, (2 * k * groups, size)),
+        other_row * groups + block,
+        axis=0,
+    )
+    offset = ops.expand_dims(flat_bins - block * size, -1)
+    position = ops.arange(size, dtype="int32")
+    share = ops.where(position < offset, 1.0, ops.where(position == offset, 0.5, 0.0))
+    below = ops.take(before, other_row * groups + block) + ops.sum(
+        in_block * ops.cast(share, STATE_DTYPE), axis=-1
+    )
+    above = ops.take(ops.sum(rows, axis=-1), other_row) - below
+    pairs = ops.where(
+        ops.reshape(is_neg, (-1,)),
+        ops.reshape(neg_w, (-1,)) * above,
+        ops.reshape(pos_w, (-1,)) * below,
+    )
+    stats["wins"] = ops.sum(ops.reshape(pairs, (-1, k)), axis=0)
+    return stats
+
+
+def cross_wins(first: Any, second: Any) -> Any:
+    """`(K,)` Mann-Whitney pairs of a negative in one `(K, 2, B)` histogram
+    and a positive in the other (same-bin pairs 1/2): what `merge_state`
+    adds to the sum of the two `wins` (pure)."""
+    return roc_numerator(first[:, 1], second[:, 0]) + roc_numerator(
+        second[:, 1], first[:, 0]
+    )
+
+
 # --------------------------------------------------------------------------
 # Classes
 # --------------------------------------------------------------------------
@@ -698,6 +898,9 @@ class _BinnedRankingMetric(StreamingMetric):
     metric_kind: str = ""  # "roc" or "ap"
     # Whether the state keeps `square_excess` (AUPRC's bound needs it).
     _keeps_squares = False
+    # Whether the state keeps `blocks` and `wins`, for an O(K) traced result
+    # (AUROC: `rank_statistics`).
+    _keeps_wins = False
 
     def __init__(
         self,
@@ -756,19 +959,24 @@ class _BinnedRankingMetric(StreamingMetric):
         shapes: dict[str, tuple[int, ...]] = {"histogram": (k, 2, self.num_bins)}
         if self._keeps_squares:
             shapes["square_excess"] = (k,)
+        if self._keeps_wins:
+            groups, _ = block_layout(self.num_bins)
+            shapes.update(blocks=(k, 2, groups), wins=(k,))
         return shapes
 
-    increments = staticmethod(batch_statistics)
+    increments: Callable[..., dict[str, Any]] = staticmethod(batch_statistics)
 
     def update_options(self) -> dict[str, Any]:
         task, k = self._spec
-        return {
+        options: dict[str, Any] = {
             "task": task,
             "num_classes": k,
             "num_bins": self.num_bins,
             "from_logits": self.from_logits,
-            "squares": self._keeps_squares,
         }
+        if not self._keeps_wins:  # AUROC's kernel has no squares to keep
+            options["squares"] = self._keeps_squares
+        return options
 
     def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
         """The eager checks that name what is wrong (they raise)."""
@@ -806,6 +1014,8 @@ class _BinnedRankingMetric(StreamingMetric):
         eager = not any(isinstance(v, keras.KerasTensor) for v in state.values())
         eager = eager and _inputs.concrete_value(state["invalid"]) is not None
         if not eager:  # traced (fit, evaluate, jit): the value alone, inlined
+            if self._keeps_wins and self.average != "micro":
+                return self._from_wins(state)
             return self._from_state(state, "value")
         if self._warned:
             return self._compiled("value")(state)
@@ -832,6 +1042,27 @@ class _BinnedRankingMetric(StreamingMetric):
         if _inputs.concrete_value(state["invalid"]) is None:
             return self._from_state(state, "bound")
         return self._compiled("bound")(state)
+
+    def _from_wins(self, state: dict[str, Any]) -> Any:
+        """AUROC from the running `wins`: O(K), where the histogram path
+        takes a prefix sum over every bin."""
+        task, _ = self._spec
+        if _backend.cross_replica_read():
+            # Each replica's `wins` counts its own pairs only: the sum across
+            # replicas misses the pairs across them; the summed histogram
+            # has them.
+            return self._from_state(state, "value")
+        blocks = state["blocks"]
+        negatives = ops.sum(blocks[:, 0, :], axis=-1)
+        positives = ops.sum(blocks[:, 1, :], axis=-1)
+        per_class = _ratio_or_nan(state["wins"], positives * negatives)
+        if task == "binary":
+            value = per_class[0]
+        else:
+            value = average_scores(per_class, positives, self.average)
+        invalid = ops.sum(state["invalid"]) > 0
+        value = ops.where(invalid, ops.full_like(value, float("nan")), value)
+        return ops.cast(value, self.dtype)
 
     def _from_state(self, state: dict[str, Any], output: str) -> Any:
         task, _ = self._spec
@@ -1030,6 +1261,21 @@ class AUROC(_BinnedRankingMetric):
     default_name = "auroc"
     tolerance = 1e-4
     metric_kind = "roc"
+    _keeps_wins = True
+    # The kernel reads the old histogram to count the pairs each batch adds
+    # (`rank_statistics`): one compiled call in every mode.
+    reads = ("histogram", "blocks")
+    increments = staticmethod(rank_statistics)
+
+    @staticmethod
+    def merge(state: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+        """States add, and `wins` also gains the pairs across the two states
+        (`cross_wins`), which neither state's count holds."""
+        total = {name: state[name] + other[name] for name in state}
+        total["wins"] = total["wins"] + cross_wins(
+            state["histogram"], other["histogram"]
+        )
+        return total
 
     __doc__ = (
         """Area under the ROC curve, streamed over score bins.

@@ -380,7 +380,14 @@ def test_state_is_fixed_size_and_built_when_known():
     rng = np.random.default_rng(9)
     for n in (10, 1000):
         metric.update_state(rng.integers(0, 3, n), softmax(rng.random((n, 3))))
-    assert [tuple(v.shape) for v in metric.variables] == [(4,), (3, 2, 500)]
+    # AUROC also keeps the histogram summed over blocks of 25 bins and the
+    # running Mann-Whitney count per class, for an O(K) traced result.
+    assert [tuple(v.shape) for v in metric.variables] == [
+        (4,),
+        (3, 2, 500),
+        (3, 2, 20),
+        (3,),
+    ]
     assert all(v.dtype == "float64" for v in metric.variables)
     assert tuple(AUPRC(task="binary").histogram.shape) == (1, 2, 16384)
     # AUPRC keeps one more number per class for its error bound.
@@ -827,3 +834,147 @@ def test_one_class_multiclass_is_rejected(cls):
     reference = sk_roc if cls is AUROC else sk_ap
     value = result(cls(task="multilabel", num_classes=1), y, s)
     assert value == pytest.approx(reference(y[:, 0], s[:, 0]))
+
+
+# --------------------------------------------------------------------------
+# The running Mann-Whitney count (`wins`, `rank_statistics`, `cross_wins`)
+# --------------------------------------------------------------------------
+def _numerator(histogram):
+    """float64 NumPy `sum_b pos_b * (neg_below_b + neg_b / 2)` per class."""
+    neg, pos = histogram[:, 0], histogram[:, 1]
+    return np.sum(pos * (np.cumsum(neg, axis=-1) - 0.5 * neg), axis=-1)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_traced_updates_keep_wins_exact_and_result_matches_sklearn(jit):
+    rng = np.random.default_rng(31)
+    n, k = 1536, 5
+    labels = rng.integers(0, k, n)
+    scores = softmax(rng.normal(size=(n, k)) + 1.5 * np.eye(k)[labels])
+    scores = scores.astype(np.float32)
+    weights = rng.integers(1, 4, n).astype(np.float64)
+    metric = AUROC(task="multiclass", num_classes=k)
+    step = tf.function(
+        lambda t, p, w: (metric.update_state(t, p, w), metric.result())[1],
+        jit_compile=jit,
+    )
+    for start in range(0, n, 256):
+        value = step(
+            labels[start : start + 256],
+            scores[start : start + 256],
+            weights[start : start + 256],
+        )
+    histogram = to_numpy(metric.histogram)
+    # Integer weights: the running count is exactly the histogram's.
+    np.testing.assert_array_equal(to_numpy(metric.wins), _numerator(histogram))
+    np.testing.assert_array_equal(
+        to_numpy(metric.blocks),
+        histogram.reshape(k, 2, *ranking.block_layout(16384)).sum(-1),
+    )
+    expected = sk_roc(labels, scores, multi_class="ovr", sample_weight=weights)
+    assert abs(float(value) - expected) < 1e-4
+    # The traced (running count) and eager (histogram) results agree.
+    np.testing.assert_allclose(float(value), float(metric.result()), rtol=1e-12)
+
+
+def test_traced_counts_past_2_24_stay_exact():
+    # Weights of 2**22 over 64 samples put 2**28 in a bin: float32 counts
+    # would round; the float64 state and the running count stay exact.
+    rng = np.random.default_rng(32)
+    y = rng.integers(0, 2, 64)
+    y[:2] = [0, 1]
+    p = rng.integers(0, 8, 64).astype(np.float32) / 8.0
+    w = np.full(64, 2.0**22)
+    metric = AUROC(task="binary", num_thresholds=64)
+    step = tf.function(lambda: metric.update_state(y, p, w))
+    for _ in range(40):
+        step()
+    histogram = to_numpy(metric.histogram)
+    assert histogram.max() > 2.0**28
+    big = AUROC(task="binary", num_thresholds=64)
+    big.update_state(np.tile(y, 40), np.tile(p, 40), np.tile(w, 40))
+    np.testing.assert_array_equal(histogram, to_numpy(big.histogram))
+    np.testing.assert_array_equal(to_numpy(metric.wins), _numerator(histogram))
+    traced = tf.function(metric.result)()
+    assert float(traced) == pytest.approx(sk_roc(y, p), abs=1e-7)  # float32 result
+
+
+@pytest.mark.parametrize("batch", [64, 600])  # pairs within: direct, histogram
+def test_eager_updates_and_merge_keep_wins_exact(batch):
+    rng = np.random.default_rng(33)
+    n = 1800
+    y = rng.integers(0, 3, n)
+    p = softmax(rng.normal(size=(n, 3)) + np.eye(3)[y]).astype(np.float32)
+    w = rng.integers(1, 5, n).astype(np.float64)
+    expected = sk_roc(y, p, multi_class="ovr", sample_weight=w)
+    whole = AUROC(task="multiclass", num_classes=3)
+    whole.update_state(y, p, w)
+    shards = [AUROC(task="multiclass", num_classes=3) for _ in range(3)]
+    step = tf.function(lambda m, t, s, v: m.update_state(t, s, v))
+    for i, start in enumerate(range(0, n, batch)):
+        part = slice(start, start + batch)
+        metric = shards[i % 3]
+        if i % 2:  # eager and traced updates interleaved
+            metric.update_state(y[part], p[part], w[part])
+        else:
+            step(metric, y[part], p[part], w[part])
+    merged = AUROC(task="multiclass", num_classes=3)
+    merged.merge_state(shards[:1])
+    merged.merge_state(shards[1:])
+    for metric in (whole, merged):
+        histogram = to_numpy(metric.histogram)
+        # Integer weights: every count is exact, one meaning of the state.
+        np.testing.assert_array_equal(to_numpy(metric.wins), _numerator(histogram))
+    np.testing.assert_array_equal(to_numpy(merged.histogram), to_numpy(whole.histogram))
+    np.testing.assert_array_equal(to_numpy(merged.wins), to_numpy(whole.wins))
+    read = tf.function(lambda m: m.result())
+    for metric in (whole, merged):
+        assert abs(float(read(metric)) - expected) < 1e-4
+        assert abs(float(metric.result()) - expected) < 1e-4
+
+
+@pytest.mark.parametrize("mode", ["evaluate", "fit"])
+@pytest.mark.parametrize("jit_compile", [False, "auto"])  # XLA: no MirroredStrategy
+def test_mirrored_strategy_logs_sklearn(mirrored_strategy, mode, jit_compile):
+    # Each replica counts the pairs of its own half of every batch; the
+    # logged value must still count the pairs across replicas.
+    rng = np.random.default_rng(34)
+    n, k = 96, 4
+    y = rng.integers(0, k, n)
+    p = softmax(rng.normal(size=(n, k)) + np.eye(k)[y]).astype(np.float32)
+    w = rng.uniform(0.5, 2.0, n)
+    values = metrics_in_model(
+        lambda: [AUROC(task="multiclass", num_classes=k)],
+        y,
+        p,
+        w,
+        mode=mode,
+        jit_compile=jit_compile,
+        strategy=mirrored_strategy,
+    )
+    expected = sk_roc(y, values["predictions"], multi_class="ovr", sample_weight=w)
+    assert abs(float(values["auroc"]) - expected) < 1e-4
+
+
+def test_traced_result_under_a_strategy_counts_cross_replica_pairs(
+    mirrored_strategy,
+):
+    rng = np.random.default_rng(35)
+    y = rng.integers(0, 2, 64)
+    p = sigmoid(rng.normal(size=64) + y).astype(np.float32)
+    with mirrored_strategy.scope():
+        metric = AUROC(task="binary")
+    step = tf.function(lambda t, s: metric.update_state(t, s))
+    data = tf.data.Dataset.from_tensor_slices((y, p)).batch(32)
+    for t, s in mirrored_strategy.experimental_distribute_dataset(data):
+        mirrored_strategy.run(step, (t, s))
+    with mirrored_strategy.scope():
+        traced = tf.function(metric.result)()
+    assert abs(float(traced) - sk_roc(y, p)) < 1e-4
+    assert abs(float(metric.result()) - sk_roc(y, p)) < 1e-4
+
+
+def test_traced_invalid_input_is_nan():
+    metric = AUROC(task="binary")
+    step = tf.function(lambda t, s: (metric.update_state(t, s), metric.result())[1])
+    assert np.isnan(float(step(np.array([0, 1, 1]), np.array([0.2, 1.5, 0.7]))))
