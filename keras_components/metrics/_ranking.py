@@ -118,7 +118,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_components import _backend, _inputs
+from keras_components import _backend, _docs, _inputs
 from keras_components._export import export
 from keras_components._validation import (
     check_bool,
@@ -764,9 +764,11 @@ def block_layout(num_bins: int) -> tuple[int, int]:
 
 
 def roc_numerator(positives: Any, negatives: Any) -> Any:
-    """`sum_b pos_b * (neg_below_b + neg_b / 2)` per row: the Mann-Whitney
-    count of ordered positive / negative pairs, same-bin pairs as 1/2
-    (`roc_auc_from_histograms` divides it by `P * N`)."""
+    """`sum_b pos_b * (neg_below_b + neg_b / 2)` per row.
+
+    the Mann-Whitney count of ordered positive / negative pairs, same-bin pairs as 1/2
+    (`roc_auc_from_histograms` divides it by `P * N`).
+    """
     below_or_at = ops.cumsum(negatives, axis=-1)
     return ops.sum(positives * (below_or_at - 0.5 * negatives), axis=-1)
 
@@ -878,9 +880,12 @@ def rank_statistics(
 
 
 def cross_wins(first: Any, second: Any) -> Any:
-    """`(K,)` Mann-Whitney pairs of a negative in one `(K, 2, B)` histogram
+    """The pairs across two histograms.
+
+    `(K,)` Mann-Whitney pairs of a negative in one `(K, 2, B)` histogram
     and a positive in the other (same-bin pairs 1/2): what `merge_state`
-    adds to the sum of the two `wins` (pure)."""
+    adds to the sum of the two `wins` (pure).
+    """
     return roc_numerator(first[:, 1], second[:, 0]) + roc_numerator(
         second[:, 1], first[:, 0]
     )
@@ -1001,9 +1006,11 @@ class _BinnedRankingMetric(StreamingMetric):
 
     @staticmethod
     def score(state, **options):
-        """The value from the state (`_ranking_outputs`). `compute_result`
-        keeps its own path: eagerly it computes the error bound with the
-        value, for the warning."""
+        """The value from the state (`_ranking_outputs`).
+
+        `compute_result` keeps its own path: eagerly it computes the error bound with
+        the value, for the warning.
+        """
         return _ranking_outputs(state, output="value", **options)
 
     # -- result -----------------------------------------------------------
@@ -1044,8 +1051,10 @@ class _BinnedRankingMetric(StreamingMetric):
         return self._compiled("bound")(state)
 
     def _from_wins(self, state: dict[str, Any]) -> Any:
-        """AUROC from the running `wins`: O(K), where the histogram path
-        takes a prefix sum over every bin."""
+        """AUROC from the running `wins`.
+
+        O(K), where the histogram path takes a prefix sum over every bin.
+        """
         task, _ = self._spec
         if _backend.cross_replica_read():
             # Each replica's `wins` counts its own pairs only: the sum across
@@ -1202,9 +1211,11 @@ def _ranking_outputs(
 
 @functools.cache
 def _compiled_outputs(backend: str, static: tuple, spec: tuple) -> Any:
-    """One compiled `_ranking_outputs` per backend and configuration: a few
-    dozen ops on the state, which a graph runs far faster than eager
-    dispatch. It takes the state values as arguments and holds no metric."""
+    """One compiled `_ranking_outputs` per backend and configuration.
+
+    a few dozen ops on the state, which a graph runs far faster than eager dispatch. It
+    takes the state values as arguments and holds no metric.
+    """
     del backend, spec  # part of the cache key only
     fn = functools.partial(_ranking_outputs, **dict(static))
     return _backend.jit_on_state(fn, xla=False)
@@ -1214,74 +1225,58 @@ def _row(values: Any, index: int) -> Any:
     return None if values is None else values[index]
 
 
-_CLASS_DOC_ARGS = """
-    Args:
-        task: `"auto"` (binary when `y_pred` is 1-D or has a last axis of 1,
-            else multiclass), `"binary"`, `"multiclass"` (one-vs-rest: class
-            k's score is `y_pred[..., k]`, or its softmax probability when
-            `from_logits`) or `"multilabel"` (one sigmoid score per class).
-        num_classes: Number of classes; inferred from `y_pred.shape[-1]` when
-            None. Given with an explicit multiclass / multilabel task, the
-            state is built at construction.
-        average: `"macro"`, `"weighted"` (by positive weight per class),
-            `"micro"` (all class cells pooled) or None (per-class vector).
-            The binary task returns the positive class's scalar.
-        num_thresholds: Number of score bins B (None: 16384), laid out over
-            the whole float range of logits (module docstring); with
-            `B >= 64` the end bins hold exactly the probabilities 0 and 1.
-            State is `K * 2 * B` float64 values (256 KiB per class by
-            default): lower it for many classes; raise it to tighten
-            `error_bound()`, which on large data shrinks as 1 / B.
-        from_logits: Whether `y_pred` holds logits (any real scores) rather
-            than probabilities in `[0, 1]`.
-        name: Name of the metric instance.
-        dtype: dtype of the result (float32 by default).
+# Text shared by the AUROC and AUPRC docstrings (`_docs.fill`).
+_DOCS = {
+    "class_args": """\
+Args:
+    task: `"auto"` (binary when `y_pred` is 1-D or has a last axis of 1,
+        else multiclass), `"binary"`, `"multiclass"` (one-vs-rest: class
+        k's score is `y_pred[..., k]`, or its softmax probability when
+        `from_logits`) or `"multilabel"` (one sigmoid score per class).
+    num_classes: Number of classes; inferred from `y_pred.shape[-1]` when
+        None. Given with an explicit multiclass / multilabel task, the
+        state is built at construction.
+    average: `"macro"`, `"weighted"` (by positive weight per class),
+        `"micro"` (all class cells pooled) or None (per-class vector).
+        The binary task returns the positive class's scalar.
+    num_thresholds: Number of score bins B (None: 16384), laid out over
+        the whole float range of logits (module docstring); with
+        `B >= 64` the end bins hold exactly the probabilities 0 and 1.
+        State is `K * 2 * B` float64 values (256 KiB per class by
+        default): lower it for many classes; raise it to tighten
+        `error_bound()`, which on large data shrinks as 1 / B.
+    from_logits: Whether `y_pred` holds logits (any real scores) rather
+        than probabilities in `[0, 1]`.
+    name: Name of the metric instance.
+    dtype: dtype of the result (float32 by default).
 
-    Inputs: `y_true` as for the classification metrics (binary 0/1 labels,
-    multiclass sparse labels or one-hot rows, multilabel multi-hot; any rank,
-    every position one sample); `sample_weight` per position.
+Inputs: `y_true` as for the classification metrics (binary 0/1 labels,
+multiclass sparse labels or one-hot rows, multilabel multi-hot; any rank,
+every position one sample); `sample_weight` per position.
 
-    Bad input: NaN or infinite `y_pred`, probabilities outside `[0, 1]` and
-    labels that are not whole numbers in range raise a `ValueError` when
-    called eagerly; while traced (`fit`, `evaluate`, `tf.function`, jit)
-    they are counted and `result()` is NaN. `task="multiclass"` needs at
-    least 2 classes (`num_classes=1` is a `ValueError`); the multilabel task
-    allows one label column.
+Bad input: NaN or infinite `y_pred`, probabilities outside `[0, 1]` and
+labels that are not whole numbers in range raise a `ValueError` when
+called eagerly; while traced (`fit`, `evaluate`, `tf.function`, jit)
+they are counted and `result()` is NaN. `task="multiclass"` needs at
+least 2 classes (`num_classes=1` is a `ValueError`); the multilabel task
+allows one label column.
 
-    `error_bound()` returns, from the state alone and averaged as `result()`
-    is, the largest possible distance of `result()` from the exact metric
-    of the same scores: 0 means exact. `result()` read eagerly warns once
-    per metric (`UserWarning`) when the bound exceeds the documented
-    tolerance; traced reads never compute it.
-"""
+`error_bound()` returns, from the state alone and averaged as `result()`
+is, the largest possible distance of `result()` from the exact metric
+of the same scores: 0 means exact. `result()` read eagerly warns once
+per metric (`UserWarning`) when the bound exceeds the documented
+tolerance; traced reads never compute it.
+""",
+}
 
 
 @export
+@_docs.fill(**_DOCS)
 class AUROC(_BinnedRankingMetric):
-    default_name = "auroc"
-    tolerance = 1e-4
-    metric_kind = "roc"
-    _keeps_wins = True
-    # The kernel reads the old histogram to count the pairs each batch adds
-    # (`rank_statistics`): one compiled call in every mode.
-    reads = ("histogram", "blocks")
-    increments = staticmethod(rank_statistics)
-
-    @staticmethod
-    def merge(state: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
-        """States add, and `wins` also gains the pairs across the two states
-        (`cross_wins`), which neither state's count holds."""
-        total = {name: state[name] + other[name] for name in state}
-        total["wins"] = total["wins"] + cross_wins(
-            state["histogram"], other["histogram"]
-        )
-        return total
-
-    __doc__ = (
-        """Area under the ROC curve, streamed over score bins.
+    """Area under the ROC curve, streamed over score bins.
 
     Formula, per class from weighted positive / negative score histograms
-    (see `keras_components.metrics.ranking`):
+    (see `keras_components.metrics._ranking`):
 
     ```
     AUROC = sum_b pos_b * (neg_below_b + neg_b / 2) / (P * N)
@@ -1303,9 +1298,9 @@ class AUROC(_BinnedRankingMetric):
     `average="macro"` is NaN too; `average="weighted"` gives such a class
     weight 0 when it has no positives, as scikit-learn does. Before any
     update the result is NaN.
-"""
-        + _CLASS_DOC_ARGS
-        + """
+
+    {class_args}
+
     Returns:
         `result()`: a scalar, or a `(K,)` vector for `average=None`.
 
@@ -1322,21 +1317,37 @@ class AUROC(_BinnedRankingMetric):
         Hanley and McNeil, 1982, "The meaning and use of the area under a
         receiver operating characteristic (ROC) curve", Radiology 143(1).
     """
-    )
+
+    default_name = "auroc"
+    tolerance = 1e-4
+    metric_kind = "roc"
+    _keeps_wins = True
+    # The kernel reads the old histogram to count the pairs each batch adds
+    # (`rank_statistics`): one compiled call in every mode.
+    reads = ("histogram", "blocks")
+    increments = staticmethod(rank_statistics)
+
+    @staticmethod
+    def merge(state: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+        """Merges two states exactly.
+
+        States add, and `wins` also gains the pairs across the two states
+        (`cross_wins`), which neither state's count holds.
+        """
+        total = {name: state[name] + other[name] for name in state}
+        total["wins"] = total["wins"] + cross_wins(
+            state["histogram"], other["histogram"]
+        )
+        return total
 
 
 @export
+@_docs.fill(**_DOCS)
 class AUPRC(_BinnedRankingMetric):
-    default_name = "auprc"
-    tolerance = 1e-3
-    metric_kind = "ap"
-    _keeps_squares = True
-
-    __doc__ = (
-        """Average precision (area under the precision-recall curve, step-wise).
+    """Average precision (area under the precision-recall curve, step-wise).
 
     Formula, per class from weighted positive / negative score histograms
-    (see `keras_components.metrics.ranking`), with `TP_b`, `FP_b` the weight
+    (see `keras_components.metrics._ranking`), with `TP_b`, `FP_b` the weight
     at or above bin b and P the total positive weight:
 
     ```
@@ -1356,9 +1367,9 @@ class AUPRC(_BinnedRankingMetric):
 
     Undefined values: a class with no positives has AP 0 (scikit-learn
     1.9's value, with a warning); with no data at all, NaN.
-"""
-        + _CLASS_DOC_ARGS
-        + """
+
+    {class_args}
+
     Returns:
         `result()`: a scalar, or a `(K,)` vector for `average=None`.
 
@@ -1375,4 +1386,8 @@ class AUPRC(_BinnedRankingMetric):
         Manning, Raghavan and Schuetze, 2008, "Introduction to Information
         Retrieval", section 8.4; scikit-learn `average_precision_score`.
     """
-    )
+
+    default_name = "auprc"
+    tolerance = 1e-3
+    metric_kind = "ap"
+    _keeps_squares = True
