@@ -118,7 +118,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_components import _backend, _docs, _inputs
+from keras_components import _backend, _docs, _inputs, _math
 from keras_components._export import export
 from keras_components._validation import (
     check_bool,
@@ -129,6 +129,7 @@ from keras_components._validation import (
 from keras_components.metrics._base import (
     STATE_DTYPE,
     StreamingMetric,
+    average_classes,
 )
 
 __all__ = [
@@ -171,11 +172,6 @@ AVERAGES = ("macro", "weighted", "micro", None)
 # --------------------------------------------------------------------------
 # Pure functions
 # --------------------------------------------------------------------------
-def _compute_dtype(x: Any) -> str:
-    dtype = keras.backend.standardize_dtype(x.dtype)
-    return "float64" if dtype == "float64" else "float32"
-
-
 def _softmax_one_vs_rest_logits(z: Any) -> Any:
     """`logit(softmax(z)_k) = z_k - logsumexp_{j != k} z_j`, stably."""
     num_classes = z.shape[-1]
@@ -211,7 +207,7 @@ def one_vs_rest_logits(scores: Any, *, task: str, from_logits: bool) -> Any:
         on every backend.
     """
     scores = ops.convert_to_tensor(scores)
-    scores = ops.cast(scores, _compute_dtype(scores))
+    scores = ops.cast(scores, _math.compute_dtype(scores))
     if from_logits:
         if task == "multiclass":
             return _softmax_one_vs_rest_logits(scores)
@@ -435,11 +431,20 @@ def _above(histogram: Any) -> Any:
     return prefix[..., -1:] - prefix
 
 
+def _average(per_class: Any, support: Any, average: str | None) -> Any:
+    """Averages per-class scores as scikit-learn's `_average_binary_score`.
+
+    `"weighted"` weighs by the positive weight per class; a class without
+    support counts 0 at weight 0, and no support at all gives 0.
+    """
+    return average_classes(
+        per_class, support, average=average, drop_unsupported=True, no_support=0.0
+    )
+
+
 def _safe_divide(numerator: Any, denominator: Any) -> Any:
-    """`numerator / denominator`, 0 where the denominator is 0."""
-    positive = denominator > 0
-    ones = ops.ones_like(denominator)
-    return ops.where(positive, numerator / ops.where(positive, denominator, ones), 0.0)
+    """`numerator / denominator`, 0 where the denominator is not positive."""
+    return _math.divide(numerator, ops.maximum(denominator, 0.0), 0.0)
 
 
 def _inner_bins(values: Any, ties_at_ends: bool) -> Any:
@@ -562,26 +567,6 @@ def average_precision_error_bound(
     worst = ops.maximum(ops.sum(excess, axis=-1), deficit)
     bound = _safe_divide(worst, total_pos)
     return ops.where(total > 0, bound, ops.full_like(total, float("nan")))
-
-
-def average_scores(per_class: Any, support: Any, average: str | None) -> Any:
-    """Averages per-class scores as scikit-learn's `_average_binary_score`.
-
-    `"macro"`: plain mean (NaN if any class is NaN). `"weighted"`: weighted
-    by `support` (the positive weight per class); classes without support
-    count 0 with weight 0, and no support at all gives 0. `None`: the vector.
-    """
-    if average is None:
-        return per_class
-    if average == "macro":
-        return ops.mean(per_class, axis=-1)
-    zero = ops.zeros_like(per_class)
-    per_class = ops.where(support > 0, per_class, zero)
-    total = ops.sum(support, axis=-1)
-    weighted = ops.sum(per_class * support, axis=-1)
-    return ops.where(
-        total > 0, weighted / ops.where(total > 0, total, ops.ones_like(total)), 0.0
-    )
 
 
 def batch_histogram(
@@ -1068,7 +1053,7 @@ class _BinnedRankingMetric(StreamingMetric):
         if task == "binary":
             value = per_class[0]
         else:
-            value = average_scores(per_class, positives, self.average)
+            value = _average(per_class, positives, self.average)
         invalid = ops.sum(state["invalid"]) > 0
         value = ops.where(invalid, ops.full_like(value, float("nan")), value)
         return ops.cast(value, self.dtype)
@@ -1177,7 +1162,7 @@ def _ranking_outputs(
             return per_row(
                 ops.sum(positives, axis=0), ops.sum(negatives, axis=0), pooled
             )
-        return average_scores(
+        return _average(
             per_row(positives, negatives, squares),
             ops.sum(positives, axis=-1),
             average,
