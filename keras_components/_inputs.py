@@ -165,11 +165,11 @@ def class_count(y_pred: Any, task: str, num_classes: int | None = None) -> int:
     """
     shape = static_shape(y_pred)
     if task == "binary":
-        if num_classes not in (None, 1, 2):
-            raise ValueError(
-                "Invalid value for argument `num_classes`. Expected None, 1 or 2 "
-                f"for the binary task. Received: num_classes={num_classes!r}"
-            )
+        # The argument check of an inferred binary task (1 or 2 classes);
+        # imported here: `_validation` imports this module's `TASKS`.
+        from keras_components._validation import check_num_classes
+
+        check_num_classes(num_classes, task)
         return 2
     if len(shape) < 2:
         raise shape_error(
