@@ -79,8 +79,10 @@ class _Traced:
 
 
 def tracing_count() -> int:
-    """How many times TensorFlow traced the functions compiled here (all of
-    them together): a cost to keep at one per configuration."""
+    """How many times TensorFlow traced the functions compiled here.
+
+    All of them together: a cost to keep at one per configuration.
+    """
     return _Traced.traces
 
 
@@ -130,10 +132,13 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
 
 
 def _tf_handles(variables: Mapping[str, keras.Variable]) -> dict[str, Any] | None:
-    """The `tf.Variable`s behind Keras variables when a compiled function may
+    """The `tf.Variable`s behind Keras variables, when they can be passed.
+
+    The `tf.Variable`s behind Keras variables when a compiled function may
     take them as arguments: TensorFlow, eager, plain (not per-replica)
     variables outside a distribution strategy; distributed variables go
-    through Keras's own assign, also when used outside their strategy's scope."""
+    through Keras's own assign, also when used outside their strategy's scope.
+    """
     if keras.backend.backend() != "tensorflow":
         return None
     import tensorflow as tf
@@ -155,8 +160,11 @@ def _tf_handles(variables: Mapping[str, keras.Variable]) -> dict[str, Any] | Non
 
 
 def cross_replica_read() -> bool:
-    """Whether a state read now is the sum over a distribution strategy's
-    replicas (TensorFlow, inside a strategy's scope, cross-replica context)."""
+    """Whether a state read now is summed over replicas.
+
+    Whether a state read now is the sum over a distribution strategy's
+    replicas (TensorFlow, inside a strategy's scope, cross-replica context).
+    """
     if keras.backend.backend() != "tensorflow":
         return False
     import tensorflow as tf
@@ -335,10 +343,13 @@ def accumulator(
 def _jax_fused(
     fn: Callable[..., Mapping[str, Any]], reads: tuple
 ) -> Callable[..., Any]:
-    """`jax.jit` of `(state, *args) -> (state + increments, increments)`, the
+    """A fused JAX update that leaves a rejected batch out of the state.
+
+    `jax.jit` of `(state, *args) -> (state + increments, increments)`, the
     increments of a batch with invalid input replaced by zeros: an eager
     update that keeps a rejected batch out of the state without waiting for
-    the count on the host first."""
+    the count on the host first.
+    """
     import jax
 
     def add_kept(state, *args):
@@ -384,8 +395,11 @@ def _read(value: Any) -> Any:
 def jit_on_state(
     fn: Callable[[dict[str, Any]], Any], *, xla: bool = True
 ) -> Callable[[dict[str, Any]], Any]:
-    """`jit(fn)` for `fn(state)` over `state_arguments(...)`: any variables
-    among them are read inside the compiled function, so `fn` sees tensors."""
+    """`jit(fn)` for `fn(state)` over `state_arguments(...)`.
+
+    any variables among them are read inside the compiled function, so `fn` sees
+    tensors.
+    """
     return jit(lambda state: fn({k: _read(v) for k, v in state.items()}), xla=xla)
 
 

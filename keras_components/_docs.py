@@ -10,7 +10,7 @@ description is a placeholder:
     def dice_loss(y_true, y_pred, *, smooth=1e-5):
         '''Soft Dice loss per sample.
 
-        Args:
+Args:
             smooth: {smooth}
         '''
 

@@ -42,8 +42,10 @@ NUM_REASONS = len(INVALID_REASONS)
 def reason_codes(
     *, targets: Any, soft: Any = None, predictions: Any = None, weights: Any = None
 ) -> tuple[Any, Any]:
-    """`(bad, code)`: whether each entry is invalid, and the index of its
-    reason in `INVALID_REASONS` (meaningful where `bad`).
+    """`(bad, code)`.
+
+    whether each entry is invalid, and the index of its reason in `INVALID_REASONS`
+    (meaningful where `bad`).
 
     Each argument is a bool mask of entries invalid for that reason (None:
     impossible); `soft` is a subset of `targets` and names it more precisely.
@@ -163,11 +165,11 @@ def class_count(y_pred: Any, task: str, num_classes: int | None = None) -> int:
     """
     shape = static_shape(y_pred)
     if task == "binary":
-        if num_classes not in (None, 1, 2):
-            raise ValueError(
-                "Invalid value for argument `num_classes`. Expected None, 1 or 2 "
-                f"for the binary task. Received: num_classes={num_classes!r}"
-            )
+        # The argument check of an inferred binary task (1 or 2 classes);
+        # imported here: `_validation` imports this module's `TASKS`.
+        from keras_components._validation import check_num_classes
+
+        check_num_classes(num_classes, task)
         return 2
     if len(shape) < 2:
         raise shape_error(
@@ -554,8 +556,11 @@ def check_finite(x: Any, *, name: str) -> None:
 
 
 def check_predictions(y_pred: Any, *, probabilities: bool) -> None:
-    """Raises, in eager mode, on non-finite `y_pred` and, with
-    `probabilities`, on values outside `[0, 1]` (`check_probabilities`)."""
+    """Raises eagerly on invalid predictions.
+
+    Raises, in eager mode, on non-finite `y_pred` and, with
+    `probabilities`, on values outside `[0, 1]` (`check_probabilities`).
+    """
     check_finite(y_pred, name="y_pred")
     if probabilities:
         check_probabilities(y_pred)
@@ -600,10 +605,11 @@ def check_score_inputs(
     num_classes: int,
     from_logits: bool = False,
 ) -> None:
-    """Eager-only checks of a score batch (ranking, log loss), in order:
-    non-finite `y_pred`, probabilities outside `[0, 1]` (without
-    `from_logits`), non-finite `sample_weight`, invalid targets
-    (`score_targets`)."""
+    """Eager-only checks of a score batch (ranking, log loss), in order.
+
+    non-finite `y_pred`, probabilities outside `[0, 1]` (without `from_logits`), non-
+    finite `sample_weight`, invalid targets (`score_targets`).
+    """
     check_predictions(y_pred, probabilities=not from_logits)
     if sample_weight is not None:
         check_finite(sample_weight, name="sample_weight")
@@ -611,8 +617,11 @@ def check_score_inputs(
 
 
 def check_probabilities(y_pred: Any, *, name: str = "y_pred") -> None:
-    """Raises, in eager mode, on probabilities outside `[0, 1]`, suggesting
-    `from_logits=True` (the usual cause: logits passed as probabilities)."""
+    """Raises eagerly on probabilities outside `[0, 1]`.
+
+    Raises, in eager mode, on probabilities outside `[0, 1]`, suggesting
+    `from_logits=True` (the usual cause: logits passed as probabilities).
+    """
     values = concrete_value(y_pred)
     if values is None:
         return
@@ -675,8 +684,11 @@ def check_multilabel_shapes(y_true: Any, y_pred: Any) -> None:
 
 
 def check_one_hot_rows(y_true: Any, *, name: str = "y_true") -> None:
-    """Raises, in eager mode, unless every row of dense multiclass targets is
-    one-hot, naming what the bad rows are and the fix."""
+    """Raises eagerly unless every dense multiclass target row is one-hot.
+
+    Raises, in eager mode, unless every row of dense multiclass targets is
+    one-hot, naming what the bad rows are and the fix.
+    """
     values = concrete_value(y_true)
     if values is None:
         return
@@ -1003,7 +1015,7 @@ def invalid_distribution_rows(x: Any, tolerance: float, *, total: Any = None) ->
 
 
 def invalid_distribution_samples(x: Any, tolerance: float) -> Any:
-    """bool `(N,)`: samples of `x (N, ..., C)` holding a row that is not a distribution.
+    """Bool `(N,)`: samples of `x (N, ..., C)` holding a row that is not a distribution.
 
     `invalid_distribution_rows`, reduced over each sample's positions. Under
     XLA the unrolled row checks fuse into one pass; elsewhere the row sums
@@ -1037,7 +1049,7 @@ def invalid_probabilities(x: Any) -> Any:
 
 
 def out_of_unit_samples(x: Any) -> Any:
-    """bool `(N,)`: samples of `x` with an entry below 0 or above 1 (or infinite).
+    """Bool `(N,)`: samples of `x` with an entry below 0 or above 1 (or infinite).
 
     Two reductions (minimum and maximum per sample) instead of a mask of
     `x`'s size. NaN is *not* reliably caught (XLA's `min` and `max` skip

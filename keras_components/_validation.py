@@ -188,8 +188,11 @@ def check_zero_division(value: Any) -> float:
 
 
 def check_multioutput(value: Any, choices: tuple[str, ...]) -> Any:
-    """`multioutput`: one of `choices`, or non-negative output weights with a
-    positive sum (returned as a list)."""
+    """`multioutput`.
+
+    one of `choices`, or non-negative output weights with a positive sum (returned as a
+    list).
+    """
     if isinstance(value, str):
         if value not in choices:
             shown = ", ".join(repr(c) for c in choices)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+from typing_extensions import override
 
 from keras_components import activations
 from keras_components._export import export
@@ -59,6 +60,7 @@ class Swish(_Activation):
         self.trainable_beta = check_bool("trainable_beta", trainable_beta)
         self.beta_weight = None
 
+    @override
     def build(self, input_shape):
         if self.trainable_beta:
             self.beta_weight = self.add_weight(
@@ -68,10 +70,12 @@ class Swish(_Activation):
                 trainable=True,
             )
 
+    @override
     def call(self, inputs):
         beta = self.beta_weight if self.trainable_beta else self.beta
         return activations.swish(inputs, beta=beta)
 
+    @override
     def get_config(self):
         config = super().get_config()
         config.update({"beta": self.beta, "trainable_beta": self.trainable_beta})
@@ -96,6 +100,7 @@ class Mish(_Activation):
         Misra, 2019, https://arxiv.org/abs/1908.08681
     """
 
+    @override
     def call(self, inputs):
         return activations.mish(inputs)
 
@@ -123,9 +128,11 @@ class GELU(_Activation):
         super().__init__(**kwargs)
         self.approximate = check_bool("approximate", approximate)
 
+    @override
     def call(self, inputs):
         return activations.gelu(inputs, approximate=self.approximate)
 
+    @override
     def get_config(self):
         config = super().get_config()
         config["approximate"] = self.approximate

@@ -30,7 +30,7 @@ from keras_components.bench._steps import compiled
 from keras_components.bench.classification import _fit_epoch
 from keras_components.bench.harness import Case
 from keras_components.metrics import AUPRC, AUROC, R2
-from keras_components.metrics.ranking import DEFAULT_NUM_THRESHOLDS
+from keras_components.metrics._ranking import DEFAULT_NUM_THRESHOLDS
 
 # Issue 5's targets: AUROC no slower than AUC(num_thresholds=200) while at
 # least 50x finer; R2 at most 1.5x R2Score.

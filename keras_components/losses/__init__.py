@@ -5,17 +5,18 @@ Each loss is a pure function returning per-sample values (`focal_loss`,
 `DiceLoss`, ...) that validates its arguments, accepts `reduction`, `name`
 and `dtype`, and serializes as `"keras_components>Name"`. Every loss is
 computed in float32 or wider (half-precision inputs and policies are
-upcast).
+upcast). Import them from here (or `keras_components`): the implementation
+modules are private.
 """
 
-from keras_components.losses.adversarial import (
+from keras_components.losses._adversarial import (
     WassersteinLoss,
     gradient_penalty,
     wasserstein_loss,
 )
-from keras_components.losses.classification import FocalLoss, focal_loss
-from keras_components.losses.combined import CombinedLoss
-from keras_components.losses.segmentation import (
+from keras_components.losses._classification import FocalLoss, focal_loss
+from keras_components.losses._combined import CombinedLoss
+from keras_components.losses._segmentation import (
     DiceLoss,
     JaccardLoss,
     TverskyLoss,

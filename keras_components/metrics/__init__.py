@@ -2,17 +2,18 @@
 
 Every metric keeps sufficient statistics in float64 state that is meaningful
 when summed across batches and replicas, computes only in `result()`,
-supports `merge_state`, and equals its scikit-learn counterpart.
+supports `merge_state`, and equals its scikit-learn counterpart. Import them
+from here (or `keras_components`): the implementation modules are private.
 
-- Classification and segmentation (`classification`): `F1`, `FBeta`,
+- Classification and segmentation (`_classification.py`): `F1`, `FBeta`,
   `Precision`, `Recall`, `IoU`, `Dice`, `Accuracy`, `BalancedAccuracy`,
-  `MCC`, `CohenKappa`, `ConfusionMatrix`.
-- Ranking (`ranking`): `AUROC`, `AUPRC`.
-- Probabilistic (`probabilistic`): `LogLoss`.
-- Regression (`regression`): `R2`, `RMSE`, `MAE`, `MSLE`.
+  `MCC`, `CohenKappa`, `ConfusionMatrix`, `Specificity`, `HammingLoss`.
+- Ranking (`_ranking.py`): `AUROC`, `AUPRC`.
+- Probabilistic (`_probabilistic.py`): `LogLoss`.
+- Regression (`_regression.py`): `R2`, `RMSE`, `MAE`, `MSLE`.
 """
 
-from keras_components.metrics.classification import (
+from keras_components.metrics._classification import (
     F1,
     MCC,
     Accuracy,
@@ -27,9 +28,9 @@ from keras_components.metrics.classification import (
     Recall,
     Specificity,
 )
-from keras_components.metrics.probabilistic import LogLoss
-from keras_components.metrics.ranking import AUPRC, AUROC
-from keras_components.metrics.regression import MAE, MSLE, R2, RMSE
+from keras_components.metrics._probabilistic import LogLoss
+from keras_components.metrics._ranking import AUPRC, AUROC
+from keras_components.metrics._regression import MAE, MSLE, R2, RMSE
 
 __all__ = [
     "AUPRC",

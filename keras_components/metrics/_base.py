@@ -248,8 +248,11 @@ class StreamingMetric(keras.metrics.Metric):
         return variable
 
     def build_state(self, spec: Any) -> None:
-        """Creates the state variables of `state_shapes(spec)`, each also an
-        attribute of its name (`metric.confusion`)."""
+        """Creates the state variables of `state_shapes(spec)`.
+
+        Creates the state variables of `state_shapes(spec)`, each also an
+        attribute of its name (`metric.confusion`).
+        """
         for name, shape in self.state_shapes(spec).items():
             setattr(self, name, self.add_state(name, shape))
 
@@ -258,8 +261,10 @@ class StreamingMetric(keras.metrics.Metric):
         return self._spec is not None
 
     def build_from_spec(self, spec: Hashable, *, fixed: bool = False) -> None:
-        """Builds the state for `spec`; `fixed` when constructor arguments
-        determine it (then `reset_state` keeps it)."""
+        """Builds the state for `spec`.
+
+        `fixed` when constructor arguments determine it (then `reset_state` keeps it).
+        """
         if self._spec is None:
             self.build_state(spec)
             self._spec = spec
@@ -309,7 +314,9 @@ class StreamingMetric(keras.metrics.Metric):
 
     # -- inputs -----------------------------------------------------------
     def batch_inputs(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
-        """`(y_true, y_pred, sample_weight)` as real tensors, the state built
+        """The batch as real tensors, with the state built for it.
+
+        `(y_true, y_pred, sample_weight)` as real tensors, the state built
         for them.
 
         Complex or non-numeric inputs are a `TypeError` (a complex value has
@@ -487,8 +494,11 @@ def merged(
 
 
 def invalid_counts(**masks: Any) -> Any:
-    """`(NUM_REASONS,)` float64 counts of the True entries of each mask,
-    keyed by reason (`_inputs.INVALID_REASONS`); missing reasons count 0."""
+    """Invalid-entry counts by reason.
+
+    `(NUM_REASONS,)` float64 counts of the True entries of each mask,
+    keyed by reason (`_inputs.INVALID_REASONS`); missing reasons count 0.
+    """
     counts = []
     for reason in _inputs.INVALID_REASONS:
         mask = masks.get(reason)
@@ -518,9 +528,12 @@ def guarded_score(
 def _compiled_score(
     backend: str, score: Callable[..., Any], options: tuple, dtype: str, shapes: tuple
 ) -> Callable[[dict[str, Any]], Any]:
-    """One compiled `guarded_score` per backend, score function, options,
+    """One compiled `guarded_score` per configuration.
+
+    One compiled `guarded_score` per backend, score function, options,
     dtype and state shapes (traced once per shape, never retraced). It takes
-    the state values as arguments and holds no metric."""
+    the state values as arguments and holds no metric.
+    """
     del backend, shapes  # part of the cache key only
     fn = functools.partial(guarded_score, score=score, options=options, dtype=dtype)
     return _backend.jit_on_state(fn, xla=False)

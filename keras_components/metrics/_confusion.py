@@ -36,10 +36,12 @@ def confusion_shape(task: str, num_classes: int) -> tuple[int, ...]:
 
 
 def predicted_labels(y_pred: Any, *, task: str, threshold: float, from_logits: bool):
-    """Hard predictions: the argmax (multiclass, the same for logits and
-    probabilities) or `p > threshold` on probabilities (binary / multilabel;
-    logits go through a sigmoid first). Strictly greater, as Keras,
-    torchmetrics and TensorFlow Addons decide."""
+    """Hard predictions.
+
+    the argmax (multiclass, the same for logits and probabilities) or `p > threshold` on
+    probabilities (binary / multilabel; logits go through a sigmoid first). Strictly
+    greater, as Keras, torchmetrics and TensorFlow Addons decide.
+    """
     if task == "multiclass":
         return _inputs.argmax_last(y_pred)
     scores = _inputs.binary_scores(y_pred) if task == "binary" else y_pred
@@ -48,11 +50,13 @@ def predicted_labels(y_pred: Any, *, task: str, threshold: float, from_logits: b
 
 
 def invalid_predictions(y_pred: Any, *, task: str, from_logits: bool) -> Any:
-    """bool per position (multilabel: per cell): predictions that cannot be
-    scored. NaN / inf anywhere; for binary / multilabel probabilities
-    (`from_logits=False`) also values outside `[0, 1]`, usually logits passed
-    without `from_logits=True`. (Multiclass takes the argmax, which is the
-    same for logits and probabilities.)"""
+    """Bool per position (multilabel.
+
+    per cell): predictions that cannot be scored. NaN / inf anywhere; for binary /
+    multilabel probabilities (`from_logits=False`) also values outside `[0, 1]`, usually
+    logits passed without `from_logits=True`. (Multiclass takes the argmax, which is the
+    same for logits and probabilities.)
+    """
     if task == "multiclass":
         return ops.logical_not(_inputs.finite_rows(y_pred))
     scores = _inputs.binary_scores(y_pred) if task == "binary" else y_pred
@@ -206,8 +210,11 @@ def class_counts(confusion: Any, task: str) -> ClassCounts:
 
 
 def divide(numerator: Any, denominator: Any, zero_division: float) -> Any:
-    """`numerator / denominator`, `zero_division` where the denominator is not
-    positive (weighted counts: a total <= 0 holds nothing)."""
+    """`numerator / denominator`, or `zero_division`.
+
+    `numerator / denominator`, `zero_division` where the denominator is not
+    positive (weighted counts: a total <= 0 holds nothing).
+    """
     return _math.divide(numerator, ops.maximum(denominator, 0.0), zero_division)
 
 

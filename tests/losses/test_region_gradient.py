@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from keras_components import DiceLoss, JaccardLoss, TverskyLoss
-from keras_components.losses import segmentation
+from keras_components.losses import _segmentation as segmentation
 from tests.losses.region_reference import TVERSKY, assert_close, cases, reference
 
 CASES = cases()

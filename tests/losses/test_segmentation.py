@@ -572,7 +572,7 @@ def test_sigmoid_outputs_in_multiclass_mode_give_the_multilabel_loss(mode_data, 
 
 def test_nan_denominator_is_not_empty_versus_empty():
     """`smooth=0`: 0 / 0 (empty vs empty) scores 0, NaN / NaN stays NaN."""
-    from keras_components.losses.segmentation import _ratio
+    from keras_components.losses._segmentation import _ratio
 
     got = to_numpy(_ratio(np.array([0.0, np.nan, 1.0]), np.array([0.0, np.nan, 2.0])))
     assert got[0] == 0.0

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import log_loss
 
 from keras_components import LogLoss
-from keras_components.metrics.probabilistic import log_loss_per_sample
+from keras_components.metrics._probabilistic import log_loss_per_sample
 from tests.helpers import (
     IN_MODEL_OPTIONS,
     assert_config_roundtrip,

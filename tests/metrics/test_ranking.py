@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from keras_components import AUPRC, AUROC
-from keras_components.metrics import ranking
+from keras_components.metrics import _ranking as ranking
 from tests.helpers import (
     assert_config_roundtrip,
     assert_keras_roundtrip,

@@ -106,7 +106,9 @@ def _batch_weight(found: _inputs.RegressionTargets, outputs: int) -> Any:
 def _invalid_outputs(
     found: _inputs.RegressionTargets, sums: Sequence[Any], nonnegative: bool
 ) -> Any:
-    """`invalid` counts of the outputs whose batch had NaN / inf (or, with
+    """Invalid counts per output, from the batch sums.
+
+    `invalid` counts of the outputs whose batch had NaN / inf (or, with
     `nonnegative`, negative values).
 
     A NaN or infinity anywhere in an output's data (or weights) makes its
@@ -441,8 +443,11 @@ class R2(_RegressionMetric):
 
     @staticmethod
     def increments(y_true, y_pred, sample_weight, *, outputs, nonnegative):
-        """The batch as a state of its own: its sums, `M2` centred on the batch
-        mean and `P = S1**2 / n` (merged into the metric by `merge`)."""
+        """The batch as a state of its own.
+
+        its sums, `M2` centred on the batch mean and `P = S1**2 / n` (merged into the
+        metric by `merge`).
+        """
         found = _inputs.regression_targets(
             y_true, y_pred, sample_weight, dtype=STATE_DTYPE
         )

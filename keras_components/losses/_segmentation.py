@@ -186,8 +186,10 @@ class RegionStatistics(NamedTuple):
 
 
 def _resolve_mode(mode: str, y_pred: Any) -> str:
-    """The mode `mode` stands for (`"auto"`: `_inputs.resolve_task`'s rule
-    without targets), checked against the class axis."""
+    """The mode `mode` stands for (`"auto"`.
+
+    `_inputs.resolve_task`'s rule without targets), checked against the class axis.
+    """
     shape = static_shape(y_pred)
     num_classes = shape[-1]
     mode = resolve_task(mode, y_pred)
@@ -210,8 +212,11 @@ _MIN_BROADCAST_ROW = 256
 
 
 def _grouping(shape: tuple[int | None, ...], min_row: int) -> int | None:
-    """The largest power of two `k <= min_row / C` dividing the positions
-    (`(N, S, C)` viewed as `(N, S / k, k * C)`), None without static shapes."""
+    """How many positions to group per row for the region sums.
+
+    The largest power of two `k <= min_row / C` dividing the positions
+    (`(N, S, C)` viewed as `(N, S / k, k * C)`), None without static shapes.
+    """
     spatial = shape[1:-1]
     if any(d is None for d in (*spatial, shape[-1])):
         return None
@@ -288,8 +293,11 @@ def _sums_backward(args: tuple[Any, Any], upstream: tuple[Any, Any, Any]):
 
 
 def _region_sums(y: Any, probs: Any) -> tuple[Any, Any, Any]:
-    """`(I, T, P) = (sum(y * p), sum(y), sum(p))` over positions, `(N, C)` each,
-    with the closed-form gradient `_sums_backward` in both `y` and `p`."""
+    """The region sums `(I, T, P)`, with a closed-form gradient.
+
+    `(I, T, P) = (sum(y * p), sum(y), sum(p))` over positions, `(N, C)` each,
+    with the closed-form gradient `_sums_backward` in both `y` and `p`.
+    """
     return _backend.custom_vjp(_sums_forward, _sums_backward)(y, probs)
 
 

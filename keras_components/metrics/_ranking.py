@@ -118,7 +118,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_components import _backend, _inputs
+from keras_components import _backend, _docs, _inputs, _math
 from keras_components._export import export
 from keras_components._validation import (
     check_bool,
@@ -129,6 +129,7 @@ from keras_components._validation import (
 from keras_components.metrics._base import (
     STATE_DTYPE,
     StreamingMetric,
+    average_classes,
 )
 
 __all__ = [
@@ -171,11 +172,6 @@ AVERAGES = ("macro", "weighted", "micro", None)
 # --------------------------------------------------------------------------
 # Pure functions
 # --------------------------------------------------------------------------
-def _compute_dtype(x: Any) -> str:
-    dtype = keras.backend.standardize_dtype(x.dtype)
-    return "float64" if dtype == "float64" else "float32"
-
-
 def _softmax_one_vs_rest_logits(z: Any) -> Any:
     """`logit(softmax(z)_k) = z_k - logsumexp_{j != k} z_j`, stably."""
     num_classes = z.shape[-1]
@@ -211,7 +207,7 @@ def one_vs_rest_logits(scores: Any, *, task: str, from_logits: bool) -> Any:
         on every backend.
     """
     scores = ops.convert_to_tensor(scores)
-    scores = ops.cast(scores, _compute_dtype(scores))
+    scores = ops.cast(scores, _math.compute_dtype(scores))
     if from_logits:
         if task == "multiclass":
             return _softmax_one_vs_rest_logits(scores)
@@ -435,11 +431,20 @@ def _above(histogram: Any) -> Any:
     return prefix[..., -1:] - prefix
 
 
+def _average(per_class: Any, support: Any, average: str | None) -> Any:
+    """Averages per-class scores as scikit-learn's `_average_binary_score`.
+
+    `"weighted"` weighs by the positive weight per class; a class without
+    support counts 0 at weight 0, and no support at all gives 0.
+    """
+    return average_classes(
+        per_class, support, average=average, drop_unsupported=True, no_support=0.0
+    )
+
+
 def _safe_divide(numerator: Any, denominator: Any) -> Any:
-    """`numerator / denominator`, 0 where the denominator is 0."""
-    positive = denominator > 0
-    ones = ops.ones_like(denominator)
-    return ops.where(positive, numerator / ops.where(positive, denominator, ones), 0.0)
+    """`numerator / denominator`, 0 where the denominator is not positive."""
+    return _math.divide(numerator, ops.maximum(denominator, 0.0), 0.0)
 
 
 def _inner_bins(values: Any, ties_at_ends: bool) -> Any:
@@ -562,26 +567,6 @@ def average_precision_error_bound(
     worst = ops.maximum(ops.sum(excess, axis=-1), deficit)
     bound = _safe_divide(worst, total_pos)
     return ops.where(total > 0, bound, ops.full_like(total, float("nan")))
-
-
-def average_scores(per_class: Any, support: Any, average: str | None) -> Any:
-    """Averages per-class scores as scikit-learn's `_average_binary_score`.
-
-    `"macro"`: plain mean (NaN if any class is NaN). `"weighted"`: weighted
-    by `support` (the positive weight per class); classes without support
-    count 0 with weight 0, and no support at all gives 0. `None`: the vector.
-    """
-    if average is None:
-        return per_class
-    if average == "macro":
-        return ops.mean(per_class, axis=-1)
-    zero = ops.zeros_like(per_class)
-    per_class = ops.where(support > 0, per_class, zero)
-    total = ops.sum(support, axis=-1)
-    weighted = ops.sum(per_class * support, axis=-1)
-    return ops.where(
-        total > 0, weighted / ops.where(total > 0, total, ops.ones_like(total)), 0.0
-    )
 
 
 def batch_histogram(
@@ -764,9 +749,11 @@ def block_layout(num_bins: int) -> tuple[int, int]:
 
 
 def roc_numerator(positives: Any, negatives: Any) -> Any:
-    """`sum_b pos_b * (neg_below_b + neg_b / 2)` per row: the Mann-Whitney
-    count of ordered positive / negative pairs, same-bin pairs as 1/2
-    (`roc_auc_from_histograms` divides it by `P * N`)."""
+    """`sum_b pos_b * (neg_below_b + neg_b / 2)` per row.
+
+    the Mann-Whitney count of ordered positive / negative pairs, same-bin pairs as 1/2
+    (`roc_auc_from_histograms` divides it by `P * N`).
+    """
     below_or_at = ops.cumsum(negatives, axis=-1)
     return ops.sum(positives * (below_or_at - 0.5 * negatives), axis=-1)
 
@@ -878,9 +865,12 @@ def rank_statistics(
 
 
 def cross_wins(first: Any, second: Any) -> Any:
-    """`(K,)` Mann-Whitney pairs of a negative in one `(K, 2, B)` histogram
+    """The pairs across two histograms.
+
+    `(K,)` Mann-Whitney pairs of a negative in one `(K, 2, B)` histogram
     and a positive in the other (same-bin pairs 1/2): what `merge_state`
-    adds to the sum of the two `wins` (pure)."""
+    adds to the sum of the two `wins` (pure).
+    """
     return roc_numerator(first[:, 1], second[:, 0]) + roc_numerator(
         second[:, 1], first[:, 0]
     )
@@ -1001,9 +991,11 @@ class _BinnedRankingMetric(StreamingMetric):
 
     @staticmethod
     def score(state, **options):
-        """The value from the state (`_ranking_outputs`). `compute_result`
-        keeps its own path: eagerly it computes the error bound with the
-        value, for the warning."""
+        """The value from the state (`_ranking_outputs`).
+
+        `compute_result` keeps its own path: eagerly it computes the error bound with
+        the value, for the warning.
+        """
         return _ranking_outputs(state, output="value", **options)
 
     # -- result -----------------------------------------------------------
@@ -1044,8 +1036,10 @@ class _BinnedRankingMetric(StreamingMetric):
         return self._compiled("bound")(state)
 
     def _from_wins(self, state: dict[str, Any]) -> Any:
-        """AUROC from the running `wins`: O(K), where the histogram path
-        takes a prefix sum over every bin."""
+        """AUROC from the running `wins`.
+
+        O(K), where the histogram path takes a prefix sum over every bin.
+        """
         task, _ = self._spec
         if _backend.cross_replica_read():
             # Each replica's `wins` counts its own pairs only: the sum across
@@ -1059,7 +1053,7 @@ class _BinnedRankingMetric(StreamingMetric):
         if task == "binary":
             value = per_class[0]
         else:
-            value = average_scores(per_class, positives, self.average)
+            value = _average(per_class, positives, self.average)
         invalid = ops.sum(state["invalid"]) > 0
         value = ops.where(invalid, ops.full_like(value, float("nan")), value)
         return ops.cast(value, self.dtype)
@@ -1168,7 +1162,7 @@ def _ranking_outputs(
             return per_row(
                 ops.sum(positives, axis=0), ops.sum(negatives, axis=0), pooled
             )
-        return average_scores(
+        return _average(
             per_row(positives, negatives, squares),
             ops.sum(positives, axis=-1),
             average,
@@ -1202,9 +1196,11 @@ def _ranking_outputs(
 
 @functools.cache
 def _compiled_outputs(backend: str, static: tuple, spec: tuple) -> Any:
-    """One compiled `_ranking_outputs` per backend and configuration: a few
-    dozen ops on the state, which a graph runs far faster than eager
-    dispatch. It takes the state values as arguments and holds no metric."""
+    """One compiled `_ranking_outputs` per backend and configuration.
+
+    a few dozen ops on the state, which a graph runs far faster than eager dispatch. It
+    takes the state values as arguments and holds no metric.
+    """
     del backend, spec  # part of the cache key only
     fn = functools.partial(_ranking_outputs, **dict(static))
     return _backend.jit_on_state(fn, xla=False)
@@ -1214,74 +1210,58 @@ def _row(values: Any, index: int) -> Any:
     return None if values is None else values[index]
 
 
-_CLASS_DOC_ARGS = """
-    Args:
-        task: `"auto"` (binary when `y_pred` is 1-D or has a last axis of 1,
-            else multiclass), `"binary"`, `"multiclass"` (one-vs-rest: class
-            k's score is `y_pred[..., k]`, or its softmax probability when
-            `from_logits`) or `"multilabel"` (one sigmoid score per class).
-        num_classes: Number of classes; inferred from `y_pred.shape[-1]` when
-            None. Given with an explicit multiclass / multilabel task, the
-            state is built at construction.
-        average: `"macro"`, `"weighted"` (by positive weight per class),
-            `"micro"` (all class cells pooled) or None (per-class vector).
-            The binary task returns the positive class's scalar.
-        num_thresholds: Number of score bins B (None: 16384), laid out over
-            the whole float range of logits (module docstring); with
-            `B >= 64` the end bins hold exactly the probabilities 0 and 1.
-            State is `K * 2 * B` float64 values (256 KiB per class by
-            default): lower it for many classes; raise it to tighten
-            `error_bound()`, which on large data shrinks as 1 / B.
-        from_logits: Whether `y_pred` holds logits (any real scores) rather
-            than probabilities in `[0, 1]`.
-        name: Name of the metric instance.
-        dtype: dtype of the result (float32 by default).
+# Text shared by the AUROC and AUPRC docstrings (`_docs.fill`).
+_DOCS = {
+    "class_args": """\
+Args:
+    task: `"auto"` (binary when `y_pred` is 1-D or has a last axis of 1,
+        else multiclass), `"binary"`, `"multiclass"` (one-vs-rest: class
+        k's score is `y_pred[..., k]`, or its softmax probability when
+        `from_logits`) or `"multilabel"` (one sigmoid score per class).
+    num_classes: Number of classes; inferred from `y_pred.shape[-1]` when
+        None. Given with an explicit multiclass / multilabel task, the
+        state is built at construction.
+    average: `"macro"`, `"weighted"` (by positive weight per class),
+        `"micro"` (all class cells pooled) or None (per-class vector).
+        The binary task returns the positive class's scalar.
+    num_thresholds: Number of score bins B (None: 16384), laid out over
+        the whole float range of logits (module docstring); with
+        `B >= 64` the end bins hold exactly the probabilities 0 and 1.
+        State is `K * 2 * B` float64 values (256 KiB per class by
+        default): lower it for many classes; raise it to tighten
+        `error_bound()`, which on large data shrinks as 1 / B.
+    from_logits: Whether `y_pred` holds logits (any real scores) rather
+        than probabilities in `[0, 1]`.
+    name: Name of the metric instance.
+    dtype: dtype of the result (float32 by default).
 
-    Inputs: `y_true` as for the classification metrics (binary 0/1 labels,
-    multiclass sparse labels or one-hot rows, multilabel multi-hot; any rank,
-    every position one sample); `sample_weight` per position.
+Inputs: `y_true` as for the classification metrics (binary 0/1 labels,
+multiclass sparse labels or one-hot rows, multilabel multi-hot; any rank,
+every position one sample); `sample_weight` per position.
 
-    Bad input: NaN or infinite `y_pred`, probabilities outside `[0, 1]` and
-    labels that are not whole numbers in range raise a `ValueError` when
-    called eagerly; while traced (`fit`, `evaluate`, `tf.function`, jit)
-    they are counted and `result()` is NaN. `task="multiclass"` needs at
-    least 2 classes (`num_classes=1` is a `ValueError`); the multilabel task
-    allows one label column.
+Bad input: NaN or infinite `y_pred`, probabilities outside `[0, 1]` and
+labels that are not whole numbers in range raise a `ValueError` when
+called eagerly; while traced (`fit`, `evaluate`, `tf.function`, jit)
+they are counted and `result()` is NaN. `task="multiclass"` needs at
+least 2 classes (`num_classes=1` is a `ValueError`); the multilabel task
+allows one label column.
 
-    `error_bound()` returns, from the state alone and averaged as `result()`
-    is, the largest possible distance of `result()` from the exact metric
-    of the same scores: 0 means exact. `result()` read eagerly warns once
-    per metric (`UserWarning`) when the bound exceeds the documented
-    tolerance; traced reads never compute it.
-"""
+`error_bound()` returns, from the state alone and averaged as `result()`
+is, the largest possible distance of `result()` from the exact metric
+of the same scores: 0 means exact. `result()` read eagerly warns once
+per metric (`UserWarning`) when the bound exceeds the documented
+tolerance; traced reads never compute it.
+""",
+}
 
 
 @export
+@_docs.fill(**_DOCS)
 class AUROC(_BinnedRankingMetric):
-    default_name = "auroc"
-    tolerance = 1e-4
-    metric_kind = "roc"
-    _keeps_wins = True
-    # The kernel reads the old histogram to count the pairs each batch adds
-    # (`rank_statistics`): one compiled call in every mode.
-    reads = ("histogram", "blocks")
-    increments = staticmethod(rank_statistics)
-
-    @staticmethod
-    def merge(state: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
-        """States add, and `wins` also gains the pairs across the two states
-        (`cross_wins`), which neither state's count holds."""
-        total = {name: state[name] + other[name] for name in state}
-        total["wins"] = total["wins"] + cross_wins(
-            state["histogram"], other["histogram"]
-        )
-        return total
-
-    __doc__ = (
-        """Area under the ROC curve, streamed over score bins.
+    """Area under the ROC curve, streamed over score bins.
 
     Formula, per class from weighted positive / negative score histograms
-    (see `keras_components.metrics.ranking`):
+    (see `keras_components.metrics._ranking`):
 
     ```
     AUROC = sum_b pos_b * (neg_below_b + neg_b / 2) / (P * N)
@@ -1303,9 +1283,9 @@ class AUROC(_BinnedRankingMetric):
     `average="macro"` is NaN too; `average="weighted"` gives such a class
     weight 0 when it has no positives, as scikit-learn does. Before any
     update the result is NaN.
-"""
-        + _CLASS_DOC_ARGS
-        + """
+
+    {class_args}
+
     Returns:
         `result()`: a scalar, or a `(K,)` vector for `average=None`.
 
@@ -1322,21 +1302,37 @@ class AUROC(_BinnedRankingMetric):
         Hanley and McNeil, 1982, "The meaning and use of the area under a
         receiver operating characteristic (ROC) curve", Radiology 143(1).
     """
-    )
+
+    default_name = "auroc"
+    tolerance = 1e-4
+    metric_kind = "roc"
+    _keeps_wins = True
+    # The kernel reads the old histogram to count the pairs each batch adds
+    # (`rank_statistics`): one compiled call in every mode.
+    reads = ("histogram", "blocks")
+    increments = staticmethod(rank_statistics)
+
+    @staticmethod
+    def merge(state: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+        """Merges two states exactly.
+
+        States add, and `wins` also gains the pairs across the two states
+        (`cross_wins`), which neither state's count holds.
+        """
+        total = {name: state[name] + other[name] for name in state}
+        total["wins"] = total["wins"] + cross_wins(
+            state["histogram"], other["histogram"]
+        )
+        return total
 
 
 @export
+@_docs.fill(**_DOCS)
 class AUPRC(_BinnedRankingMetric):
-    default_name = "auprc"
-    tolerance = 1e-3
-    metric_kind = "ap"
-    _keeps_squares = True
-
-    __doc__ = (
-        """Average precision (area under the precision-recall curve, step-wise).
+    """Average precision (area under the precision-recall curve, step-wise).
 
     Formula, per class from weighted positive / negative score histograms
-    (see `keras_components.metrics.ranking`), with `TP_b`, `FP_b` the weight
+    (see `keras_components.metrics._ranking`), with `TP_b`, `FP_b` the weight
     at or above bin b and P the total positive weight:
 
     ```
@@ -1356,9 +1352,9 @@ class AUPRC(_BinnedRankingMetric):
 
     Undefined values: a class with no positives has AP 0 (scikit-learn
     1.9's value, with a warning); with no data at all, NaN.
-"""
-        + _CLASS_DOC_ARGS
-        + """
+
+    {class_args}
+
     Returns:
         `result()`: a scalar, or a `(K,)` vector for `average=None`.
 
@@ -1375,4 +1371,8 @@ class AUPRC(_BinnedRankingMetric):
         Manning, Raghavan and Schuetze, 2008, "Introduction to Information
         Retrieval", section 8.4; scikit-learn `average_precision_score`.
     """
-    )
+
+    default_name = "auprc"
+    tolerance = 1e-3
+    metric_kind = "ap"
+    _keeps_squares = True

@@ -87,8 +87,10 @@ def _check_focal_arguments(
 
 
 def _resolve_mode(mode: str, y_pred: Any) -> str:
-    """`"auto"` follows `_inputs.resolve_task` (without targets): binary for a
-    1-D `y_pred` or a class axis of 1, else categorical."""
+    """`"auto"` follows `_inputs.resolve_task` (without targets).
+
+    binary for a 1-D `y_pred` or a class axis of 1, else categorical.
+    """
     if mode != "auto":
         return mode
     return "binary" if resolve_task("auto", y_pred) == "binary" else "categorical"
