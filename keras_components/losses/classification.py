@@ -122,8 +122,9 @@ def _focal_from_logits(gamma: float, alpha: tuple[float, ...] | None):
 
     def forward(y, z):
         log_p = ops.log_softmax(z, axis=-1)
+        a = weights(y)
         if not gamma:
-            return (-ops.sum(weights(y) * log_p, axis=-1),), (y, log_p)
+            return (-ops.sum(a * log_p, axis=-1),), (a, log_p)
         p = ops.exp(log_p)
         # 1 - p from log p. Its absolute error (~2e-7) is set by the rounding
         # of the softmax normaliser that log p already carries, so
@@ -145,19 +146,19 @@ def _focal_from_logits(gamma: float, alpha: tuple[float, ...] | None):
         # q ** gamma (0 at q = 0 in every branch)
         q_gamma = q if gamma == 1.0 else q * q_less
         weighted_log_p = q_gamma * log_p
-        values = -ops.sum(weights(y) * weighted_log_p, axis=-1)
-        return (values,), (y, log_p, p, q_less, q_gamma, weighted_log_p)
+        values = -ops.sum(a * weighted_log_p, axis=-1)
+        return (values,), (a, log_p, p, q_less, q_gamma, weighted_log_p)
 
     def backward(saved, upstream):
         g = ops.expand_dims(upstream[0], -1)
         if not gamma:
-            y, log_p = saved
-            h = -weights(y)
+            a, log_p = saved
+            h = -a
             minus_grad_y = log_p
             p = ops.exp(log_p)
         else:
-            y, log_p, p, q_less, q_gamma, weighted_log_p = saved
-            h = weights(y) * (gamma * p * log_p * q_less - q_gamma)
+            a, log_p, p, q_less, q_gamma, weighted_log_p = saved
+            h = a * (gamma * p * log_p * q_less - q_gamma)
             minus_grad_y = weighted_log_p
         grad_z = g * (h - p * ops.sum(h, axis=-1, keepdims=True))
         grad_y = -weights(g * minus_grad_y)
