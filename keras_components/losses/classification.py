@@ -356,7 +356,10 @@ def focal_loss(
     `log_sigmoid` / `log_softmax`, `1 - p_c = 1 - exp(log p_c)` and
     `(1 - p)**gamma = exp(gamma * log_sigmoid(-z))`, never by clipping, so
     the value is exact and the gradient finite and non-zero even at saturated
-    logits (tested up to `abs(z) = 1e4`). From probabilities it follows
+    logits (tested up to `abs(z) = 1e4`); in categorical mode its gradient
+    is written in closed form (`h - p * sum(h)` with `h` the derivative in
+    `log p`, reusing the forward pass's values; binary mode and
+    probabilities use autodiff). From probabilities it follows
     Keras: rows are renormalised (categorical) and clipped to
     `[epsilon, 1 - epsilon]` before the log; but only valid probabilities
     are accepted (see Raises), so renormalising removes rounding, never a
