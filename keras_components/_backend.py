@@ -492,16 +492,21 @@ def tanh_grad(t: Any, dy: Any) -> Any:
 
 
 def custom_vjp(
-    forward: Callable[..., tuple[Any, ...]],
+    forward: Callable[..., Any],
     backward: Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, ...]],
+    *,
+    residuals: bool = False,
 ) -> Callable[..., tuple[Any, ...]]:
     """`forward` (tensors in, a tuple of tensors out) with the gradient `backward`.
 
-    `backward(args, upstream)` gets the inputs and one upstream gradient per
-    output (zeros for an output nothing depends on) and returns one gradient
-    per input, each of its input's shape. It sees the inputs themselves (no
-    values are saved from the forward pass). Only first derivatives are
-    tested; the losses using it need no more.
+    `backward(saved, upstream)` gets the saved tensors and one upstream
+    gradient per output (zeros for an output nothing depends on) and returns
+    one gradient per input, each of its input's shape. By default `saved` is
+    the inputs themselves. With `residuals=True`, `forward` returns
+    `(outputs, residuals)`, both tuples of tensors, and `saved` is
+    `residuals`: values of the forward pass the gradient reuses instead of
+    recomputing them (the function still returns only `outputs`). Only first
+    derivatives are tested; the losses using it need no more.
 
     Keras's `ops.custom_gradient` differs per backend (PyTorch passes
     `*args, upstream=` and takes a single output); this is one convention:
@@ -510,6 +515,12 @@ def custom_vjp(
     Other backends get `forward` with its autodiff gradient.
     """
     backend = keras.backend.backend()
+
+    def split(*args):  # (outputs, saved) of one forward call
+        if residuals:
+            outputs, saved = forward(*args)
+            return tuple(outputs), tuple(saved)
+        return tuple(forward(*args)), args
 
     def filled(upstream, outputs):
         return tuple(
@@ -522,10 +533,10 @@ def custom_vjp(
 
         @tf.custom_gradient
         def tf_fn(*args):
-            outputs = tuple(forward(*args))
+            outputs, saved = split(*args)
 
             def grad(*upstream):
-                return tuple(backward(args, filled(upstream, outputs)))
+                return tuple(backward(saved, filled(upstream, outputs)))
 
             return outputs, grad
 
@@ -533,15 +544,12 @@ def custom_vjp(
     if backend == "jax":
         import jax
 
-        jax_fn = jax.custom_vjp(lambda *args: tuple(forward(*args)))
+        jax_fn = jax.custom_vjp(lambda *args: split(*args)[0])
 
-        def fwd(*args):
-            return tuple(forward(*args)), args
+        def bwd(saved, upstream):
+            return tuple(backward(saved, tuple(upstream)))
 
-        def bwd(args, upstream):
-            return tuple(backward(args, tuple(upstream)))
-
-        jax_fn.defvjp(fwd, bwd)
+        jax_fn.defvjp(split, bwd)
         return jax_fn
     if backend == "torch":
         import torch
@@ -549,12 +557,13 @@ def custom_vjp(
         class _Function(torch.autograd.Function):
             @staticmethod
             def forward(ctx, *args):
-                ctx.save_for_backward(*args)
-                return tuple(forward(*args))
+                outputs, saved = split(*args)
+                ctx.save_for_backward(*saved)
+                return outputs
 
             @staticmethod
             def backward(ctx, *upstream):
                 return tuple(backward(ctx.saved_tensors, tuple(upstream)))
 
         return _Function.apply
-    return lambda *args: tuple(forward(*args))
+    return lambda *args: split(*args)[0]
