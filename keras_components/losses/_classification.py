@@ -105,7 +105,9 @@ _BINARY_TARGETS = (
 
 
 def _focal_from_logits(gamma: float, alpha: tuple[float, ...] | None):
-    """`(y, z) -> (loss,)`: categorical focal loss from logits, per sample,
+    """Categorical focal loss from logits, with its closed-form gradient.
+
+    `(y, z) -> (loss,)` per sample,
     `-sum_c a_c * q_c**gamma * l_c` with `a = y * alpha`, `l = log_softmax(z)`,
     `p = exp(l)`, `q = 1 - p`, and its closed-form gradient.
 

@@ -20,7 +20,8 @@ import tensorflow as tf
 from keras import ops
 
 from keras_components import FocalLoss
-from keras_components.losses import _base, classification
+from keras_components.losses import _base
+from keras_components.losses import _classification as classification
 from tests.losses.focal_reference import assert_close, cases, reference
 
 CASES = cases()
