@@ -767,6 +767,16 @@ def _ratio_or_nan(numerator: Any, denominator: Any) -> Any:
     )
 
 
+def _many_cells(invalid: Any, block_size: int, num_bins: int) -> bool:
+    """Whether a batch's cells (static count) query more bins than there are.
+
+    `invalid` is the `(M, K)` per-cell mask; an unknown `M` counts as few
+    (the per-cell path, which suits the batches `fit` runs).
+    """
+    rows = invalid.shape[0]
+    return rows is not None and rows * block_size > num_bins
+
+
 def rank_statistics(
     state: dict[str, Any],
     y_true: Any,
@@ -780,9 +790,9 @@ def rank_statistics(
 ) -> dict[str, Any]:
     """AUROC's increments for one batch, given the old state (pure; compiled).
 
-    `state` holds the old `"histogram"` `(K, 2, B)` and `"blocks"`
+    `state` holds the old `"histogram"` `(K, 2, B)`, `"blocks"`
     `(K, 2, G)` (the histogram summed over blocks of `block_layout(B)`
-    bins). Returns `batch_statistics`'s `"histogram"` and `"invalid"`, the
+    bins) and `"wins"`. Returns `batch_statistics`'s `"histogram"` and `"invalid"`, the
     batch's `"blocks"`, and `"wins"` `(K,)`: the Mann-Whitney pairs the
     batch adds to `roc_numerator` of the histogram (same-bin pairs 1/2).
 
@@ -792,7 +802,9 @@ def rank_statistics(
     positives at `pos_above + pos_in_bin / 2`. Each is one prefix sum over
     the old blocks before the cell's block plus the bins of its own block
     before it, so the old state is queried in O(cells * block size + K G),
-    not O(K B). With no rounding for integer weights (to 2**53) the running
+    not O(K B); a batch with more cells per class than `B / block size`
+    (a static count) instead takes `roc_numerator` of the new histogram less
+    the old `wins`, O(K B). With no rounding for integer weights (to 2**53) the running
     `wins` equals `roc_numerator(histogram)` after any sequence of updates,
     so `result()` is `wins / (P N)`: O(K).
     """
@@ -829,6 +841,13 @@ def rank_statistics(
         flat_w, own_row * groups + block, 2 * k * groups
     )
     stats["blocks"] = ops.reshape(batch_blocks, (k, 2, groups))
+    if _many_cells(invalid, size, b):
+        # A large batch (more cells x block bins than bins): the pairs of the
+        # whole new histogram, one prefix sum over the bins, are cheaper than
+        # querying the old state cell by cell.
+        new = state["histogram"] + stats["histogram"]
+        stats["wins"] = roc_numerator(new[:, 1], new[:, 0]) - state["wins"]
+        return stats
     # Each cell counts its pairs in the opposite label's row of the old state
     # plus the batch's negatives: a positive counts the old and new negatives
     # below it, a negative only the old positives above it, so each pair of
@@ -1309,7 +1328,7 @@ class AUROC(_BinnedRankingMetric):
     _keeps_wins = True
     # The kernel reads the old histogram to count the pairs each batch adds
     # (`rank_statistics`): one compiled call in every mode.
-    reads = ("histogram", "blocks")
+    reads = ("histogram", "blocks", "wins")
     increments = staticmethod(rank_statistics)
 
     @staticmethod
