@@ -658,21 +658,28 @@ def tversky_loss(
 
 
 class _RegionLoss(Loss):
-    """Shared constructor, config and call of the region losses."""
+    """Shared constructor, config and call of the region losses.
+
+    A subclass sets `default_name` (the name when `name` is None) and
+    `_per_class`; it restates the constructor only to add arguments.
+    """
+
+    default_name: str
 
     def __init__(
         self,
         *,
-        mode: str,
-        from_logits: bool,
-        smooth: float,
-        class_weights: Sequence[float] | None,
-        include_background: bool,
-        ignore_index: int | None,
-        reduction: str | None,
-        name: str,
-        dtype: Any,
+        mode: str = "auto",
+        from_logits: bool = False,
+        smooth: float = 1e-5,
+        class_weights: Sequence[float] | None = None,
+        include_background: bool = True,
+        ignore_index: int | None = None,
+        reduction: str | None = "sum_over_batch_size",
+        name: str | None = None,
+        dtype: Any = None,
     ) -> None:
+        name = self.default_name if name is None else name
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self._args = _check_region_arguments(
             mode, from_logits, smooth, class_weights, include_background, ignore_index
@@ -744,30 +751,7 @@ class DiceLoss(_RegionLoss):
         Milletari et al., 2016, https://arxiv.org/abs/1606.04797
     """
 
-    def __init__(
-        self,
-        *,
-        mode: str = "auto",
-        from_logits: bool = False,
-        smooth: float = 1e-5,
-        class_weights: Sequence[float] | None = None,
-        include_background: bool = True,
-        ignore_index: int | None = None,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "dice_loss",
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            mode=mode,
-            from_logits=from_logits,
-            smooth=smooth,
-            class_weights=class_weights,
-            include_background=include_background,
-            ignore_index=ignore_index,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-        )
+    default_name = "dice_loss"
 
     def _per_class(self):
         return _dice_per_class
@@ -810,30 +794,7 @@ class JaccardLoss(_RegionLoss):
         https://doi.org/10.1007/978-3-319-50835-1_22
     """
 
-    def __init__(
-        self,
-        *,
-        mode: str = "auto",
-        from_logits: bool = False,
-        smooth: float = 1e-5,
-        class_weights: Sequence[float] | None = None,
-        include_background: bool = True,
-        ignore_index: int | None = None,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "jaccard_loss",
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            mode=mode,
-            from_logits=from_logits,
-            smooth=smooth,
-            class_weights=class_weights,
-            include_background=include_background,
-            ignore_index=ignore_index,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-        )
+    default_name = "jaccard_loss"
 
     def _per_class(self):
         return _jaccard_per_class
@@ -879,6 +840,8 @@ class TverskyLoss(_RegionLoss):
     Reference:
         Salehi et al., 2017, https://arxiv.org/abs/1706.05721
     """
+
+    default_name = "tversky_loss"
 
     def __init__(
         self,
