@@ -34,7 +34,8 @@ def _assert_png(path):
 
     assert path.read_bytes()[:8] == PNG_SIGNATURE, path
     pixels = image.imread(path)
-    assert pixels.shape[0] > 100 and pixels.shape[1] > 100
+    assert pixels.shape[0] > 100
+    assert pixels.shape[1] > 100
     assert pixels.std() > 0.01, f"{path} is blank"
 
 
@@ -47,13 +48,14 @@ def demo_run(tmp_path_factory):
 
 
 def test_demo_passes_and_prints_its_report(demo_run):
-    folder, result = demo_run
+    _folder, result = demo_run
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "breast cancer" in out
     assert "455 training / 114 validation rows" in out
     assert "val_f1" in out  # the callback's per-epoch line
-    assert "scikit-learn" in out and "roc_auc_score" in out
+    assert "scikit-learn" in out
+    assert "roc_auc_score" in out
     assert out.rstrip().endswith("all checks passed")
     assert "Output folder: saved_models/demo" in out
 
@@ -65,7 +67,8 @@ def test_every_demo_artifact_loads_back(demo_run):
     folder, _ = demo_run
     out = folder / "saved_models" / "demo"
     report = json.loads((out / "report.json").read_text())
-    assert report["passed"] is True and report["failures"] == []
+    assert report["passed"] is True
+    assert report["failures"] == []
     assert report["max_abs_diff_reloaded_keras"] == 0.0
     assert report["max_abs_diff_saved_model"] <= _demo.EXPORT_TOLERANCE
     for name in PICTURES:
@@ -150,7 +153,9 @@ def digits_model(tmp_path_factory):
     with (folder / "digits.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([*(f"p{i}" for i in range(64)), "digit"])
-        writer.writerows([*x, y] for x, y in zip(split.x_val.tolist(), split.y_val))
+        writer.writerows(
+            [*x, y] for x, y in zip(split.x_val.tolist(), split.y_val, strict=True)
+        )
     return folder, split, model
 
 
@@ -280,7 +285,7 @@ def test_outputs_form_is_read_from_the_last_layer_never_guessed():
     assert not _evaluate.outputs_are_logits(
         model(dense(3), keras.layers.Activation("softmax"))
     )
-    with pytest.raises(ValueError, match="activation 'tanh'. Pass outputs='logits'"):
+    with pytest.raises(ValueError, match=r"activation 'tanh'\. Pass outputs='logits'"):
         _evaluate.outputs_are_logits(model(dense(3, activation="tanh")))
     assert not _evaluate.outputs_are_logits(
         model(dense(3, activation="tanh")), "probabilities"
