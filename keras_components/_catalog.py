@@ -240,7 +240,7 @@ KERAS_CORE: tuple[Entry, ...] = (
         "keras",
         ("keras.layers.PReLU",),
         ELEMENTWISE,
-        "x if x > 0 else alpha * x, alpha learned per channel",
+        "x if x > 0 else alpha * x, alpha a trainable weight",
         "Parametric ReLU: the negative slope is a trainable weight.",
     ),
     Entry(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 import sklearn.metrics
 
@@ -215,6 +216,80 @@ def test_an_entry_whose_docstrings_state_no_formula_and_no_override_is_refused(
     monkeypatch.setitem(_catalog._OURS, "Accuracy", _catalog._Ours("inputs"))
     with pytest.raises(ValueError, match="No formula for Accuracy"):
         _catalog.entries()
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+# Each Keras core entry's formula line in float64 NumPy: the inputs, the
+# keyword arguments (for the function and the class alike) and the values.
+_RNG = np.random.default_rng(11)
+X = _RNG.normal(size=(6, 4)) * 3
+P = _softmax(_RNG.normal(size=(6, 4)))
+Y_SPARSE = _RNG.integers(0, 4, size=6)
+Y_ONE_HOT = np.eye(4)[Y_SPARSE]
+Y_BINARY = (_RNG.random((6, 4)) > 0.5).astype("float64")
+P_BINARY = _RNG.uniform(0.05, 0.95, size=(6, 4))
+Y_REAL, Y_HAT = _RNG.normal(size=(6, 4)), _RNG.normal(size=(6, 4)) * 2
+E = Y_REAL - Y_HAT
+CORE_REFERENCES = {
+    "ReLU": ((X,), {}, np.maximum(X, 0)),
+    "LeakyReLU": ((X,), {"negative_slope": 0.1}, np.where(X > 0, X, 0.1 * X)),
+    "PReLU": (
+        (X,),
+        {"alpha_initializer": keras.initializers.Constant(0.25)},
+        np.where(X > 0, X, 0.25 * X),
+    ),
+    "sigmoid": ((X,), {}, 1 / (1 + np.exp(-X))),
+    "Softmax": ((X,), {}, np.exp(X) / np.exp(X).sum(-1, keepdims=True)),
+    "BinaryCrossentropy": (
+        (Y_BINARY, P_BINARY),
+        {},
+        -np.mean(
+            Y_BINARY * np.log(P_BINARY) + (1 - Y_BINARY) * np.log(1 - P_BINARY), -1
+        ),
+    ),
+    "CategoricalCrossentropy": (
+        (Y_ONE_HOT, P),
+        {},
+        -np.sum(Y_ONE_HOT * np.log(P), -1),
+    ),
+    "SparseCategoricalCrossentropy": (
+        (Y_SPARSE, P),
+        {},
+        -np.log(P[np.arange(6), Y_SPARSE]),
+    ),
+    "MeanSquaredError": ((Y_REAL, Y_HAT), {}, np.mean(E**2, -1)),
+    "MeanAbsoluteError": ((Y_REAL, Y_HAT), {}, np.mean(np.abs(E), -1)),
+    "Huber": (
+        (Y_REAL, Y_HAT),
+        {"delta": 1.5},
+        np.mean(
+            np.where(np.abs(E) <= 1.5, 0.5 * E**2, 1.5 * (np.abs(E) - 0.5 * 1.5)), -1
+        ),
+    ),
+}
+
+
+def test_every_keras_core_entry_has_a_numeric_reference():
+    assert set(CORE_REFERENCES) == set(ids(CORE))
+
+
+@pytest.mark.parametrize("entry", CORE, ids=ids(CORE))
+def test_keras_core_formula_lines_are_what_keras_computes(entry):
+    inputs, kwargs, expected = CORE_REFERENCES[entry.name]
+    for path in entry.paths:
+        obj = _catalog.resolve(path)
+        if not isinstance(obj, type):
+            got = obj(*inputs, **kwargs)
+        elif issubclass(obj, keras.losses.Loss):
+            got = obj(reduction=None, **kwargs)(*inputs)
+        else:
+            got = obj(**kwargs)(*inputs)
+        got = keras.ops.convert_to_numpy(got)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=path)
 
 
 # --------------------------------------------------------------------------
