@@ -1,4 +1,4 @@
-"""The `keras-components` command: `demo`, `bench` (and `bench claims`).
+"""The `keras-components` command: `demo`, `bench` (and `bench claims`), `catalog`.
 
 The parser lives in the top-level module `keras_components_cli` (the console
 entry point), which imports nothing heavy, so `--version` and `--help` need
@@ -26,7 +26,14 @@ def _bench(args: argparse.Namespace) -> int:
     return bench.run_command(args)
 
 
-_COMMANDS = {"demo": _demo, "bench": _bench}
+def _catalog(args: argparse.Namespace) -> int:
+    from keras_components import _catalog
+
+    sys.stdout.write(_catalog.render(args.format, args.role))
+    return 0
+
+
+_COMMANDS = {"demo": _demo, "bench": _bench, "catalog": _catalog}
 
 
 def run(args: argparse.Namespace) -> int:

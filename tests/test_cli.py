@@ -131,7 +131,7 @@ def test_every_option_has_help_text():
             parsers += action.choices.values()
             assert {a.dest for a in action._choices_actions} == set(action.choices)
             assert all(a.help for a in action._choices_actions)
-    assert len(parsers) == 3
+    assert len(parsers) == 4
     for p in parsers:
         for action in p._actions:
             if not isinstance(action, argparse._SubParsersAction):
