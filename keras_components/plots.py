@@ -399,7 +399,7 @@ def _history_panel(
                 zorder=5,
                 label=f"best {which}: {values[i]:.4g} @ epoch {int(epochs[i])}",
             )
-    better = {"down": "lower is better", "up": "higher is better"}.get(direction)
+    better = {"down": "lower is better", "up": "higher is better"}.get(direction or "")
     ax.set_title(name if better is None else f"{name} ({better})", fontsize=10)
     ax.set_xlabel("epoch")
     ax.set_ylabel(name)
@@ -566,8 +566,13 @@ def _normalized(matrix: np.ndarray, normalize: str | None) -> np.ndarray:
     """scikit-learn's `confusion_matrix(normalize=...)`, 0/0 -> 0."""
     if normalize is None:
         return matrix
-    axis = {"true": -1, "pred": -2, "all": (-2, -1)}[normalize]
-    totals = matrix.sum(axis=axis, keepdims=True)
+    axes: dict[str, int | tuple[int, int]] = {
+        "true": -1,
+        "pred": -2,
+        "all": (-2, -1),
+    }
+    axis = axes[normalize]
+    totals = np.sum(matrix, axis=axis, keepdims=True)
     return np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
 
 
