@@ -47,6 +47,11 @@ CLAIMS = "claims"
 # The demo's bundled datasets (keras_components/_demo.py; a test checks).
 DEMO_DATASETS = ("breast_cancer", "digits")
 
+# `keras-components catalog` choices (keras_components/_catalog.py; a test
+# checks they agree).
+CATALOG_FORMATS = ("text", "markdown", "json")
+CATALOG_ROLES = ("activation", "loss", "metric")
+
 # A C++ log line from TensorFlow / XLA / absl below FATAL, as absl writes it
 # ("I0000 00:00:1796116924.448207    9338 port.cc:153] ..." before absl's
 # clock is set up, "W1203 14:05:09.123456 ..." after).
@@ -290,6 +295,26 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         ),
     )
     add_bench_arguments(bench)
+    catalog = commands.add_parser(
+        "catalog",
+        help="every activation, loss and metric: role, import path, inputs, formula",
+        description=(
+            "List every activation, loss and metric, ours and the Keras core "
+            "ones we point to: its role, where it lives, its input forms, its "
+            "formula and, for metrics, the scikit-learn function it equals."
+        ),
+    )
+    catalog.add_argument(
+        "--format",
+        choices=CATALOG_FORMATS,
+        default="text",
+        help="text (a reference card), markdown (tables) or json (default: text)",
+    )
+    catalog.add_argument(
+        "--role",
+        choices=CATALOG_ROLES,
+        help="list only this role (default: all three)",
+    )
     return parser, bench
 
 

@@ -4,7 +4,8 @@ Activations and activation layers, losses and streaming metrics that plug
 straight into `model.compile`, `fit` and `evaluate`, on every Keras backend.
 """
 
-from keras_components import activations, layers, losses, metrics
+from keras_components import activations, callbacks, layers, losses, metrics, plots
+from keras_components.callbacks import TrainingCurves
 from keras_components.layers import GELU, Mish, Swish
 from keras_components.losses import (
     CombinedLoss,
@@ -67,11 +68,14 @@ __all__ = [
     "Recall",
     "Specificity",
     "Swish",
+    "TrainingCurves",
     "TverskyLoss",
     "WassersteinLoss",
     "__version__",
     "activations",
+    "callbacks",
     "layers",
     "losses",
     "metrics",
+    "plots",
 ]

@@ -1,4 +1,4 @@
-"""The `keras-components` command: `demo`, `evaluate`, `bench` (and `bench claims`).
+"""The `keras-components` commands: demo, evaluate, catalog, bench (claims).
 
 The parser lives in the top-level module `keras_components_cli` (the console
 entry point), which imports nothing heavy, so `--version` and `--help` need
@@ -64,7 +64,19 @@ def _bench(args: argparse.Namespace) -> int:
     return bench.run_command(args)
 
 
-_COMMANDS = {"demo": _demo, "evaluate": _evaluate, "bench": _bench}
+def _catalog(args: argparse.Namespace) -> int:
+    from keras_components import _catalog
+
+    sys.stdout.write(_catalog.render(args.format, args.role))
+    return 0
+
+
+_COMMANDS = {
+    "demo": _demo,
+    "evaluate": _evaluate,
+    "catalog": _catalog,
+    "bench": _bench,
+}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1344,6 +1344,49 @@ class AUROC(_BinnedRankingMetric):
         )
         return total
 
+    def curve(self, *, drop_intermediate: bool = True):
+        """The ROC curve read from the state (eager only; NumPy).
+
+        Equals `sklearn.metrics.roc_curve` (same orientation: `fpr`, `tpr`
+        increasing, `thresholds` decreasing from `+inf`) run on every score
+        replaced by its bin's threshold, the probability `sigmoid` of the
+        bin's lower logit edge (`keras_components.metrics._curves`). The
+        bottom bin (logits down to -inf) has threshold 0.0 and the top one
+        (up to +inf) 1.0; only bins holding weight give points. Its
+        trapezoid area (`sklearn.metrics.auc(fpr, tpr)`) is `result()`.
+
+        Args:
+            drop_intermediate: Drop the points on straight segments, as
+                scikit-learn's default (the area is unchanged).
+
+        Returns:
+            `RocCurve(fpr, tpr, thresholds)` for the binary task; for the
+            multiclass (one-vs-rest) and multilabel tasks a list with one
+            per class. A class without negatives (positives) has NaN false
+            (true) positive rates and warns, as scikit-learn.
+
+        Raises:
+            RuntimeError: Called while traced (`tf.function`, jit).
+            ValueError: No data yet, or the state counted invalid inputs.
+
+        Example:
+
+        >>> import numpy as np
+        >>> from keras_components.metrics import AUROC
+        >>> metric = AUROC()
+        >>> metric.update_state([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+        >>> fpr, tpr, thresholds = metric.curve()
+        >>> print(fpr, tpr)
+        [0.  0.  0.5 0.5 1. ] [0.  0.5 0.5 1.  1. ]
+        """
+        from keras_components.metrics import _curves
+
+        return _curves.metric_curves(
+            self,
+            "roc",
+            drop_intermediate=check_bool("drop_intermediate", drop_intermediate),
+        )
+
 
 @export
 @_docs.fill(**_DOCS)
@@ -1395,3 +1438,47 @@ class AUPRC(_BinnedRankingMetric):
     tolerance = 1e-3
     metric_kind = "ap"
     _keeps_squares = True
+
+    def curve(self, *, drop_intermediate: bool = False):
+        """The precision-recall curve read from the state (eager only; NumPy).
+
+        Equals `sklearn.metrics.precision_recall_curve` (same orientation:
+        `recall` decreasing to a final 0 with `precision` 1 there,
+        `thresholds` increasing and one shorter) run on every score
+        replaced by its bin's threshold, the probability `sigmoid` of the
+        bin's lower logit edge (`keras_components.metrics._curves`). The
+        bottom bin (logits down to -inf) has threshold 0.0 and the top one
+        (up to +inf) 1.0; only bins holding weight give points.
+        `-sum(diff(recall) * precision[:-1])` is `result()`.
+
+        Args:
+            drop_intermediate: Drop the points where recall does not change,
+                as scikit-learn's option (default False, as scikit-learn).
+
+        Returns:
+            `PrecisionRecallCurve(precision, recall, thresholds)` for the
+            binary task; for the multiclass (one-vs-rest) and multilabel
+            tasks a list with one per class. A class without positives has
+            recall 1 throughout and warns, as scikit-learn.
+
+        Raises:
+            RuntimeError: Called while traced (`tf.function`, jit).
+            ValueError: No data yet, or the state counted invalid inputs.
+
+        Example:
+
+        >>> import numpy as np
+        >>> from keras_components.metrics import AUPRC
+        >>> metric = AUPRC()
+        >>> metric.update_state([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+        >>> precision, recall, thresholds = metric.curve()
+        >>> print(precision.round(4), recall)
+        [0.5    0.6667 0.5    1.     1.    ] [1.  1.  0.5 0.5 0. ]
+        """
+        from keras_components.metrics import _curves
+
+        return _curves.metric_curves(
+            self,
+            "pr",
+            drop_intermediate=check_bool("drop_intermediate", drop_intermediate),
+        )

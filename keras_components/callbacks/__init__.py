@@ -1,0 +1,5 @@
+"""Keras callbacks: training pictures."""
+
+from keras_components.callbacks._training_curves import TrainingCurves
+
+__all__ = ["TrainingCurves"]
