@@ -85,7 +85,9 @@ def probabilities(outputs: np.ndarray, task: Task) -> np.ndarray:
         z = z[:, 0]
         return 1.0 / (1.0 + np.exp(-z)) if task.from_logits else z
     if not task.from_logits:
-        return z
+        # float32 softmax rows sum to 1 within ~1e-7; scikit-learn renormalises
+        # them too (with a warning), so do it here, silently.
+        return z / z.sum(axis=1, keepdims=True)
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,10 +18,17 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PICTURES = ("curves.png", "roc.png", "pr.png", "confusion_matrix.png")
 
 
+ROOT = Path(__file__).resolve().parents[1]
+# What the installed `keras-components` console script runs.
+CONSOLE_SCRIPT = "import sys, keras_components_cli as c; sys.exit(c.main())"
+
+
 def _command(*args: str, cwd) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    """`keras-components ARGS` in `cwd`, on this checkout."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user has it
     return subprocess.run(
-        [sys.executable, "-m", "keras_components", *args],
+        [sys.executable, "-c", CONSOLE_SCRIPT, *args],
         cwd=cwd,
         env=env,
         capture_output=True,
