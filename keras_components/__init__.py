@@ -4,7 +4,7 @@ Activations and activation layers, losses and streaming metrics that plug
 straight into `model.compile`, `fit` and `evaluate`, on every Keras backend.
 """
 
-from keras_components import activations, layers, losses, metrics
+from keras_components import activations, callbacks, layers, losses, metrics
 from keras_components.layers import GELU, Mish, Swish
 from keras_components.losses import (
     CombinedLoss,
@@ -71,6 +71,7 @@ __all__ = [
     "WassersteinLoss",
     "__version__",
     "activations",
+    "callbacks",
     "layers",
     "losses",
     "metrics",

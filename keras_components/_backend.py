@@ -567,3 +567,35 @@ def custom_vjp(
 
         return _Function.apply
     return lambda *args: split(*args)[0]
+
+
+def adapter_batches(adapter: Any) -> Any:
+    """An iterable over a Keras data adapter's batches, in the backend's form.
+
+    What Keras's own epoch iterators use: a `tf.data.Dataset` on TensorFlow,
+    JAX arrays on JAX, a torch `DataLoader` on PyTorch (NumPy elsewhere).
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return adapter.get_tf_dataset()
+    if backend == "jax":
+        return adapter.get_jax_iterator()
+    if backend == "torch":
+        return adapter.get_torch_dataloader()
+    return adapter.get_numpy_iterator()  # pragma: no cover
+
+
+def stateful_step(fn: Callable[..., Any], *, xla: bool) -> Callable[..., Any] | None:
+    """`fn` (which updates variables) as one compiled step, or None.
+
+    On TensorFlow a `tf.function` (XLA when `xla`), as `model.evaluate` runs
+    its test step: the model call and every metric update in one graph. On
+    JAX and PyTorch, variables cannot be assigned inside a plain compiled
+    function (JAX) or gain nothing from it (PyTorch): None, and the caller
+    runs the model's compiled predict function and eager metric updates.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    return tf.function(fn, jit_compile=xla, reduce_retracing=True)

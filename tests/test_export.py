@@ -15,6 +15,7 @@ PREFIX = f"{PACKAGE}>"
 NAMESPACES = (
     "keras_components",
     "keras_components.activations",
+    "keras_components.callbacks",
     "keras_components.layers",
     "keras_components.losses",
     "keras_components.metrics",
