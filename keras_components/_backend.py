@@ -570,19 +570,30 @@ def custom_vjp(
 
 
 def adapter_batches(adapter: Any) -> Any:
-    """An iterable over a Keras data adapter's batches, in the backend's form.
+    """A re-iterable over a Keras data adapter's batches, in the backend's form.
 
     What Keras's own epoch iterators use: a `tf.data.Dataset` on TensorFlow,
-    JAX arrays on JAX, a torch `DataLoader` on PyTorch (NumPy elsewhere).
+    a torch `DataLoader` on PyTorch, JAX arrays on JAX (whose iterator is a
+    one-shot generator: a fresh one for every iteration).
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         return adapter.get_tf_dataset()
-    if backend == "jax":
-        return adapter.get_jax_iterator()
     if backend == "torch":
         return adapter.get_torch_dataloader()
-    return adapter.get_numpy_iterator()  # pragma: no cover
+    return _Reiterable(
+        adapter.get_jax_iterator if backend == "jax" else adapter.get_numpy_iterator
+    )
+
+
+class _Reiterable:
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+    def __iter__(self) -> Any:
+        return iter(self.make())
 
 
 def stateful_step(fn: Callable[..., Any], *, xla: bool) -> Callable[..., Any] | None:
@@ -598,4 +609,21 @@ def stateful_step(fn: Callable[..., Any], *, xla: bool) -> Callable[..., Any] | 
         return None
     import tensorflow as tf
 
-    return tf.function(fn, jit_compile=xla, reduce_retracing=True)
+    return tf.function(_Step(fn), jit_compile=xla, reduce_retracing=True)
+
+
+class _Step:
+    """`fn` as a callable of its own for `tf.function` (see `_Traced`).
+
+    TensorFlow keys its retracing statistics by the code object, so the
+    steps of many callbacks (one closure each) would read as one function
+    retraced over and over.
+    """
+
+    __slots__ = ("__weakref__", "fn")
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)

@@ -67,17 +67,39 @@ def compiled_metric_names(model: Any) -> list[str]:
     """The names of the metrics `model` logs (compiled and added ones).
 
     Keras 3.15 wraps the compiled metrics in a `CompileMetrics` container
-    (name "compile_metrics") whose `metrics` property lists the real ones; a
-    container is recognised by that property (no public API lists the log
-    keys a model will produce before the first step).
+    (name "compile_metrics") whose `metrics` property lists the real ones
+    once built (at the first step of `fit` when the model was already
+    built); before that, its private `_user_metrics` and
+    `_user_weighted_metrics` hold what `compile` received. No public API
+    lists the log keys a model will produce before its first step; the
+    callers also check the logs themselves at epoch end.
     """
+    import keras
+
+    def names_of(spec: Any) -> list[str]:
+        if spec is None:
+            return []
+        if isinstance(spec, dict):
+            return [n for v in spec.values() for n in names_of(v)]
+        if isinstance(spec, (list, tuple)):
+            return [n for v in spec for n in names_of(v)]
+        if isinstance(spec, str):
+            return [spec]
+        if isinstance(spec, keras.metrics.Metric):
+            return [spec.name]
+        name = getattr(spec, "__name__", None)
+        return [name] if isinstance(name, str) else []
+
     names = []
     for metric in getattr(model, "metrics", None) or []:
         inner = getattr(metric, "metrics", None)
-        if isinstance(inner, (list, tuple)):
+        if not isinstance(inner, (list, tuple)):
+            names.append(metric.name)
+        elif inner:
             names.extend(m.name for m in inner)
         else:
-            names.append(metric.name)
+            names.extend(names_of(getattr(metric, "_user_metrics", None)))
+            names.extend(names_of(getattr(metric, "_user_weighted_metrics", None)))
     return names
 
 

@@ -105,8 +105,9 @@ class ValidationMetrics(keras.callbacks.Callback):
 
     Name clashes with the model's log keys ("loss", compiled metrics, and
     the `val_` keys `fit` produces when it validates) are a `ValueError` in
-    `on_train_begin` (when `fit`'s validation cannot be seen there: at the
-    first reporting epoch, before anything is written).
+    `on_train_begin`, before the first batch. The first reporting epoch
+    checks the logs themselves too, before writing anything (the fallback
+    when the call stack does not show `fit`'s arguments).
 
     Args:
         validation_data: `(x, y)` or `(x, y, sample_weight)` arrays or
@@ -150,11 +151,11 @@ class ValidationMetrics(keras.callbacks.Callback):
     >>> model = keras.Sequential([keras.Input((4,)),
     ...                           keras.layers.Dense(1, activation="sigmoid")])
     >>> model.compile(optimizer="adam", loss="binary_crossentropy")
-    >>> cb = kc.callbacks.ValidationMetrics((x, y), [kc.F1(), kc.AUROC()],
+    >>> cb = kc.callbacks.ValidationMetrics((x, y), [kc.F1(), kc.MCC()],
     ...                                     verbose=0)
     >>> history = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
     >>> sorted(k for k in history.history if k.startswith("val_"))
-    ['val_auroc', 'val_f1']
+    ['val_f1', 'val_mcc']
     >>> cb.epochs
     [0, 1]
     """
@@ -240,6 +241,7 @@ class ValidationMetrics(keras.callbacks.Callback):
         self.best: dict[str, dict[str, Any]] = {}
         self._directions: dict[str, str] = {}
         self._checked_logs = False
+        self._validates: bool | None = None
 
     # -- construction -------------------------------------------------------
     @staticmethod
@@ -412,7 +414,8 @@ class ValidationMetrics(keras.callbacks.Callback):
                     f"(model keys: {sorted(taken)}). Pass a metric `name=` or "
                     "another `prefix` (e.g. prefix='holdout_')."
                 )
-        self._checked_logs = validates is not None
+        self._validates = validates
+        self._checked_logs = False
         if callback_list is None:
             return
         siblings = [cb for cb in callback_list.callbacks if cb is not self]
@@ -422,7 +425,9 @@ class ValidationMetrics(keras.callbacks.Callback):
                 continue
             direction = self._is_our_key(monitor)
             if direction is None:
-                known = set(model_keys) | set(fit_val_keys)
+                known = set(model_keys)
+                if validates is not False:  # fit validates, or cannot tell
+                    known |= set(fit_val_keys)
                 if monitor.startswith(self.prefix) and monitor not in known:
                     available = sorted(set(self._our_keys()) | known)
                     raise ValueError(
@@ -570,9 +575,9 @@ class ValidationMetrics(keras.callbacks.Callback):
             if clash:
                 raise ValueError(
                     f"Invalid value for argument `metrics` of ValidationMetrics: "
-                    f"the log key(s) {clash} are already in the epoch logs (fit's "
-                    "own validation writes them). Pass a metric `name=` or "
-                    "another `prefix`."
+                    f"the log key(s) {clash} are already in the epoch logs (the "
+                    "model's own metrics or fit's own validation write them). "
+                    "Pass a metric `name=` or another `prefix`."
                 )
             self._checked_logs = True
         if logs is not None:
