@@ -178,7 +178,7 @@ def test_one_pass_per_reporting_epoch_and_every_n_epochs(data):
     )
     # Rows predicted by our callback in each epoch (between the two spies):
     # every validation row once on reporting epochs 1 and 3, none otherwise.
-    ours = [after - before for before, after in zip(rows[::2], rows[1::2])]
+    ours = [after - before for before, after in zip(rows[::2], rows[1::2], strict=True)]
     assert ours == [0, N, 0, N]
     # Each batch read once per pass (the adapter may peek at batch 0 once
     # when it is built, to learn the batch's structure).
