@@ -222,17 +222,24 @@ def test_early_stopping_after_it_stops_on_its_direction(data, metric, monitor, o
     assert monitor in history.history
 
 
-def test_early_stopping_restores_and_checkpoint_sees_the_key(data, tmp_path):
+def test_checkpoint_plateau_and_csv_logger_after_it(data, tmp_path):
     x, labels, _ = data
-    cb = ValidationMetrics((x, labels), [kc.MCC()], verbose=0)
+    cb = ValidationMetrics((x, labels), [kc.MCC(), kc.HammingLoss()], verbose=0)
+    plateau = keras.callbacks.ReduceLROnPlateau(
+        monitor="val_hamming_loss", min_delta=0.01
+    )
     path = str(tmp_path / "best.keras")
     checkpoint = keras.callbacks.ModelCheckpoint(
         path, monitor="val_mcc", save_best_only=True
     )
     csv_path = tmp_path / "log.csv"
     logger = keras.callbacks.CSVLogger(str(csv_path))
-    make_model().fit(x, labels, epochs=2, verbose=0, callbacks=[cb, checkpoint, logger])
+    make_model().fit(
+        x, labels, epochs=2, verbose=0, callbacks=[cb, checkpoint, plateau, logger]
+    )
     assert checkpoint.monitor_op is keras.ops.greater
+    assert plateau.monitor_op is keras.ops.less
+    assert plateau.min_delta == -0.01  # as Keras sets it for a "min" monitor
     assert os.path.exists(path)
     with open(csv_path) as f:
         rows = list(csv.DictReader(f))
