@@ -5,7 +5,7 @@ straight into `model.compile`, `fit` and `evaluate`, on every Keras backend.
 """
 
 from keras_components import activations, callbacks, layers, losses, metrics, plots
-from keras_components.callbacks import TrainingCurves
+from keras_components.callbacks import TrainingCurves, ValidationMetrics
 from keras_components.layers import GELU, Mish, Swish
 from keras_components.losses import (
     CombinedLoss,
@@ -70,6 +70,7 @@ __all__ = [
     "Swish",
     "TrainingCurves",
     "TverskyLoss",
+    "ValidationMetrics",
     "WassersteinLoss",
     "__version__",
     "activations",

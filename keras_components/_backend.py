@@ -567,3 +567,63 @@ def custom_vjp(
 
         return _Function.apply
     return lambda *args: split(*args)[0]
+
+
+def adapter_batches(adapter: Any) -> Any:
+    """A re-iterable over a Keras data adapter's batches, in the backend's form.
+
+    What Keras's own epoch iterators use: a `tf.data.Dataset` on TensorFlow,
+    a torch `DataLoader` on PyTorch, JAX arrays on JAX (whose iterator is a
+    one-shot generator: a fresh one for every iteration).
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return adapter.get_tf_dataset()
+    if backend == "torch":
+        return adapter.get_torch_dataloader()
+    return _Reiterable(
+        adapter.get_jax_iterator if backend == "jax" else adapter.get_numpy_iterator
+    )
+
+
+class _Reiterable:
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+    def __iter__(self) -> Any:
+        return iter(self.make())
+
+
+def stateful_step(fn: Callable[..., Any], *, xla: bool) -> Callable[..., Any] | None:
+    """`fn` (which updates variables) as one compiled step, or None.
+
+    On TensorFlow a `tf.function` (XLA when `xla`), as `model.evaluate` runs
+    its test step: the model call and every metric update in one graph. On
+    JAX and PyTorch, variables cannot be assigned inside a plain compiled
+    function (JAX) or gain nothing from it (PyTorch): None, and the caller
+    runs the model's compiled predict function and eager metric updates.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    return tf.function(_Step(fn), jit_compile=xla, reduce_retracing=True)
+
+
+class _Step:
+    """`fn` as a callable of its own for `tf.function` (see `_Traced`).
+
+    TensorFlow keys its retracing statistics by the code object, so the
+    steps of many callbacks (one closure each) would read as one function
+    retraced over and over.
+    """
+
+    __slots__ = ("__weakref__", "fn")
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)

@@ -53,3 +53,98 @@ __all__ = [
     "reduce_weighted_values",
     "set_keras_mask",
 ]
+
+
+# -- ValidationMetrics (keras_components.callbacks) ---------------------------
+# Keras's data adapters turn every form `fit(validation_data=...)` accepts
+# (arrays, tf.data, PyDataset, torch DataLoader) into batches. Keras 3.15:
+# `keras.src.trainers.data_adapters.get_data_adapter`; public replacement:
+# none (a public `keras.utils.data_adapter` would replace it).
+from keras.src.trainers.data_adapters import get_data_adapter  # noqa: E402
+
+
+def compiled_metric_names(model: Any) -> list[str]:
+    """The names of the metrics `model` logs (compiled and added ones).
+
+    Keras 3.15 wraps the compiled metrics in a `CompileMetrics` container
+    (name "compile_metrics") whose `metrics` property lists the real ones
+    once built (at the first step of `fit` when the model was already
+    built); before that, its private `_user_metrics` and
+    `_user_weighted_metrics` hold what `compile` received. No public API
+    lists the log keys a model will produce before its first step; the
+    callers also check the logs themselves at epoch end.
+    """
+    import keras
+
+    def names_of(spec: Any) -> list[str]:
+        if spec is None:
+            return []
+        if isinstance(spec, dict):
+            return [n for v in spec.values() for n in names_of(v)]
+        if isinstance(spec, (list, tuple)):
+            return [n for v in spec for n in names_of(v)]
+        if isinstance(spec, str):
+            return [spec]
+        if isinstance(spec, keras.metrics.Metric):
+            return [spec.name]
+        name = getattr(spec, "__name__", None)
+        return [name] if isinstance(name, str) else []
+
+    names = []
+    for metric in getattr(model, "metrics", None) or []:
+        inner = getattr(metric, "metrics", None)
+        if not isinstance(inner, (list, tuple)):
+            names.append(metric.name)
+        elif inner:
+            names.extend(m.name for m in inner)
+        else:
+            names.extend(names_of(getattr(metric, "_user_metrics", None)))
+            names.extend(names_of(getattr(metric, "_user_weighted_metrics", None)))
+    return names
+
+
+def training_context(callback: Any) -> tuple[Any, bool | None]:
+    """The `CallbackList` running `callback` and whether `fit` validates.
+
+    Keras gives a callback neither its siblings nor `fit`'s arguments. Called
+    from a hook (`on_train_begin`), this walks up the Python call stack to
+    the `keras.callbacks.CallbackList` whose `callbacks` hold `callback`, and
+    above it to the frame of `fit` (a frame with local `validation_data`
+    and `validation_split`). Returns `(callback_list, validates)`; either is
+    None when not found (a Keras version that calls hooks differently, a
+    custom training loop): callers then fall back to checks at epoch end.
+    Checked against Keras 3.15 (TensorFlow, JAX and PyTorch trainers).
+    """
+    import sys
+
+    import keras
+
+    callback_list = None
+    validates = None
+    try:
+        frame = sys._getframe(1)
+    except (AttributeError, ValueError):  # pragma: no cover - non-CPython
+        return None, None
+    depth = 0
+    while frame is not None and depth < 12:
+        owner = frame.f_locals.get("self")
+        if (
+            callback_list is None
+            and isinstance(owner, keras.callbacks.CallbackList)
+            and any(cb is callback for cb in getattr(owner, "callbacks", ()))
+        ):
+            callback_list = owner
+        elif callback_list is not None and frame.f_code.co_name == "fit":
+            local = frame.f_locals
+            if "validation_data" in local and "validation_split" in local:
+                validates = bool(
+                    local["validation_data"] is not None
+                    or (local["validation_split"] or 0) > 0
+                )
+            break
+        frame = frame.f_back
+        depth += 1
+    return callback_list, validates
+
+
+__all__ += ["compiled_metric_names", "get_data_adapter", "training_context"]

@@ -21,7 +21,13 @@ import platform
 import sys
 from collections.abc import Callable, Sequence
 
-from keras_components.bench import activations, classification, losses, ranking
+from keras_components.bench import (
+    activations,
+    callbacks,
+    classification,
+    losses,
+    ranking,
+)
 from keras_components.bench.harness import (
     Case,
     Result,
@@ -36,6 +42,7 @@ SUITES: dict[str, Callable[..., list[Case]]] = {
     "losses": losses.cases,
     "classification": classification.cases,
     "ranking": ranking.cases,
+    "callbacks": callbacks.cases,
 }
 
 __all__ = ["SUITES", "Case", "Result", "main", "run", "run_command"]
