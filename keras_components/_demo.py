@@ -38,6 +38,9 @@ from keras_components import _report
 DATASETS = ("breast_cancer", "digits")
 EXPORT_TOLERANCE = 1e-5
 BATCH_SIZE = 32
+LEARNING_RATE = 1e-3
+# The panels of curves.png (train and validation where both exist).
+CURVES = ("loss", "accuracy", "f1", "mcc", "auroc", "auprc")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,7 +177,7 @@ def run(
 
     from keras_components import callbacks
     from keras_components.losses import FocalLoss
-    from keras_components.metrics import AUROC, F1, Accuracy
+    from keras_components.metrics import F1, MCC, Accuracy
 
     started = time.perf_counter()
     out = Path(out_dir)
@@ -186,12 +189,12 @@ def run(
     model = build_model(split.x_train.shape[1], task)
     loss = FocalLoss(gamma=2.0, from_logits=True)
     model.compile(
-        optimizer=keras.optimizers.Adam(3e-3),
+        optimizer=keras.optimizers.Adam(LEARNING_RATE),
         loss=loss,
         metrics=[
             Accuracy(from_logits=True),
             F1(from_logits=True),
-            AUROC(from_logits=True),
+            MCC(from_logits=True),
         ],
     )
     reported = _report.report_metrics(task)
@@ -213,7 +216,7 @@ def run(
         callbacks=[
             validation,
             keras.callbacks.CSVLogger(str(out / "history.csv")),
-            callbacks.TrainingCurves(out / "curves.png"),
+            callbacks.TrainingCurves(out / "curves.png", metrics=CURVES),
         ],
     )
 
