@@ -91,9 +91,8 @@ def test_every_demo_artifact_loads_back(demo_run):
     model = keras.saving.load_model(out / "model.keras")
     split = _demo.load("breast_cancer")
     outputs = model.predict(split.x_val, verbose=0)
-    served = np.asarray(
-        tf.saved_model.load(str(out / "saved_model")).serve(split.x_val)
-    )
+    exported = tf.saved_model.load(str(out / "saved_model"))  # alive while serving
+    served = np.asarray(exported.serve(split.x_val))
     np.testing.assert_allclose(served, outputs, atol=_demo.EXPORT_TOLERANCE)
     # The reported values equal scikit-learn recomputed here, independently.
     probability = 1 / (1 + np.exp(-outputs[:, 0].astype("float64")))
