@@ -44,6 +44,8 @@ PROG = "keras-components"
 # that `bench --help` needs no TensorFlow; a test checks both lists agree.
 BENCH_SUITES = ("activations", "losses", "classification", "ranking", "callbacks")
 CLAIMS = "claims"
+# The demo's bundled datasets (keras_components/_demo.py; a test checks).
+DEMO_DATASETS = ("breast_cancer", "digits")
 
 # `keras-components catalog` choices (keras_components/_catalog.py; a test
 # checks they agree).
@@ -181,12 +183,21 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
-        help="train, save, export and reload a small model (the main job)",
+        help="train, report, save, export and reload a small model (the main job)",
         description=(
-            "Train a small classifier on scikit-learn's digits with our loss and "
-            "metrics, check the metrics against scikit-learn, save it as .keras "
-            "and SavedModel, reload both and verify their predictions."
+            "Train a small classifier on a dataset bundled with scikit-learn (no "
+            "download) with our activations, FocalLoss and metrics; report "
+            "validation metrics every epoch; compare them with scikit-learn; draw "
+            "the training curves, ROC, precision-recall and confusion matrix; save "
+            "the model as .keras and SavedModel, reload both and verify their "
+            "predictions. Exits non-zero if any check fails."
         ),
+    )
+    demo.add_argument(
+        "--dataset",
+        choices=DEMO_DATASETS,
+        default=DEMO_DATASETS[0],
+        help="breast_cancer: binary, imbalanced (default); digits: 10 classes",
     )
     demo.add_argument(
         "--out",
@@ -195,10 +206,83 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         help="output folder (default: saved_models/demo)",
     )
     demo.add_argument(
-        "--epochs", type=_positive_int, default=8, help="training epochs (default: 8)"
+        "--epochs", type=_positive_int, default=12, help="training epochs (default: 12)"
     )
     demo.add_argument(
-        "--quiet", action="store_true", help="print nothing while training"
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the split and the initial weights (default: 0)",
+    )
+    demo.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only the output folder and the pass/fail line",
+    )
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="the validation report and pictures of a saved model on stored data",
+        description=(
+            "Load a saved Keras model (ours or plain Keras), predict the stored "
+            "inputs, and print our metrics next to scikit-learn's on the same "
+            "predictions; write roc.png, pr.png, confusion_matrix.png and "
+            "report.json. Exits non-zero if ours and scikit-learn's disagree."
+        ),
+    )
+    evaluate.add_argument("model", metavar="MODEL", help="the saved model (.keras)")
+    evaluate.add_argument(
+        "--data",
+        required=True,
+        metavar="FILE",
+        help="inputs and labels: a .npz file, or a .csv file with a header row",
+    )
+    evaluate.add_argument(
+        "--x",
+        dest="x_key",
+        metavar="KEY",
+        help="the inputs' array in the .npz (default: x), or comma-separated "
+        "feature columns of the .csv (default: every column but the labels)",
+    )
+    evaluate.add_argument(
+        "--y",
+        dest="y_key",
+        metavar="KEY",
+        help="the labels' array or column (default: y)",
+    )
+    evaluate.add_argument(
+        "--task",
+        choices=("auto", "binary", "multiclass"),
+        default="auto",
+        help="auto: binary for one output unit, else multiclass (default: auto)",
+    )
+    evaluate.add_argument(
+        "--outputs",
+        choices=("auto", "logits", "probabilities"),
+        default="auto",
+        help="what the model outputs; auto reads the last layer's activation "
+        "(sigmoid/softmax: probabilities, linear: logits)",
+    )
+    evaluate.add_argument(
+        "--class-names",
+        metavar="A,B,...",
+        type=lambda text: [name.strip() for name in text.split(",")],
+        help="comma-separated class names for the tables and pictures",
+    )
+    evaluate.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=256,
+        help="prediction batch size (default: 256)",
+    )
+    evaluate.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder (default: MODEL's name + _evaluation, next to it)",
+    )
+    evaluate.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only the output folder and the pass/fail line",
     )
     bench = commands.add_parser(
         "bench",

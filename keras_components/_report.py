@@ -1,0 +1,341 @@
+"""The validation report shared by `keras-components demo` and `evaluate`.
+
+One set of our streaming metrics per task, each paired with the
+scikit-learn function it equals and the tolerance it is documented to meet;
+the comparison against scikit-learn on the same predictions; the summary
+table; the pictures. The commands differ only in where the predictions come
+from (the `ValidationMetrics` callback during training, or a saved model).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+TASKS = ("binary", "multiclass")
+COUNTING_TOLERANCE = 1e-6  # the confusion family equals scikit-learn to 1e-6
+LOG_LOSS_TOLERANCE = 1e-5  # relative: float32 logits against float64 sklearn
+AUROC_TOLERANCE = 1e-4  # documented defaults of the binned ranking metrics
+AUPRC_TOLERANCE = 1e-3
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """What the model predicts: the task, its classes and its output form."""
+
+    kind: str  # "binary" (one output, the positive class) or "multiclass"
+    num_classes: int
+    from_logits: bool
+    class_names: tuple[str, ...]
+
+    @classmethod
+    def make(
+        cls,
+        kind: str,
+        num_classes: int,
+        *,
+        from_logits: bool,
+        class_names: Sequence[str] | None = None,
+    ) -> Task:
+        if kind not in TASKS:
+            raise ValueError(
+                "Invalid value for argument `task`. Expected one of "
+                f"{', '.join(TASKS)}. Received: task={kind!r}"
+            )
+        names = tuple(str(c) for c in class_names or range(num_classes))
+        if len(names) != num_classes:
+            raise ValueError(
+                "Invalid value for argument `class_names`. Expected "
+                f"{num_classes} names, one per class. Received: "
+                f"class_names={list(names)}"
+            )
+        return cls(kind, num_classes, from_logits, names)
+
+
+def report_metrics(task: Task) -> list[Any]:
+    """Our metrics for the report, in table order (the matrix last)."""
+    from keras_components import metrics
+
+    options: dict[str, Any] = {"from_logits": task.from_logits}
+    if task.kind == "multiclass":
+        options["num_classes"] = task.num_classes
+    return [
+        metrics.Accuracy(**options),
+        metrics.BalancedAccuracy(**options),
+        metrics.Precision(**options),
+        metrics.Recall(**options),
+        metrics.F1(**options),
+        metrics.MCC(**options),
+        metrics.AUROC(**options),
+        metrics.AUPRC(**options),
+        metrics.LogLoss(from_logits=task.from_logits),
+        metrics.ConfusionMatrix(**options),
+    ]
+
+
+def probabilities(outputs: np.ndarray, task: Task) -> np.ndarray:
+    """Model outputs as float64 probabilities: (N,) binary, (N, C) multiclass."""
+    z = np.asarray(outputs, dtype="float64").reshape(len(outputs), -1)
+    if task.kind == "binary":
+        z = z[:, 0]
+        return 1.0 / (1.0 + np.exp(-z)) if task.from_logits else z
+    if not task.from_logits:
+        # float32 softmax rows sum to 1 within ~1e-7; scikit-learn renormalises
+        # them too (with a warning), so do it here, silently.
+        return z / z.sum(axis=1, keepdims=True)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def class_labels(y_true: np.ndarray, task: Task) -> np.ndarray:
+    """Integer labels (N,) from labels or one-hot rows (validated by our metrics)."""
+    y = np.asarray(y_true)
+    if y.ndim == 2 and y.shape[1] == task.num_classes and task.num_classes > 1:
+        return y.argmax(axis=1).astype("int64")
+    return y.reshape(len(y)).astype("int64")
+
+
+def _references(task: Task) -> dict[str, tuple[str, Callable[..., float], float]]:
+    """Metric name -> (scikit-learn function, its call, tolerance)."""
+    from sklearn import metrics as skm
+
+    labels = list(range(task.num_classes))
+    average = "binary" if task.kind == "binary" else "macro"
+    by_label = {"average": average} | (
+        {} if average == "binary" else {"labels": labels}
+    )
+
+    def hard(fn, **kw):
+        return lambda y, p, yhat: fn(y, yhat, **kw)
+
+    def ranking(fn):
+        if task.kind == "binary":
+            return lambda y, p, yhat: fn(y, p)
+        if fn is skm.roc_auc_score:
+            return lambda y, p, yhat: fn(y, p, multi_class="ovr", labels=labels)
+        return lambda y, p, yhat: fn(np.eye(task.num_classes)[y], p, average="macro")
+
+    return {
+        "accuracy": ("accuracy_score", hard(skm.accuracy_score), COUNTING_TOLERANCE),
+        "balanced_accuracy": (
+            "balanced_accuracy_score",
+            hard(skm.balanced_accuracy_score),
+            COUNTING_TOLERANCE,
+        ),
+        "precision": (
+            "precision_score",
+            hard(skm.precision_score, zero_division=0.0, **by_label),
+            COUNTING_TOLERANCE,
+        ),
+        "recall": (
+            "recall_score",
+            hard(skm.recall_score, zero_division=0.0, **by_label),
+            COUNTING_TOLERANCE,
+        ),
+        "f1": (
+            "f1_score",
+            hard(skm.f1_score, zero_division=0.0, **by_label),
+            COUNTING_TOLERANCE,
+        ),
+        "mcc": ("matthews_corrcoef", hard(skm.matthews_corrcoef), COUNTING_TOLERANCE),
+        "auroc": ("roc_auc_score", ranking(skm.roc_auc_score), AUROC_TOLERANCE),
+        "auprc": (
+            "average_precision_score",
+            ranking(skm.average_precision_score),
+            AUPRC_TOLERANCE,
+        ),
+        "log_loss": (
+            "log_loss",
+            lambda y, p, yhat: skm.log_loss(
+                y, p, labels=labels if task.kind == "multiclass" else None
+            ),
+            LOG_LOSS_TOLERANCE,
+        ),
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One line of the summary: our value against scikit-learn's."""
+
+    name: str
+    ours: float
+    reference: float
+    function: str
+    tolerance: float
+
+    @property
+    def gap(self) -> float:
+        return abs(self.ours - self.reference)
+
+    @property
+    def allowed(self) -> float:
+        relative = self.name == "log_loss"
+        return self.tolerance * (max(1.0, abs(self.reference)) if relative else 1.0)
+
+    @property
+    def passed(self) -> bool:
+        both_nan = math.isnan(self.ours) and math.isnan(self.reference)
+        return both_nan or self.gap <= self.allowed
+
+
+def compare(
+    results: dict[str, Any],
+    y_true: np.ndarray,
+    outputs: np.ndarray,
+    task: Task,
+    *,
+    bounds: dict[str, float] | None = None,
+) -> tuple[list[Row], Row]:
+    """Our results against scikit-learn on the same predictions.
+
+    Args:
+        results: our metric name -> value (scalars and the confusion matrix).
+        y_true: the targets the metrics were fed.
+        outputs: the model's outputs for them.
+        task: what the outputs mean.
+        bounds: a binned metric's worst-case error bound (`error_bound()`);
+            the tolerance is the larger of it and the documented default.
+
+    Returns:
+        The scalar rows, and one row for the confusion matrix whose gap is
+        the largest absolute cell difference (it must be 0).
+    """
+    from sklearn.metrics import confusion_matrix
+
+    y = class_labels(y_true, task)
+    p = probabilities(outputs, task)
+    yhat = (p > 0.5).astype("int64") if task.kind == "binary" else p.argmax(axis=1)
+    rows = []
+    for name, (function, reference, tolerance) in _references(task).items():
+        if name not in results:
+            continue
+        tolerance = max(tolerance, (bounds or {}).get(name, 0.0))
+        rows.append(
+            Row(
+                name,
+                float(results[name]),
+                float(reference(y, p, yhat)),
+                function,
+                tolerance,
+            )
+        )
+    expected = confusion_matrix(y, yhat, labels=list(range(task.num_classes)))
+    gap = float(np.max(np.abs(np.asarray(results["confusion_matrix"]) - expected)))
+    return rows, Row("confusion_matrix", gap, 0.0, "confusion_matrix", 0.0)
+
+
+def failures(rows: Sequence[Row], matrix: Row) -> list[str]:
+    """One line per disagreement with scikit-learn (empty when all agree)."""
+    lines = [
+        f"{r.name}: |ours - sklearn| = {r.gap:.3g} > {r.allowed:.3g}"
+        for r in rows
+        if not r.passed
+    ]
+    if not matrix.passed:
+        lines.append(
+            f"confusion_matrix: cells differ from sklearn by up to {matrix.ours:g}"
+        )
+    return lines
+
+
+def rows_as_json(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """The summary rows for `report.json`."""
+    return [
+        {
+            "metric": r.name,
+            "ours": r.ours,
+            "sklearn": r.reference,
+            "sklearn_function": f"sklearn.metrics.{r.function}",
+            "abs_diff": r.gap,
+            "allowed": r.allowed,
+            "passed": r.passed,
+        }
+        for r in rows
+    ]
+
+
+def results_of(metrics: Sequence[Any]) -> dict[str, Any]:
+    """Each metric's result as a float, or as a NumPy array for the matrix."""
+    out: dict[str, Any] = {}
+    for metric in metrics:
+        value = np.asarray(metric.result())
+        out[metric.name] = float(value) if value.ndim == 0 else value
+    return out
+
+
+def error_bounds(metrics: Sequence[Any]) -> dict[str, float]:
+    """The binned ranking metrics' worst-case error bounds, by name."""
+    return {
+        m.name: float(np.max(np.asarray(m.error_bound())))
+        for m in metrics
+        if hasattr(m, "error_bound")
+    }
+
+
+def stream(
+    metrics: Sequence[Any], y_true: Any, outputs: Any, *, batch_size: int
+) -> None:
+    """Updates every metric batch by batch, as it would stream in `evaluate`."""
+    for metric in metrics:
+        metric.reset_state()
+    for start in range(0, len(outputs), batch_size):
+        stop = start + batch_size
+        for metric in metrics:
+            metric.update_state(y_true[start:stop], outputs[start:stop])
+
+
+def format_summary(rows: Sequence[Row], matrix: Row) -> str:
+    """The summary table: ours next to scikit-learn's, and the verdict column."""
+    lines = [
+        f"  {'metric':<18} {'ours':>10} {'scikit-learn':>13} {'|diff|':>9} "
+        f"{'allowed':>9}  {'':4} sklearn.metrics",
+    ]
+    for row in rows:
+        lines.append(
+            f"  {row.name:<18} {row.ours:>10.6f} {row.reference:>13.6f} "
+            f"{row.gap:>9.2g} {row.allowed:>9.2g}  {'ok' if row.passed else 'FAIL':4} "
+            f"{row.function}"
+        )
+    lines.append(
+        f"  {'confusion_matrix':<18} {'':>10} {'':>13} {matrix.ours:>9.2g} "
+        f"{0:>9}  {'ok' if matrix.passed else 'FAIL':4} confusion_matrix"
+    )
+    return "\n".join(lines)
+
+
+def draw(
+    out: Path,
+    metrics: Sequence[Any],
+    task: Task,
+    *,
+    history: Any = None,
+) -> list[Path]:
+    """The pictures: ROC, precision-recall, confusion matrix (and curves)."""
+    from keras_components import plots
+
+    by_name = {m.name: m for m in metrics}
+    names = list(task.class_names)
+    class_names = names[1:] if task.kind == "binary" else names
+    paths = []
+    if history is not None:
+        paths.append(plots.plot_history(history, out / "curves.png"))
+    paths.append(
+        plots.plot_roc(by_name["auroc"], out / "roc.png", class_names=class_names)
+    )
+    paths.append(
+        plots.plot_precision_recall(
+            by_name["auprc"], out / "pr.png", class_names=class_names
+        )
+    )
+    paths.append(
+        plots.plot_confusion_matrix(
+            by_name["confusion_matrix"], out / "confusion_matrix.png", class_names=names
+        )
+    )
+    return paths
