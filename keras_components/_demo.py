@@ -64,7 +64,7 @@ def load(dataset: str = "breast_cancer", *, seed: int = 0) -> Split:
         data = datasets.load_breast_cancer()
         # scikit-learn codes malignant as 0; the positive class is the finding.
         y = 1 - data.target
-        names = ("benign", "malignant")
+        names: tuple[str, ...] = ("benign", "malignant")
         kind = "binary"
         title = "breast cancer (binary: malignant vs benign)"
     elif dataset == "digits":

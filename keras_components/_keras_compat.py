@@ -116,13 +116,14 @@ def training_context(callback: Any) -> tuple[Any, bool | None]:
     Checked against Keras 3.15 (TensorFlow, JAX and PyTorch trainers).
     """
     import sys
+    import types
 
     import keras
 
     callback_list = None
     validates = None
     try:
-        frame = sys._getframe(1)
+        frame: types.FrameType | None = sys._getframe(1)
     except (AttributeError, ValueError):  # pragma: no cover - non-CPython
         return None, None
     depth = 0

@@ -212,14 +212,14 @@ class ValidationMetrics(keras.callbacks.Callback):
                     "Invalid value for argument `class_names`. Expected "
                     f"distinct names. Received: class_names={class_names!r}"
                 )
-        self.validation_data = validation_data
-        self.batch_size = batch_size
-        self.every_n_epochs = int(every_n_epochs)
-        self.prefix = prefix
-        self.class_names = class_names
-        self.verbose = verbose
-        self.metrics = list(self._check_metrics_list(metrics))
-        self._entries = [self._entry(m) for m in self.metrics]
+        self.validation_data: Any = validation_data
+        self.batch_size: int | None = batch_size
+        self.every_n_epochs: int = int(every_n_epochs)
+        self.prefix: str = prefix
+        self.class_names: list[str] | None = class_names
+        self.verbose: int = verbose
+        self.metrics: list[Any] = list(self._check_metrics_list(metrics))
+        self._entries: list[_Entry] = [self._entry(m) for m in self.metrics]
         names = [e.name for e in self._entries]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -229,18 +229,20 @@ class ValidationMetrics(keras.callbacks.Callback):
                 f"than once. Pass `name=` to tell them apart. Received: "
                 f"metrics={self.metrics!r}"
             )
-        self._adapter = self._make_adapter(validation_data, batch_size)
+        self._adapter: Any = self._make_adapter(validation_data, batch_size)
         self._weighted: bool | None = None
         self._batches: Any = None
         self._step: Callable[..., Any] | None = None
-        self._step_built = False
-        self._report_matrix = self._report_confusion_matrix() if verbose == 2 else None
+        self._step_built: bool = False
+        self._report_matrix: ConfusionMatrix | None = (
+            self._report_confusion_matrix() if verbose == 2 else None
+        )
         self._pending: list[str] = []
         self.history: dict[str, list[Any]] = {}
         self.epochs: list[int] = []
         self.best: dict[str, dict[str, Any]] = {}
         self._directions: dict[str, str] = {}
-        self._checked_logs = False
+        self._checked_logs: bool = False
         self._validates: bool | None = None
 
     # -- construction -------------------------------------------------------
@@ -592,9 +594,9 @@ class ValidationMetrics(keras.callbacks.Callback):
                 improved.append(key)
         for entry in self._entries:
             key = self._key(entry.name)
-            value = np.asarray(results[key])
-            if isinstance(entry.metric, ConfusionMatrix) or value.ndim >= 2:
-                self.history.setdefault(key, []).append(value.tolist())
+            array = np.asarray(results[key])
+            if isinstance(entry.metric, ConfusionMatrix) or array.ndim >= 2:
+                self.history.setdefault(key, []).append(array.tolist())
         if self.verbose:
             self._pending.append(self._line(scalars, improved))
             if self.verbose == 2:
