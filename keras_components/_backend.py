@@ -573,14 +573,18 @@ def adapter_batches(adapter: Any) -> Any:
     """A re-iterable over a Keras data adapter's batches, in the backend's form.
 
     What Keras's own epoch iterators use: a `tf.data.Dataset` on TensorFlow,
-    a torch `DataLoader` on PyTorch, JAX arrays on JAX (whose iterator is a
-    one-shot generator: a fresh one for every iteration).
+    a torch `DataLoader` on PyTorch (a fresh one for every iteration), JAX
+    arrays on JAX (whose iterator is a one-shot generator: a fresh one for
+    every iteration).
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         return adapter.get_tf_dataset()
     if backend == "torch":
-        return adapter.get_torch_dataloader()
+        # A fresh loader per pass, as Keras's torch epoch iterator does: the
+        # PyDataset adapter's loader wraps a one-shot generator, and reusing
+        # it would make every pass after the first one empty.
+        return _Reiterable(adapter.get_torch_dataloader)
     return _Reiterable(
         adapter.get_jax_iterator if backend == "jax" else adapter.get_numpy_iterator
     )

@@ -11,8 +11,9 @@ the verdict line, `roc.png`, `pr.png`, `confusion_matrix.png` and
 Decisions, since a saved model does not say what its outputs mean:
 - The task is binary when the model has one output unit and multiclass
   otherwise, unless `task` is given. Multilabel models are not supported
-  yet (scikit-learn has no multilabel MCC or log loss to compare with); the
-  error says so.
+  yet (scikit-learn has no multilabel MCC or log loss to compare with): a
+  model ending in several sigmoid units is refused as one, before any
+  metric sees its labels.
 - Whether outputs are logits or probabilities is read from the model's last
   layer, never from the values: a `sigmoid` or `softmax` activation (as an
   activation argument or as an `Activation`/`Softmax` layer) means
@@ -152,6 +153,15 @@ def load_model(path: str | os.PathLike):
         ) from None
 
 
+def _last_activation(model) -> str | None:
+    """The name of the last layer's activation (`softmax` for a Softmax layer)."""
+    last = model.layers[-1]
+    if type(last).__name__.lower() == "softmax":
+        return "softmax"
+    activation = getattr(last, "activation", None)
+    return getattr(activation, "__name__", activation) if activation else None
+
+
 def outputs_are_logits(model, outputs: str = "auto") -> bool:
     """Whether the model's outputs are logits (see the module doc)."""
     if outputs not in OUTPUTS:
@@ -159,10 +169,8 @@ def outputs_are_logits(model, outputs: str = "auto") -> bool:
     if outputs != "auto":
         return outputs == "logits"
     last = model.layers[-1]
-    name = type(last).__name__.lower()
-    activation = getattr(last, "activation", None)
-    activation = getattr(activation, "__name__", activation) if activation else None
-    if name == "softmax" or activation in _PROBABILITY_ACTIVATIONS:
+    activation = _last_activation(model)
+    if activation in _PROBABILITY_ACTIVATIONS:
         return False
     if activation == "linear":
         return True
@@ -220,6 +228,16 @@ def run(
     if kind == "binary" and units != 1:
         raise _invalid(
             "task", f"'multiclass' for a model with {units} outputs", "'binary'"
+        )
+    if task == "auto" and units > 1 and _last_activation(model) == "sigmoid":
+        raise _invalid(
+            "model",
+            "a binary (one sigmoid unit) or multiclass (softmax or linear) "
+            f"model; {Path(model_path).name} ends in {units} sigmoid units, "
+            "a multilabel model, which evaluate does not support yet (pass "
+            "task='multiclass', --task multiclass, if its classes exclude "
+            "each other)",
+            repr(str(model_path)),
         )
     num_classes = 2 if kind == "binary" else units
     info = _report.Task.make(

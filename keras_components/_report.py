@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -85,9 +86,10 @@ def probabilities(outputs: np.ndarray, task: Task) -> np.ndarray:
         z = z[:, 0]
         return 1.0 / (1.0 + np.exp(-z)) if task.from_logits else z
     if not task.from_logits:
-        # float32 softmax rows sum to 1 within ~1e-7; scikit-learn renormalises
-        # them too (with a warning), so do it here, silently.
-        return z / z.sum(axis=1, keepdims=True)
+        # As the model gave them: neither our metrics nor scikit-learn
+        # renormalise rows (half-precision softmax rows are off by ~1e-3, and
+        # renormalising them changed the reference, not ours).
+        return z
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
@@ -100,8 +102,14 @@ def class_labels(y_true: np.ndarray, task: Task) -> np.ndarray:
     return y.reshape(len(y)).astype("int64")
 
 
-def _references(task: Task) -> dict[str, tuple[str, Callable[..., float], float]]:
-    """Metric name -> (scikit-learn function, its call, tolerance)."""
+def _references(
+    task: Task, eps: float
+) -> dict[str, tuple[str, Callable[..., float], float]]:
+    """Metric name -> (scikit-learn function, its call, tolerance).
+
+    `eps`: where our LogLoss clips the outputs' probabilities (the machine
+    epsilon of their dtype, float32 for half precision).
+    """
     from sklearn import metrics as skm
 
     labels = list(range(task.num_classes))
@@ -116,9 +124,21 @@ def _references(task: Task) -> dict[str, tuple[str, Callable[..., float], float]
     def ranking(fn):
         if task.kind == "binary":
             return lambda y, p, yhat: fn(y, p)
-        if fn is skm.roc_auc_score:
-            return lambda y, p, yhat: fn(y, p, multi_class="ovr", labels=labels)
+        # One-vs-rest macro on one-hot targets: what `multi_class="ovr"`
+        # computes, without its check that rows sum to 1 (they need not).
         return lambda y, p, yhat: fn(np.eye(task.num_classes)[y], p, average="macro")
+
+    def log_loss(y, p, yhat):
+        if not task.from_logits:
+            # Our LogLoss clips probabilities to [eps, 1 - eps] with eps of
+            # their dtype, float32 for half precision (scikit-learn's rule);
+            # scikit-learn on the float64 copy would clip at 2e-16 instead.
+            p = np.clip(p, eps, 1.0 - eps)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # rows not summing to 1
+            return skm.log_loss(
+                y, p, labels=labels if task.kind == "multiclass" else None
+            )
 
     return {
         "accuracy": ("accuracy_score", hard(skm.accuracy_score), COUNTING_TOLERANCE),
@@ -149,13 +169,7 @@ def _references(task: Task) -> dict[str, tuple[str, Callable[..., float], float]
             ranking(skm.average_precision_score),
             AUPRC_TOLERANCE,
         ),
-        "log_loss": (
-            "log_loss",
-            lambda y, p, yhat: skm.log_loss(
-                y, p, labels=labels if task.kind == "multiclass" else None
-            ),
-            LOG_LOSS_TOLERANCE,
-        ),
+        "log_loss": ("log_loss", log_loss, LOG_LOSS_TOLERANCE),
     }
 
 
@@ -212,7 +226,9 @@ def compare(
     p = probabilities(outputs, task)
     yhat = (p > 0.5).astype("int64") if task.kind == "binary" else p.argmax(axis=1)
     rows = []
-    for name, (function, reference, tolerance) in _references(task).items():
+    dtype = np.asarray(outputs).dtype
+    eps = float(np.finfo(np.float64 if dtype == np.float64 else np.float32).eps)
+    for name, (function, reference, tolerance) in _references(task, eps).items():
         if name not in results:
             continue
         tolerance = max(tolerance, (bounds or {}).get(name, 0.0))

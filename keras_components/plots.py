@@ -353,7 +353,8 @@ def _plot_series(
         _history_panel(ax, name, series, _direction(name, directions), last_epoch)
     for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
-    figure.suptitle(f"Training curves ({last_epoch} epochs)", fontweight="bold")
+    epochs = f"{last_epoch} epoch" + ("" if last_epoch == 1 else "s")
+    figure.suptitle(f"Training curves ({epochs})", fontweight="bold")
     return _save(figure, path)
 
 
@@ -369,8 +370,19 @@ def _history_panel(
     train = series.get(name)
     val = series.get(f"val_{name}")
     marker = "o" if last_epoch <= 30 else None
+
+    def label(which, values):
+        # Say so, rather than a legend entry with nothing drawn.
+        return which if np.isfinite(values).any() else f"{which} (no finite values)"
+
     if train is not None:
-        ax.plot(*train, color=_TRAIN_COLOR, marker=marker, ms=3, label="train")
+        ax.plot(
+            *train,
+            color=_TRAIN_COLOR,
+            marker=marker,
+            ms=3,
+            label=label("train", train[1]),
+        )
     if val is not None:
         ax.plot(
             *val,
@@ -378,7 +390,7 @@ def _history_panel(
             ls="--",
             marker=marker if val[0].size <= 30 else None,
             ms=3,
-            label="validation",
+            label=label("validation", val[1]),
         )
     judged = val if val is not None else train
     if direction is not None and judged is not None:
@@ -403,7 +415,10 @@ def _history_panel(
     ax.set_title(name if better is None else f"{name} ({better})", fontsize=10)
     ax.set_xlabel("epoch")
     ax.set_ylabel(name)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    # Whole epochs only, even for a single one (auto limits around one
+    # point give ticks at 0.95, 0.975, ...).
+    ax.set_xlim(0.5, last_epoch + 0.5)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
 

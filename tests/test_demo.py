@@ -188,6 +188,58 @@ def test_evaluate_a_plain_keras_softmax_model(digits_model, tmp_path, capsys):
     assert "10 classes, outputs read as probabilities" in capsys.readouterr().out
 
 
+def test_evaluate_a_float16_softmax_model_against_its_own_outputs(tmp_path):
+    # Half-precision softmax rows sum to 1 only within ~1e-3 and saturate to
+    # exact 0s: the references are scikit-learn on the outputs as given (no
+    # renormalising) with probabilities clipped at float32's eps, as our
+    # LogLoss documents. Before, the report renormalised and clipped at
+    # float64's eps, and failed a correct model.
+    import keras
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(150, 4)).astype("float32")
+    y = rng.integers(0, 3, 150)
+    kernel = np.zeros((4, 3))
+    kernel[0] = [20.0, -20.0, 0.0]  # confident, often wrong: p == 0 in float16
+    kernel[1:] = rng.normal(size=(3, 3))
+    model = keras.Sequential([
+        keras.Input((4,)),
+        keras.layers.Dense(3, dtype="float16",
+                           kernel_initializer=keras.initializers.Constant(kernel)),
+        keras.layers.Softmax(dtype="float16"),
+    ])  # fmt: skip
+    model.save(tmp_path / "half.keras")
+    np.savez(tmp_path / "half.npz", x=x, y=y)
+    report = _evaluate.run(tmp_path / "half.keras", tmp_path / "half.npz", verbose=0)
+    assert report["passed"], report["failures"]
+    p = model.predict(x, verbose=0).astype("float64")
+    assert np.any(p == 0)
+    assert np.abs(p.sum(1) - 1).max() > 1e-4
+    eps = np.finfo(np.float32).eps
+    picked = np.clip(p[np.arange(len(y)), y], eps, 1 - eps)
+    rows = {r["metric"]: r for r in report["validation"]}
+    assert rows["log_loss"]["ours"] == pytest.approx(-np.log(picked).mean(), rel=1e-5)
+    ovr = np.mean([skm.roc_auc_score(y == c, p[:, c]) for c in range(3)])
+    assert rows["auroc"]["ours"] == pytest.approx(ovr, abs=rows["auroc"]["allowed"])
+
+
+def test_evaluate_refuses_a_multilabel_model_as_such(tmp_path):
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3, activation="sigmoid")]
+    )
+    model.save(tmp_path / "tags.keras")
+    rng = np.random.default_rng(6)
+    np.savez(
+        tmp_path / "tags.npz",
+        x=rng.normal(size=(20, 4)).astype("float32"),
+        y=(rng.random((20, 3)) < 0.5).astype("int32"),
+    )
+    with pytest.raises(ValueError, match=r"`model`.*3 sigmoid units.*multilabel"):
+        _evaluate.run(tmp_path / "tags.keras", tmp_path / "tags.npz", verbose=0)
+
+
 def test_evaluate_reads_csv_like_npz(digits_model, tmp_path):
     folder, _, _ = digits_model
     from_npz = _evaluate.run(

@@ -68,6 +68,43 @@ def test_plot_history_dict(tmp_path):
     assert_png(out)
 
 
+def _drawn(monkeypatch, history, tmp_path):
+    """The figure `plot_history` saves, for its axes and legends."""
+    saved = []
+    real = plots._save
+    monkeypatch.setattr(plots, "_save", lambda f, p: saved.append(f) or real(f, p))
+    assert_png(plots.plot_history(history, tmp_path / "h.png"))
+    return saved[0]
+
+
+def test_one_epoch_has_whole_epoch_ticks(monkeypatch, tmp_path):
+    figure = _drawn(monkeypatch, {"loss": [0.5], "val_loss": [0.6]}, tmp_path)
+    (ax,) = [a for a in figure.axes if a.get_visible()]
+    low, high = ax.get_xlim()
+    shown = [t for t in ax.get_xticks() if low <= t <= high]
+    assert shown == [1.0]  # not 0.95, 0.975, ...
+    assert figure._suptitle.get_text() == "Training curves (1 epoch)"
+
+
+def test_nan_and_all_nan_series(monkeypatch, tmp_path):
+    history = {
+        "loss": [1.0, np.nan, 0.5, 0.4],
+        "val_loss": [1.1, 0.9, np.nan, 0.6],
+        "f1": [0.2, 0.4, np.nan, 0.6],
+        "val_f1": [np.nan] * 4,
+    }
+    figure = _drawn(monkeypatch, history, tmp_path)
+    legends = {
+        a.get_title(): [t.get_text() for t in a.get_legend().get_texts()]
+        for a in figure.axes
+    }
+    assert legends["loss (lower is better)"][-1] == "best validation: 0.6 @ epoch 4"
+    assert legends["f1 (higher is better)"] == [
+        "train",
+        "validation (no finite values)",
+    ]
+
+
 def test_plot_history_keras_history_and_metric_subset(tmp_path):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile("sgd", "mse", metrics=["mae"])

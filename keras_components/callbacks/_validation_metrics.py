@@ -80,7 +80,16 @@ class ValidationMetrics(keras.callbacks.Callback):
 
     Every metric is reset at the start of a reporting pass and keeps its
     state after it: `callback.metrics[i]` holds the last pass's state (e.g.
-    for `AUROC.curve()` or a confusion-matrix plot after `fit`).
+    for `AUROC.curve()` or a confusion-matrix plot after `fit`). A metric
+    object also compiled into the model works (its training value is in the
+    logs before callbacks run), but after the pass it holds the validation
+    state; pass a separate instance to keep the two apart.
+
+    Each `fit` starts a new record, as Keras's `History` does: `history`,
+    `epochs` and `best` are reset in `on_train_begin`, so after a second
+    `fit` they describe that run only (its epochs, numbered as `fit`
+    numbers them, from `initial_epoch`). Keep `to_json` / `to_csv` of a
+    run before fitting again to keep it.
 
     Directions (for `best`, the `*` mark and monitors): our metrics declare
     `direction`, Keras's metrics `_direction`; a metric without one, and a
@@ -112,12 +121,17 @@ class ValidationMetrics(keras.callbacks.Callback):
     Args:
         validation_data: `(x, y)` or `(x, y, sample_weight)` arrays or
             tensors, a `tf.data.Dataset` yielding `(x, y[, sample_weight])`
-            batches, a `keras.utils.PyDataset`, or a torch `DataLoader`.
+            batches, a `keras.utils.PyDataset`, or a torch `DataLoader`;
+            finite (an endless dataset, `.repeat()` or a PyDataset without
+            `__len__`, is a `ValueError`), and a pass that yields no batch
+            is a `ValueError`, never a score of no data.
         metrics: A list of metrics: `keras.metrics.Metric` instances (ours
             or Keras's), `(name, fn)` pairs or `(name, fn, direction)`
             triples where `fn(y_true, y_pred) -> float` (e.g. a scikit-learn
             function) receives the concatenated NumPy arrays of the pass
-            (and `sample_weight=` when the data has weights).
+            (and `sample_weight=` when the data has weights). Not strings
+            (`"accuracy"` means different metrics to `compile` depending on
+            the loss) nor classes: instances.
         batch_size: Batch size for array inputs (default 32, as `fit`); must
             be None for datasets, which batch themselves.
         every_n_epochs: Report every n-th epoch (epochs n-1, 2n-1, ...,
@@ -265,6 +279,21 @@ class ValidationMetrics(keras.callbacks.Callback):
 
     @staticmethod
     def _entry(metric: Any) -> _Entry:
+        if isinstance(metric, str):
+            raise TypeError(
+                "Invalid value for argument `metrics`: metric names as strings "
+                "are not resolved (what `compile` makes of 'accuracy' depends "
+                "on the model's loss and outputs, which a callback built before "
+                "`fit` does not know). Pass a metric instance, e.g. "
+                "kc.Accuracy() or keras.metrics.BinaryAccuracy(). "
+                f"Received: {metric!r}"
+            )
+        if isinstance(metric, type) and issubclass(metric, keras.metrics.Metric):
+            raise TypeError(
+                "Invalid value for argument `metrics`: a metric class, not an "
+                f"instance. Pass {metric.__name__}(...) (each instance holds its "
+                f"own state). Received: {metric!r}"
+            )
         if isinstance(metric, keras.metrics.Metric):
             return _Entry(metric.name, _metric_direction(metric), metric=metric)
         if (
@@ -300,7 +329,26 @@ class ValidationMetrics(keras.callbacks.Callback):
                     "itself: pass batch_size=None with a tf.data.Dataset or a "
                     f"PyDataset. Received: batch_size={batch_size!r}"
                 )
+            if isinstance(data, keras.utils.PyDataset) and data.num_batches is None:
+                raise ValueError(
+                    "Invalid value for argument `validation_data`. Expected a "
+                    "finite PyDataset: its `num_batches` is None (no `__len__`), "
+                    "which Keras reads as an endless stream, and a validation "
+                    "pass must end. Define `__len__` (or `num_batches`). "
+                    f"Received: {type(data).__name__} with num_batches=None"
+                )
             if _is_tf_dataset(data):
+                import tensorflow as tf
+
+                if int(data.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+                    raise ValueError(
+                        "Invalid value for argument `validation_data`. Expected "
+                        "a finite tf.data.Dataset: this one repeats forever "
+                        "(cardinality INFINITE, e.g. `.repeat()` without a "
+                        "count), and a validation pass must end. Drop the "
+                        "`.repeat()` or `.take(n)` the batches to score. "
+                        "Received: an infinite dataset"
+                    )
                 spec = data.element_spec
                 if not isinstance(spec, tuple) or len(spec) not in (2, 3):
                     raise ValueError(
@@ -418,6 +466,11 @@ class ValidationMetrics(keras.callbacks.Callback):
                 )
         self._validates = validates
         self._checked_logs = False
+        # Each `fit` starts a fresh record, as Keras's `History` does.
+        self.history = {}
+        self.epochs = []
+        self.best = {}
+        self._directions = {}
         if callback_list is None:
             return
         siblings = [cb for cb in callback_list.callbacks if cb is not self]
@@ -498,9 +551,11 @@ class ValidationMetrics(keras.callbacks.Callback):
             self._step = self._make_step()
         keep = any(e.fn is not None for e in self._entries)
         kept: list[tuple[Any, Any, Any]] = []
+        batches = 0
         self._adapter.on_epoch_begin()
         try:
             for data in self._batches:
+                batches += 1
                 x, y, w = self._split(data)
                 if self._step is not None and self._step_built:
                     y_pred = self._step(x, y, w)
@@ -519,16 +574,18 @@ class ValidationMetrics(keras.callbacks.Callback):
                     )
         finally:
             self._adapter.on_epoch_end()
+        if not batches:
+            # Never report a metric of no data (F1 0.0, AUROC NaN) as a score.
+            raise ValueError(
+                "Invalid value for argument `validation_data`: it yielded no "
+                "batch in this validation pass (an empty dataset, or a one-shot "
+                "iterator already consumed by an earlier pass)."
+            )
         results: dict[str, Any] = {}
         for entry in self._entries:
             if entry.metric is not None:
                 value = keras.ops.convert_to_numpy(entry.metric.result())
             else:
-                if not kept:
-                    raise ValueError(
-                        "Invalid value for argument `validation_data`: it "
-                        "yielded no batch."
-                    )
                 y_true = np.concatenate([k[0] for k in kept])
                 y_pred = np.concatenate([k[1] for k in kept])
                 kwargs = {}

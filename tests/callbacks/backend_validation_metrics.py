@@ -2,8 +2,8 @@
 
 `KERAS_BACKEND=jax python -m tests.callbacks.backend_validation_metrics`:
 fits a tiny model with the callback and checks the logged F1 against
-scikit-learn on `model.predict` of the same epoch (on PyTorch also with a
-torch `DataLoader` as the validation data).
+scikit-learn on `model.predict` of the same epoch, for arrays and a
+`PyDataset` (on PyTorch also with a torch `DataLoader`).
 """
 
 import keras
@@ -21,6 +21,18 @@ class Record(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         pred = self.model.predict(self.x, verbose=0).argmax(-1)
         self.seen.append((pred, dict(logs)))
+
+
+class Batches(keras.utils.PyDataset):
+    def __init__(self, x, labels):
+        super().__init__()
+        self.x, self.labels = x, labels
+
+    def __len__(self):
+        return -(-len(self.x) // 40)  # 40, 40, 16: the last batch is short
+
+    def __getitem__(self, i):
+        return self.x[i * 40 : (i + 1) * 40], self.labels[i * 40 : (i + 1) * 40]
 
 
 def check(validation_data, x, labels):
@@ -48,6 +60,9 @@ def main():
         "int32"
     )
     check((x, labels), x, labels)
+    # Every epoch's pass reads the PyDataset again (the torch loader of a
+    # PyDataset is one-shot: a reused one made the second pass empty).
+    check(Batches(x, labels), x, labels)
     if backend == "torch":
         import torch
 

@@ -342,6 +342,17 @@ def test_silent_with_verbose_0(data, capsys):
 
 
 # -- bad input ---------------------------------------------------------------
+class Endless(keras.utils.PyDataset):
+    """A PyDataset without `__len__`: Keras reads it as an endless stream."""
+
+    @property
+    def num_batches(self):
+        return None
+
+    def __getitem__(self, i):
+        return np.zeros((2, D), "float32"), np.zeros(2, "int32")
+
+
 def _arrays():
     rng = np.random.default_rng(0)
     return rng.normal(size=(8, D)).astype("float32"), np.zeros(8, "int32")
@@ -369,6 +380,25 @@ def _arrays():
             r"`validation_data`",
         ),
         ({"metrics": [kc.F1(), "accuracy"]}, TypeError, r"`metrics`.*'accuracy'"),
+        ({"metrics": ["accuracy"]}, TypeError, r"strings.*instance.*'accuracy'"),
+        ({"metrics": [kc.F1]}, TypeError, r"class, not an instance.*F1\(\.\.\.\)"),
+        (
+            {"metrics": [keras.metrics.AUC]},
+            TypeError,
+            r"class, not an instance.*AUC\(\.\.\.\)",
+        ),
+        (
+            {
+                "validation_data": tf.data.Dataset.from_tensor_slices(
+                    (np.zeros(4), np.zeros(4))
+                )
+                .batch(2)
+                .repeat()
+            },
+            ValueError,
+            r"`validation_data`.*finite.*repeat",
+        ),
+        ({"validation_data": Endless()}, ValueError, r"finite PyDataset.*None"),
         ({"metrics": [("f", 3)]}, TypeError, r"`metrics`.*\('f', 3\)"),
         ({"metrics": [("f", f1_score, "sideways")]}, ValueError, r"'up' or 'down'"),
         ({"metrics": kc.F1()}, TypeError, r"`metrics`"),
@@ -400,6 +430,54 @@ def test_bad_arguments(kwargs, error, match):
     arguments = {"validation_data": _arrays(), "metrics": [kc.F1()], **kwargs}
     with pytest.raises(error, match=match):
         ValidationMetrics(**arguments)
+
+
+def test_a_pass_without_batches_is_an_error_not_a_score(data):
+    # A one-shot source consumed by the first pass must not report F1 = 0.
+    x, labels, _ = data
+    cb = ValidationMetrics((x, labels), [kc.F1()], verbose=0)
+    cb.set_model(make_model())
+    cb.evaluate()
+    cb._batches = iter(())  # what a reused one-shot loader yields
+    with pytest.raises(ValueError, match=r"`validation_data`.*no batch"):
+        cb.evaluate()
+
+
+def test_each_fit_starts_a_new_record_as_history(data):
+    x, labels, _ = data
+    model = make_model()
+    cb = ValidationMetrics((x, labels), [kc.F1()], verbose=0)
+    model.fit(x, labels, epochs=2, verbose=0, callbacks=[cb])
+    record = Record(x)
+    history = model.fit(
+        x, labels, epochs=3, initial_epoch=1, verbose=0, callbacks=[cb, record]
+    )
+    assert cb.epochs == [1, 2] == history.epoch
+    assert cb.history["val_f1"] == history.history["val_f1"]
+    expected = [
+        f1_score(labels, p.argmax(-1), average="macro") for p in record.predictions
+    ]
+    np.testing.assert_allclose(cb.history["val_f1"], expected, atol=1e-6)
+    best = int(np.argmax(expected))
+    assert cb.best["val_f1"]["epoch"] == [1, 2][best]
+
+
+def test_a_metric_also_compiled_into_the_model(data):
+    # Documented: the training value is logged before the pass; the pass's
+    # value equals scikit-learn on the epoch's predictions.
+    x, labels, _ = data
+    f1 = kc.F1()
+    model = make_model(metrics=[f1])
+    cb = ValidationMetrics((x[:40], labels[:40]), [f1], verbose=0)
+    record = Record(x[:40])
+    history = model.fit(
+        x[40:], labels[40:], epochs=2, verbose=0, callbacks=[cb, record]
+    )
+    for value, pred in zip(history.history["val_f1"], record.predictions, strict=True):
+        expected = f1_score(labels[:40], pred.argmax(-1), average="macro")
+        assert abs(value - expected) <= 1e-6
+    train = history.history["f1"]
+    assert train != history.history["val_f1"]
 
 
 def test_name_clash_with_a_compiled_metric_is_refused_before_training(data):
