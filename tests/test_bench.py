@@ -1,7 +1,7 @@
 """The benchmark harness: its arithmetic (with a fake clock) and a quick run."""
 
-import math
 import itertools
+import math
 
 import pytest
 
