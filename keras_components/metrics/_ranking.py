@@ -95,16 +95,18 @@ or the number of classes.
 AUROC also keeps `blocks`, `(K, 2, G)`: the histogram summed over blocks of
 about 32 bins (`block_layout`; 512 blocks at the default B), and `wins`,
 `(K,)`: the Mann-Whitney count `roc_numerator` of the histogram. Every
-update (eager or traced, one compiled kernel in any mode) adds the batch's
-histogram and grows `wins` by the pairs it adds, each found by one prefix
-sum over the old blocks plus one block of bins (`rank_statistics`), and
-`merge_state` adds the pairs across the two states (`cross_wins`), so `wins`
-is always the histogram's count (exact for integer weights to 2**53) and
-`result()` read in a traced step (Keras's `fit` reads it every step) is
-`wins / (P N)`, O(K), instead of a prefix sum over all K x B bins.
-`average="micro"`, eager `result()`, `error_bound()` and a traced read of
-the sum across replicas (each replica counts only its own pairs) use the
-histogram.
+update (eager or traced, one compiled kernel in any mode: `rank_update`)
+scatters the batch's cells into the histogram and grows `wins` by the pairs
+they add, each found by one prefix sum over the blocks plus one block of
+bins, and `merge_state` adds the pairs across the two states (`cross_wins`),
+so `wins` is always the histogram's count (exact for integer weights to
+2**53) and `result()` read in a traced step (Keras's `fit` reads it every
+step) is `wins / (P N)`, O(K), instead of a prefix sum over all K x B bins.
+The update reads the histogram only after the additions it must see, so XLA
+updates it in place: a step costs O(cells x 32 + K G), never a pass over the
+K x B bins (`_backend.state_replacer`). `average="micro"`, eager
+`result()`, `error_bound()` and a traced read of the sum across replicas
+(each replica counts only its own pairs) use the histogram.
 """
 
 from __future__ import annotations
@@ -777,36 +779,60 @@ def _many_cells(invalid: Any, block_size: int, num_bins: int) -> bool:
     return rows is not None and rows * block_size > num_bins
 
 
-def rank_statistics(
+def _sum_by_index(weights: Any, index: Any, length: int, unit: bool) -> Any:
+    """`weighted_bincount` of float64 `weights`; in int32 when `unit` (0 / 1).
+
+    A scatter of int32 counts is about half the cost of a float64 one under
+    XLA, and exact for fewer than 2**31 cells per batch.
+    """
+    if unit:
+        return weighted_bincount(index, ops.cast(weights, "int32"), length)
+    return weighted_bincount(index, weights, length)
+
+
+def rank_update(
     state: dict[str, Any],
     y_true: Any,
     y_pred: Any,
     sample_weight: Any,
     *,
+    gate: bool,
     task: str,
     num_classes: int,
     num_bins: int,
     from_logits: bool,
-) -> dict[str, Any]:
-    """AUROC's increments for one batch, given the old state (pure; compiled).
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """AUROC's state after one batch, and the batch's invalid counts (pure).
 
-    `state` holds the old `"histogram"` `(K, 2, B)`, `"blocks"`
-    `(K, 2, G)` (the histogram summed over blocks of `block_layout(B)`
-    bins) and `"wins"`. Returns `batch_statistics`'s `"histogram"` and `"invalid"`, the
-    batch's `"blocks"`, and `"wins"` `(K,)`: the Mann-Whitney pairs the
-    batch adds to `roc_numerator` of the histogram (same-bin pairs 1/2).
+    `state` holds the old `"histogram"` `(K, 2, B)`, `"blocks"` `(K, 2, G)`
+    (the histogram summed over blocks of `block_layout(B)` bins), `"wins"`
+    `(K,)` (`roc_numerator` of the histogram) and `"invalid"`. Returns
+    `(new_state, {"invalid": counts})`: the new value of each, and the
+    batch's counts of invalid cells by reason. With `gate` (eager updates)
+    a batch with any invalid cell leaves every value exactly as it was (its
+    weights are zeroed), so that the caller can raise; without it (traced)
+    the valid cells are added and the counts too, which makes the result
+    NaN.
 
-    Those are the pairs within the batch plus the pairs of a batch cell and
-    the old state: a positive cell counts the old negatives at
-    `neg_below + neg_in_bin / 2` of its bin, a negative cell the old
-    positives at `pos_above + pos_in_bin / 2`. Each is one prefix sum over
-    the old blocks before the cell's block plus the bins of its own block
-    before it, so the old state is queried in O(cells * block size + K G),
-    not O(K B); a batch with more cells per class than `B / block size`
-    (a static count) instead takes `roc_numerator` of the new histogram less
-    the old `wins`, O(K B). With no rounding for integer weights (to 2**53) the running
-    `wins` equals `roc_numerator(histogram)` after any sequence of updates,
-    so `result()` is `wins / (P N)`: O(K).
+    The pairs the batch adds to `wins` are those within the batch plus those
+    of a batch cell and the old state. The batch's negatives go into the
+    histogram first; then each positive cell counts the negatives (old and
+    new) at `neg_below + neg_in_bin / 2` of its bin, each negative cell the
+    old positives at `pos_above + pos_in_bin / 2`, so every pair is counted
+    once; then the batch's positives go in. Each query is one prefix sum over
+    the blocks before the cell's block plus the bins of its own block before
+    it: O(cells * block size + K G), not O(K B). A batch with more cells per
+    class than `B / block size` (a static count) instead takes
+    `roc_numerator` of the new histogram, O(K B). With no rounding for
+    integer weights (to 2**53) `wins` equals `roc_numerator(histogram)`
+    after any sequence of updates, so a traced `result()` is
+    `wins / (P N)`: O(K).
+
+    Every read of the histogram follows the additions it must see, and the
+    positives' addition depends on the queries that read the old positives:
+    compiled by XLA, both additions then update the state's buffer in place
+    (a read of the old value alongside the new one would copy all K x 2 x B
+    counts in every step; `_backend.state_replacer`).
     """
     k, b = num_classes, num_bins
     groups, size = block_layout(b)
@@ -819,59 +845,82 @@ def rank_statistics(
         num_bins=b,
         from_logits=from_logits,
     )
-    stats = _cell_histogram(cells, k, b)
     invalid = cells["invalid"]
     weights = cells["weights"]
-    if weights is None:
+    unit = weights is None  # every weight 0 or 1: counted in int32
+    if unit:
         weights = ops.ones(ops.shape(invalid), STATE_DTYPE)
-    weights = ops.where(invalid, ops.zeros_like(weights), weights)  # (M, K)
     label = cells["label"]
     bins = cells["bin"]
+    # Rows (class, label) of the flat (2K, B) histogram and (2K, G) blocks.
+    classes = ops.arange(k, dtype="int32")
+    own_row = ops.reshape(2 * classes + label, (-1,))
+    flat_bins = ops.reshape(bins, (-1,))
+    block = flat_bins // size
+    # One bincount gives the batch's blocks and, in one extra slot per
+    # reason, its invalid cells (each counted once, whatever its weight).
+    flat_invalid = ops.reshape(invalid, (-1,))
+    slots = 2 * k * groups
+    counted = _sum_by_index(
+        ops.where(flat_invalid, 1.0, ops.reshape(weights, (-1,))),
+        ops.where(
+            flat_invalid,
+            slots + ops.reshape(cells["code"], (-1,)),
+            own_row * groups + block,
+        ),
+        slots + _inputs.NUM_REASONS,
+        unit,
+    )
+    batch_blocks = ops.reshape(counted[:slots], (k, 2, groups))
+    counts = counted[slots:]
+    weights = ops.where(invalid, ops.zeros_like(weights), weights)  # (M, K)
+    added_counts = counts
+    if gate:  # a rejected eager batch adds nothing
+        keep = ops.all(ops.equal(counts, 0))
+        weights = ops.where(keep, weights, ops.zeros_like(weights))
+        batch_blocks = ops.where(keep, batch_blocks, ops.zeros_like(batch_blocks))
+        added_counts = ops.where(keep, counts, ops.zeros_like(counts))
     is_neg = label == 0
     neg_w = ops.where(is_neg, weights, ops.zeros_like(weights))
     pos_w = weights - neg_w
-
-    # The batch's blocks, (2K, G) rows (class, label).
-    classes = ops.arange(k, dtype="int32")
-    flat_bins = ops.reshape(bins, (-1,))
-    block = flat_bins // size
-    own_row = ops.reshape(2 * classes + label, (-1,))
     flat_w = ops.reshape(weights, (-1,))
-    batch_blocks = _backend.segment_sum(
-        flat_w, own_row * groups + block, 2 * k * groups
-    )
-    stats["blocks"] = ops.reshape(batch_blocks, (k, 2, groups))
+    new_state = {
+        "blocks": state["blocks"] + batch_blocks,
+        "invalid": state["invalid"] + added_counts,
+    }
+    old = ops.reshape(state["histogram"], (-1,))
+    cell = own_row * b + flat_bins
     if _many_cells(invalid, size, b):
         # A large batch (more cells x block bins than bins): the pairs of the
         # whole new histogram, one prefix sum over the bins, are cheaper than
         # querying the old state cell by cell.
-        new = state["histogram"] + stats["histogram"]
-        stats["wins"] = roc_numerator(new[:, 1], new[:, 0]) - state["wins"]
-        return stats
-    # Each cell counts its pairs in the opposite label's row of the old state
-    # plus the batch's negatives: a positive counts the old and new negatives
-    # below it, a negative only the old positives above it, so each pair of
-    # the batch is counted once.
+        new = ops.reshape(old + _sum_by_index(flat_w, cell, 2 * k * b, unit), (k, 2, b))
+        wins = roc_numerator(new[:, 1], new[:, 0])
+        if gate:
+            wins = ops.where(keep, wins, state["wins"])
+        new_state.update(histogram=new, wins=wins)
+        return new_state, {"invalid": counts}
+    # The old histogram with the batch's negatives, and the blocks alike.
+    first = old + _backend.segment_sum(ops.reshape(neg_w, (-1,)), cell, 2 * k * b)
     negative_rows = ops.reshape(
         ops.stack([ops.ones((k,), STATE_DTYPE), ops.zeros((k,), STATE_DTYPE)], 1),
         (k, 2, 1),
     )
-    histogram = state["histogram"] + stats["histogram"] * negative_rows
-    rows = ops.reshape(
-        state["blocks"] + stats["blocks"] * negative_rows, (2 * k, groups)
-    )
+    rows = ops.reshape(state["blocks"] + batch_blocks * negative_rows, (2 * k, groups))
     other_row = ops.reshape(2 * classes + 1 - label, (-1,))
     before = ops.reshape(ops.cumsum(rows, axis=-1) - rows, (-1,))
     in_block = ops.take(
-        ops.reshape(histogram, (2 * k * groups, size)),
+        ops.reshape(first, (2 * k * groups, size)),
         other_row * groups + block,
         axis=0,
     )
-    offset = ops.expand_dims(flat_bins - block * size, -1)
-    position = ops.arange(size, dtype="int32")
-    share = ops.where(position < offset, 1.0, ops.where(position == offset, 0.5, 0.0))
+    # The share of each bin of the block below the cell's bin: 1 below it,
+    # 1/2 in it, 0 above, as clipped arithmetic (cheaper than selects).
+    offset = ops.cast(ops.expand_dims(flat_bins - block * size, -1), STATE_DTYPE)
+    position = ops.arange(size, dtype=STATE_DTYPE)
+    share = ops.clip(offset - position + 0.5, 0.0, 1.0)
     below = ops.take(before, other_row * groups + block) + ops.sum(
-        in_block * ops.cast(share, STATE_DTYPE), axis=-1
+        in_block * share, axis=-1
     )
     above = ops.take(ops.sum(rows, axis=-1), other_row) - below
     pairs = ops.where(
@@ -879,8 +928,22 @@ def rank_statistics(
         ops.reshape(neg_w, (-1,)) * above,
         ops.reshape(pos_w, (-1,)) * below,
     )
-    stats["wins"] = ops.sum(ops.reshape(pairs, (-1, k)), axis=0)
-    return stats
+    wins = ops.sum(ops.reshape(pairs, (-1, k)), axis=0)
+    # The positives' weights depend on the pairs (NaN pairs would make the
+    # result NaN anyway), so their addition follows the queries of the old
+    # positives and can update `first` in place.
+    total = ops.sum(wins)
+    late = ops.where(ops.isnan(total), total, ops.reshape(pos_w, (-1,)))
+    new = first + _backend.segment_sum(late, cell, 2 * k * b)
+    new_state.update(histogram=ops.reshape(new, (k, 2, b)), wins=state["wins"] + wins)
+    return new_state, {"invalid": counts}
+
+
+@functools.cache
+def _compiled_rank_update(backend: str, static: tuple) -> Callable[..., Any]:
+    """`rank_update` compiled per backend and configuration (shared)."""
+    del backend  # part of the cache key only
+    return _backend.state_replacer(functools.partial(rank_update, **dict(static)))
 
 
 def cross_wins(first: Any, second: Any) -> Any:
@@ -908,7 +971,7 @@ class _BinnedRankingMetric(StreamingMetric):
     # Whether the state keeps `square_excess` (AUPRC's bound needs it).
     _keeps_squares = False
     # Whether the state keeps `blocks` and `wins`, for an O(K) traced result
-    # (AUROC: `rank_statistics`).
+    # (AUROC: `rank_update`).
     _keeps_wins = False
 
     def __init__(
@@ -1326,10 +1389,24 @@ class AUROC(_BinnedRankingMetric):
     tolerance = 1e-4
     metric_kind = "roc"
     _keeps_wins = True
-    # The kernel reads the old histogram to count the pairs each batch adds
-    # (`rank_statistics`): one compiled call in every mode.
-    reads = ("histogram", "blocks", "wins")
-    increments = staticmethod(rank_statistics)
+    # The kernel reads the state to count the pairs each batch adds and
+    # returns the new state (`rank_update`), which XLA updates in place: one
+    # compiled call in every mode (`_backend.state_replacer`), in place of
+    # the contract's additive increments.
+    reads = ("histogram", "blocks", "wins", "invalid")
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Adds one batch into the state (`rank_update`, compiled).
+
+        Eagerly, invalid input raises a `ValueError` and leaves the state as
+        it was; traced, it is counted and `result()` is NaN.
+        """
+        y_true, y_pred, sample_weight = self.batch_inputs(y_true, y_pred, sample_weight)
+        update = _compiled_rank_update(
+            keras.backend.backend(), tuple(sorted(self.update_options().items()))
+        )
+        report = update(self.state_variables, y_true, y_pred, sample_weight)
+        self.raise_if_invalid(report["invalid"], y_true, y_pred, sample_weight)
 
     @staticmethod
     def merge(state: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:

@@ -978,3 +978,32 @@ def test_traced_invalid_input_is_nan():
     metric = AUROC(task="binary")
     step = tf.function(lambda t, s: (metric.update_state(t, s), metric.result())[1])
     assert np.isnan(float(step(np.array([0, 1, 1]), np.array([0.2, 1.5, 0.7]))))
+
+
+def test_eager_rejected_batch_leaves_the_whole_state_as_it_was():
+    # The eager update runs as a graph for a new batch size and with XLA once
+    # the size repeats; a rejected batch must leave every variable exactly
+    # as it was in both (the kernel updates the state in place).
+    rng = np.random.default_rng(36)
+    k = 3
+    metric = AUROC(task="multiclass", num_classes=k)
+    y = rng.integers(0, k, 48)
+    p = softmax(rng.normal(size=(48, k)) + np.eye(k)[y]).astype(np.float32)
+    bad = p.copy()
+    bad[5, 1] = np.nan
+    w = rng.integers(1, 4, 48).astype(np.float64)
+    for _ in range(3):
+        metric.update_state(y, p, w)
+        before = {v.name: to_numpy(v).copy() for v in metric.variables}
+        for weights in (w, None):
+            with pytest.raises(ValueError, match="`y_pred`"):
+                metric.update_state(y, bad, weights)
+            for v in metric.variables:
+                np.testing.assert_array_equal(to_numpy(v), before[v.name])
+    histogram = to_numpy(metric.histogram)
+    np.testing.assert_array_equal(to_numpy(metric.wins), _numerator(histogram))
+    # The same as one update on the valid batches only.
+    whole = AUROC(task="multiclass", num_classes=k)
+    whole.update_state(np.tile(y, 3), np.tile(p, (3, 1)), np.tile(w, 3))
+    for v, u in zip(metric.variables, whole.variables, strict=True):
+        np.testing.assert_array_equal(to_numpy(v), to_numpy(u))
