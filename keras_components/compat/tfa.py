@@ -51,8 +51,10 @@ Keras 2 files may name their loss or metrics by Keras's short aliases
 (`"mse"`, `"mae"`, `"mape"`, `"msle"`, `"kld"`, `"bce"`): Keras 3.15 cannot
 deserialize those (`Could not deserialize 'keras.metrics.mse' because it is
 not a KerasSaveable subclass`). For each alias that Keras's own
-`keras.losses.deserialize` refuses, this module registers the function
-`keras.losses.get(alias)` returns for it, the object Keras itself means.
+`keras.losses.deserialize` refuses, the training config of a legacy `.h5`
+file is read with the alias replaced by the name of the function
+`keras.losses.get(alias)` returns (the object Keras itself means); nothing
+else is touched (no global registration of the aliases).
 
 Any other tfa name (`Addons>LAMB`, `Addons>GroupNormalization`, ...) raises a
 `ValueError` naming it and pointing to docs/migration.md; a saved config
@@ -73,6 +75,7 @@ from keras_components import activations as _activations
 from keras_components import layers as _layers
 from keras_components import losses as _losses
 from keras_components._inputs import concrete_value
+from keras_components._keras_compat import wrap_legacy_training_config
 from keras_components._validation import (
     check_bool,
     check_choice,
@@ -1181,20 +1184,46 @@ for _name in UNSUPPORTED_FUNCTIONS:
     _registry.setdefault(f"{PACKAGE}>{_name}", _unsupported_function(_name))
 
 
-def _keras_loss_aliases() -> dict[str, Any]:
-    """Keras's short loss aliases that Keras's own deserializer refuses."""
+def _keras_loss_aliases() -> dict[str, str]:
+    """Keras's short loss aliases that Keras's own deserializer refuses.
+
+    Maps each to the name of the function `keras.losses.get(alias)` returns
+    (the object Keras itself means), which Keras does deserialize.
+    """
     broken = {}
     for alias in ("mse", "mae", "mape", "msle", "kld", "bce"):
         for name in (alias, alias.upper()):
             try:
                 keras.losses.deserialize(name)
             except (ValueError, TypeError):
-                broken[name] = keras.losses.get(name)
+                broken[name] = keras.losses.get(name).__name__
     return broken
 
 
-for _alias, _fn in _keras_loss_aliases().items():
-    _registry.setdefault(_alias, _fn)
+_ALIASES = _keras_loss_aliases()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, str):
+        return _ALIASES.get(value, value)
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _canonical(v) for k, v in value.items()}
+    return value
+
+
+def _rewrite_training_config(training_config: dict[str, Any]) -> dict[str, Any]:
+    """Keras 2 alias strings of a legacy file's loss and metrics, canonical."""
+    config = dict(training_config)
+    for key in ("loss", "metrics", "weighted_metrics"):
+        if config.get(key) is not None:
+            config[key] = _canonical(config[key])
+    return config
+
+
+if _ALIASES:
+    wrap_legacy_training_config(_rewrite_training_config)
 
 
 class _LegacyMeanMetricWrapper(keras.metrics.MeanMetricWrapper):
