@@ -339,7 +339,7 @@ class SigmoidFocalCrossEntropy(keras.losses.Loss):
     >>> y_true = np.array([[1.0], [0.0]])
     >>> y_pred = np.array([[0.97], [0.91]])
     >>> print(np.asarray(loss(y_true, y_pred)).round(6))
-    [6.9e-06 1.9e+00]
+    [7.000000e-06 1.495514e+00]
     """
 
     def __init__(
