@@ -14,6 +14,7 @@ from keras_components.losses import (
     JaccardLoss,
     TverskyLoss,
     WassersteinLoss,
+    WeightedKappaLoss,
 )
 from keras_components.metrics import (
     AUPRC,
@@ -72,6 +73,7 @@ __all__ = [
     "TverskyLoss",
     "ValidationMetrics",
     "WassersteinLoss",
+    "WeightedKappaLoss",
     "__version__",
     "activations",
     "callbacks",

@@ -122,6 +122,10 @@ WASSERSTEIN = (
     "y_true +-1 labels, y_pred's shape or one per sample (N,) / (N, 1); "
     "y_pred critic scores (N, ..., K)"
 )
+KAPPA_LOSS = (
+    "y_true int labels (N,) / (N, 1) or one-hot / soft (N, C); y_pred "
+    "softmax probabilities (N, C), C = num_classes; one value per batch"
+)
 COMBINED = "what every child loss accepts: the same y_true, y_pred go to each"
 CLASSIFICATION = (
     "y_true int labels (N, *spatial) / (N, *spatial, 1) or one-hot "
@@ -171,6 +175,7 @@ _OURS: dict[str, _Ours] = {
     "TverskyLoss": _Ours(REGION),
     "WassersteinLoss": _Ours(WASSERSTEIN),
     "CombinedLoss": _Ours(COMBINED),
+    "WeightedKappaLoss": _Ours(KAPPA_LOSS),
     # metrics
     "F1": _Ours(CLASSIFICATION),
     "FBeta": _Ours(CLASSIFICATION),

@@ -149,3 +149,31 @@ def training_context(callback: Any) -> tuple[Any, bool | None]:
 
 
 __all__ += ["compiled_metric_names", "get_data_adapter", "training_context"]
+
+
+# Keras 3.15: `keras.src.legacy.saving.saving_utils.compile_args_from_training_config`
+# rebuilds `compile()` arguments of a legacy `.h5` file; Keras 3.15 cannot
+# deserialize Keras 2's short loss aliases there ("mse", "mae", ...: "Could not
+# deserialize 'keras.metrics.mse' because it is not a KerasSaveable
+# subclass"). No public hook exists; `wrap_legacy_training_config` replaces
+# the module attribute `legacy_h5_format` calls (looked up at call time), so
+# the rewrite applies only while a legacy file's training config is read.
+from keras.src.legacy.saving import saving_utils as _legacy_saving_utils  # noqa: E402
+
+
+def wrap_legacy_training_config(rewrite: Any) -> None:
+    """Makes legacy `.h5` loading pass training configs through `rewrite` first.
+
+    Idempotent: wrapping twice with the same `rewrite` keeps one wrapper.
+    """
+    original = _legacy_saving_utils.compile_args_from_training_config
+    if getattr(original, "_keras_components_rewrite", None) is rewrite:
+        return
+
+    def compile_args_from_training_config(training_config, custom_objects=None):
+        return original(rewrite(training_config), custom_objects)
+
+    compile_args_from_training_config._keras_components_rewrite = rewrite
+    _legacy_saving_utils.compile_args_from_training_config = (
+        compile_args_from_training_config
+    )

@@ -130,3 +130,24 @@ def test_same_definition_may_register_again(monkeypatch):
 
 def test_registered_name_is_the_package_and_the_object_name():
     assert _export.registered_name(keras_components.AUROC) == f"{PREFIX}AUROC"
+
+
+def test_compat_tfa_names_are_registered_under_addons_only():
+    # keras_components.compat.tfa is not part of the package surface: its
+    # names are TensorFlow Addons' saved names, registered under `Addons>`
+    # (never `keras_components>`), each resolving to the object exported
+    # under that name or, where a saved tfa object loads as our own
+    # component, to that component's compat class or our function.
+    from keras_components.compat import tfa
+
+    registered = _registered()
+    for name in tfa.__all__:
+        obj = getattr(tfa, name)
+        assert keras.saving.get_registered_object(f"Addons>{name}") is not None
+        if name == "mish":  # loads as ours, keeps its own registered name
+            assert keras.saving.get_registered_object("Addons>mish") is obj
+            assert keras.saving.get_registered_name(obj) == PREFIX + "mish"
+            continue
+        assert keras.saving.get_registered_name(obj) == f"Addons>{name}"
+        assert keras.saving.get_registered_object(f"Addons>{name}") is obj
+        assert obj not in registered.values()

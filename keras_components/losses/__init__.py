@@ -1,4 +1,4 @@
-"""Losses: focal, region losses for segmentation, Wasserstein, combined.
+"""Losses: focal, region losses for segmentation, weighted kappa, Wasserstein, combined.
 
 Each loss is a pure function returning per-sample values (`focal_loss`,
 `dice_loss`, ...) plus a thin `keras.losses.Loss` class (`FocalLoss`,
@@ -16,6 +16,7 @@ from keras_components.losses._adversarial import (
 )
 from keras_components.losses._classification import FocalLoss, focal_loss
 from keras_components.losses._combined import CombinedLoss
+from keras_components.losses._kappa import WeightedKappaLoss, weighted_kappa_loss
 from keras_components.losses._segmentation import (
     DiceLoss,
     JaccardLoss,
@@ -32,10 +33,12 @@ __all__ = [
     "JaccardLoss",
     "TverskyLoss",
     "WassersteinLoss",
+    "WeightedKappaLoss",
     "dice_loss",
     "focal_loss",
     "gradient_penalty",
     "jaccard_loss",
     "tversky_loss",
     "wasserstein_loss",
+    "weighted_kappa_loss",
 ]
