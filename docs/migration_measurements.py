@@ -205,6 +205,12 @@ def legacy(d):
     out["sm DiceLoss(per_image, class_weights=[1,2,1])"] = f(
         L.DiceLoss(per_image=True, class_weights=np.array([1.0, 2.0, 1.0]))(y, p)
     )
+    out["sm DiceLoss(beta=2, per_image=True)"] = f(
+        L.DiceLoss(beta=2, per_image=True)(y, p)
+    )
+    out["sm DiceLoss(per_image=True, class_indexes=[1, 2])"] = f(
+        L.DiceLoss(per_image=True, class_indexes=[1, 2])(y, p)
+    )
     out["sm CategoricalFocalLoss()"] = f(L.CategoricalFocalLoss()(y, p))
     by, bp = tf.constant(d["bm/y"]), tf.constant(d["bm/p"])
     out["sm BinaryFocalLoss()"] = f(L.BinaryFocalLoss()(by, bp))
@@ -354,6 +360,12 @@ def ours(d):
     out["JaccardLoss"] = f(kc.JaccardLoss()(y, p))
     out["DiceLoss(class_weights=[1,2,1])"] = f(
         kc.DiceLoss(class_weights=[1, 2, 1])(y, p)
+    )
+    out["TverskyLoss(alpha=1/5, beta=4/5, smooth=1e-5/5)"] = f(
+        kc.TverskyLoss(alpha=0.2, beta=0.8, smooth=2e-6)(y, p)
+    )
+    out["DiceLoss(class_weights=[0, 1, 1])"] = f(
+        kc.DiceLoss(class_weights=[0, 1, 1])(y, p)
     )
     out["FocalLoss(alpha=[0.25]*3) categorical"] = f(
         kc.FocalLoss(alpha=[0.25] * 3, mode="categorical")(y, p)
