@@ -170,10 +170,12 @@ def wrap_legacy_training_config(rewrite: Any) -> None:
     if getattr(original, "_keras_components_rewrite", None) is rewrite:
         return
 
-    def compile_args_from_training_config(training_config, custom_objects=None):
+    def compile_args_from_training_config(
+        training_config: Any, custom_objects: Any = None
+    ) -> Any:
         return original(rewrite(training_config), custom_objects)
 
-    compile_args_from_training_config._keras_components_rewrite = rewrite
+    setattr(compile_args_from_training_config, "_keras_components_rewrite", rewrite)  # noqa: B010
     _legacy_saving_utils.compile_args_from_training_config = (
         compile_args_from_training_config
     )

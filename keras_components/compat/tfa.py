@@ -1151,7 +1151,6 @@ _registry["MultiLabelConfusionMatrix"] = MultiLabelConfusionMatrix
 
 
 def _unsupported_class(name: str) -> type:
-    @override
     def from_config(cls, config):
         raise unsupported_error(name)
 
