@@ -137,7 +137,7 @@ def region_losses_model() -> tuple[keras.Model, Any, Any]:
     masks = rng.integers(0, 3, (N_IMAGES, 4, 4)).astype(np.int32)
     ignored = masks.copy()
     ignored[:, 0, 0] = IGNORE
-    y = {name: masks for name in model.output_names}
+    y = dict.fromkeys(model.output_names, masks)
     y["jaccard"] = ignored
     return model, x, y
 
@@ -361,9 +361,7 @@ def write_folder(folder: Path) -> dict[str, Any]:
         path = folder / f"{name}.keras"
         model.save(path)
         predictions = model.predict(x, batch_size=BATCH_SIZE, verbose=0)
-        logs = model.evaluate(
-            x, y, batch_size=BATCH_SIZE, verbose=0, return_dict=True
-        )
+        logs = model.evaluate(x, y, batch_size=BATCH_SIZE, verbose=0, return_dict=True)
         np.savez_compressed(
             folder / f"{name}.npz",
             **flatten("x", x),
@@ -479,9 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileExistsError as error:
         print(f"make_golden: {error}", file=sys.stderr)
         return 1
-    sizes = {
-        p.name: p.stat().st_size for p in sorted(args.output_dir.iterdir())
-    }
+    sizes = {p.name: p.stat().st_size for p in sorted(args.output_dir.iterdir())}
     print(f"wrote {len(manifest['models'])} models to {args.output_dir}:")
     for file, size in sizes.items():
         print(f"  {file}: {size / 1024:.1f} KiB")
