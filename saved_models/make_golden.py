@@ -407,11 +407,21 @@ def _subset_mismatches(saved: Any, loaded: Any, where: str) -> list[str]:
     return [] if saved == loaded else [f"{where}: saved {saved!r}, loaded {loaded!r}"]
 
 
-def check_folder(folder: Path, *, exact_config: bool = True) -> dict[str, Any]:
+def _close(have: Any, want: Any, atol: float, rtol: float) -> bool:
+    have, want = np.asarray(have, np.float64), np.asarray(want, np.float64)
+    if atol == rtol == 0.0:
+        return have.shape == want.shape and np.array_equal(have, want)
+    return have.shape == want.shape and np.allclose(have, want, atol=atol, rtol=rtol)
+
+
+def check_folder(
+    folder: Path, *, exact_config: bool = True, atol: float = 0.0, rtol: float = 0.0
+) -> dict[str, Any]:
     """Loads every model in `folder` compiled and compares it with what was saved.
 
-    Predictions must be bit-identical (float32, same batch size); `evaluate`
-    results equal; the compile config (the loss and metric objects,
+    Predictions must be bit-identical (float32, same batch size) and
+    `evaluate` results equal, or within `atol` / `rtol` when given; the
+    compile config (the loss and metric objects,
     re-serialized from the loaded objects) equal to the saved one, exactly
     with `exact_config`, else on every key the saved config holds. Returns
     `{model: {"model": loaded, "x": ..., "predictions": ..., "problems":
@@ -423,6 +433,7 @@ def check_folder(folder: Path, *, exact_config: bool = True) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for name, entry in manifest["models"].items():
         problems: list[str] = []
+        max_diff = 0.0
         loaded = keras.saving.load_model(folder / entry["file"])
         with np.load(folder / entry["data"]) as data:
             arrays = dict(data)
@@ -445,18 +456,27 @@ def check_folder(folder: Path, *, exact_config: bool = True) -> dict[str, Any]:
             have = flatten("predictions", got).get(key)
             if have is None or have.dtype != want.dtype or have.shape != want.shape:
                 problems.append(f"{key}: {have!r} instead of {want.dtype}{want.shape}")
-            elif not np.array_equal(have, want):
-                diff = np.max(np.abs(have.astype(np.float64) - want))
-                problems.append(f"{key}: not bit-identical (max |diff| {diff:.3g})")
+            else:
+                diff = float(np.max(np.abs(have.astype(np.float64) - want)))
+                max_diff = max(max_diff, diff)
+                if not _close(have, want, atol, rtol):
+                    problems.append(
+                        f"{key}: max |diff| {diff:.3g} (allowed: atol={atol}, "
+                        f"rtol={rtol}; 0 means bit-identical)"
+                    )
         logs = results(
             loaded.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
         )
-        if logs != entry["evaluate"]:
-            problems.append(f"evaluate: saved {entry['evaluate']}, got {logs}")
+        saved = entry["evaluate"]
+        if set(logs) != set(saved) or not all(
+            _close(logs[k], saved[k], atol, rtol) for k in saved
+        ):
+            problems.append(f"evaluate: saved {saved}, got {logs}")
         report[name] = {
             "model": loaded,
             "x": x,
             "predictions": got,
+            "max_diff": max_diff,
             "problems": problems,
         }
     return report

@@ -3,10 +3,19 @@
 `saved_models/v<version>/` is written once per release by
 `saved_models/make_golden.py` and never regenerated: a change that breaks
 loading an old file (a renamed registered name, a config key read
-differently, different numerics) fails here. Predictions must be
-bit-identical (float32 on CPU, same batch size); `evaluate` results equal;
+differently, different numerics) fails here: predictions and `evaluate`
+results within `ATOL` / `RTOL` of the stored ones (same batch size, CPU),
 every compile-config key the old file stored equal after loading (a newer
 release may add keys with defaults).
+
+Why not bit-identical: on the machine and TensorFlow build that wrote them
+they are (measured: max |diff| 0), but TensorFlow's CPU matmul/conv kernels
+depend on the CPU and on oneDNN (`TF_ENABLE_ONEDNN_OPTS=0` alone moves
+predictions by up to 2.4e-7), so a CI runner with another CPU would fail a
+bit-exact check for no format reason. 1e-6 still catches every real break (a
+misread config or weight changes outputs by orders of magnitude more).
+`tests/test_export.py` checks bit-identity where it holds: a model saved and
+reloaded on the same machine.
 """
 
 import json
@@ -18,6 +27,7 @@ import pytest
 from tests.golden import SAVED_MODELS, SCRIPT, make_golden, version_folders
 
 FOLDERS = version_folders()
+ATOL = RTOL = 1e-6
 
 
 def test_there_is_a_golden_folder_for_this_version():
@@ -37,9 +47,12 @@ def test_every_model_reproduces(folder):
     assert set(manifest["models"]) == {p.stem for p in folder.glob("*.keras")}, (
         "every .keras file in the folder is listed in golden.json"
     )
-    report = make_golden().check_folder(folder, exact_config=False)
+    report = make_golden().check_folder(
+        folder, exact_config=False, atol=ATOL, rtol=RTOL
+    )
     problems = {name: r["problems"] for name, r in report.items() if r["problems"]}
     assert not problems, problems
+    print({name: r["max_diff"] for name, r in report.items()})
 
 
 def test_script_refuses_an_existing_folder(tmp_path):
@@ -58,8 +71,8 @@ def test_script_refuses_an_existing_folder(tmp_path):
 
 
 def test_a_changed_prediction_fails_the_check(tmp_path):
-    # The check is not vacuous: a golden folder whose stored outputs differ
-    # by one float32 ulp is reported.
+    # The check is not vacuous: stored outputs moved by 1e-5 are reported
+    # under the golden tolerance, by one float32 ulp when exact.
     import shutil
 
     import numpy as np
@@ -68,10 +81,17 @@ def test_a_changed_prediction_fails_the_check(tmp_path):
     folder = tmp_path / source.name
     shutil.copytree(source, folder)
     data = dict(np.load(folder / "activations.npz"))
-    data["predictions"] = np.nextafter(data["predictions"], np.inf)
+    original = data["predictions"].copy()
+    data["predictions"] = original + np.float32(1e-5)
     np.savez(folder / "activations.npz", **data)
     manifest = json.loads((folder / "golden.json").read_text())
     manifest["models"] = {"activations": manifest["models"]["activations"]}
     (folder / "golden.json").write_text(json.dumps(manifest))
+    report = make_golden().check_folder(
+        folder, exact_config=False, atol=ATOL, rtol=RTOL
+    )
+    assert any("max |diff|" in p for p in report["activations"]["problems"])
+    data["predictions"] = np.nextafter(original, np.float32(np.inf))
+    np.savez(folder / "activations.npz", **data)
     report = make_golden().check_folder(folder, exact_config=False)
-    assert any("not bit-identical" in p for p in report["activations"]["problems"])
+    assert any("max |diff|" in p for p in report["activations"]["problems"])
