@@ -20,7 +20,7 @@ from typing import Any
 
 import keras
 
-__all__ = ["load_model"]
+__all__ = ["check_archive", "load_model"]
 
 # Members Keras writes into every `.keras` archive and reads back on loading
 # (`metadata.json`, also written, is informational).
