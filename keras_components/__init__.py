@@ -4,7 +4,15 @@ Activations and activation layers, losses and streaming metrics that plug
 straight into `model.compile`, `fit` and `evaluate`, on every Keras backend.
 """
 
-from keras_components import activations, callbacks, layers, losses, metrics, plots
+from keras_components import (
+    activations,
+    callbacks,
+    layers,
+    losses,
+    metrics,
+    plots,
+    saving,
+)
 from keras_components.callbacks import TrainingCurves, ValidationMetrics
 from keras_components.layers import GELU, Mish, Swish
 from keras_components.losses import (
@@ -81,4 +89,5 @@ __all__ = [
     "losses",
     "metrics",
     "plots",
+    "saving",
 ]
