@@ -47,7 +47,7 @@ from keras_components.metrics import (
     Specificity,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 __all__ = [
     "AUPRC",

@@ -72,7 +72,7 @@ def activations_model() -> tuple[keras.Model, Any, Any]:
 
 
 def classification_losses_model() -> tuple[keras.Model, Any, Any]:
-    """`FocalLoss` (multiclass with ignore_index, binary) and `focal_loss`."""
+    """`FocalLoss` (multiclass, binary), `focal_loss` and `WeightedKappaLoss`."""
     rng = np.random.default_rng(102)
     inputs = keras.Input((6,), name="x")
     h = keras.layers.Dense(8, activation="relu")(inputs)
@@ -80,6 +80,7 @@ def classification_losses_model() -> tuple[keras.Model, Any, Any]:
         "focal": keras.layers.Dense(4, name="focal")(h),
         "focal_binary": keras.layers.Dense(1, name="focal_binary")(h),
         "focal_fn": keras.layers.Dense(4, activation="softmax", name="focal_fn")(h),
+        "kappa": keras.layers.Dense(4, activation="softmax", name="kappa")(h),
     }
     model = keras.Model(inputs, outputs, name="classification_losses")
     model.compile(
@@ -90,6 +91,7 @@ def classification_losses_model() -> tuple[keras.Model, Any, Any]:
             ),
             "focal_binary": losses.FocalLoss(2.0, 0.75, from_logits=True),
             "focal_fn": losses.focal_loss,
+            "kappa": losses.WeightedKappaLoss(4, weightage="linear"),
         },
     )
     x = rng.standard_normal((N, 6)).astype(np.float32)
@@ -100,6 +102,7 @@ def classification_losses_model() -> tuple[keras.Model, Any, Any]:
         "focal": ignored,
         "focal_binary": (labels % 2).astype(np.float32)[:, None],
         "focal_fn": labels,
+        "kappa": np.eye(4, dtype=np.float32)[labels],
     }
     return model, x, y
 

@@ -159,7 +159,12 @@ def test_compat_tfa_names_are_registered_under_addons_only():
 # process, SavedModel serving, LiteRT
 # --------------------------------------------------------------------------
 # Public components a saved model cannot hold (no model config names them).
-NOT_IN_MODELS = NOT_REGISTERED | {"TrainingCurves", "ValidationMetrics"}
+# (`weighted_kappa_loss` needs `num_classes`, so only its class is a compile loss.)
+NOT_IN_MODELS = NOT_REGISTERED | {
+    "TrainingCurves",
+    "ValidationMetrics",
+    "weighted_kappa_loss",
+}
 # SavedModel serving runs the same graph as `predict` through TensorFlow's
 # SavedModel runtime (its own graph optimizations); measured max |diff|
 # 0 on CPU for the golden families, asserted within 1e-6.
