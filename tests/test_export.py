@@ -257,6 +257,7 @@ def test_keras_roundtrip_in_a_fresh_process(fresh_process_report):
         "focal": "FocalLoss",
         "focal_binary": "FocalLoss",
         "focal_fn": "focal_loss",  # the registered function itself
+        "kappa": "WeightedKappaLoss",
     }
     assert report["wasserstein_combined"]["loss"]["segmentation"] == "CombinedLoss"
 
