@@ -24,3 +24,19 @@ def mixed_precision_policy(request):
     keras.mixed_precision.set_global_policy(request.param)
     yield request.param
     keras.mixed_precision.set_global_policy("float32")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skips `tensorflow_only` tests when the suite runs on another backend.
+
+    Mark a whole module with `pytestmark = pytest.mark.tensorflow_only`.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    skip = pytest.mark.skip(
+        reason=f"needs the TensorFlow backend (running on {backend})"
+    )
+    for item in items:
+        if "tensorflow_only" in item.keywords:
+            item.add_marker(skip)
