@@ -2,9 +2,11 @@
 
 A subprocess (`python -m tests.distributed.jax_worker OUT.json` with
 `KERAS_BACKEND=jax` and `XLA_FLAGS=--xla_force_host_platform_device_count=2`)
-runs `scenario.run()` on one device and under `DataParallel`; here both
-results are checked: metrics equal scikit-learn on the predictions and the
-one-device run (1e-6), losses and weights to float32 tolerance.
+runs `scenario.run()` on one device, under `DataParallel` and under
+`ModelParallel` (Dense kernels split over a "model" axis); here the results
+are checked: metrics equal scikit-learn on the predictions and the
+one-device run (1e-6), losses and weights to float32 tolerance. An update
+under a user-defined `Distribution` is refused, naming it.
 
 Skipped where jax is not installed, except on CI (`CI` set), where that
 fails (CI installs it, see .ci/run).
@@ -66,3 +68,15 @@ def test_data_parallel_equals_one_device_and_sklearn(jax_results):
     result = jax_results["data_parallel"]
     scenario.assert_matches_sklearn(result, "JAX DataParallel")
     scenario.assert_same_run(result, jax_results["single"], "JAX DataParallel")
+
+
+def test_model_parallel_equals_one_device_and_sklearn(jax_results):
+    result = jax_results["model_parallel"]
+    scenario.assert_matches_sklearn(result, "JAX ModelParallel")
+    scenario.assert_same_run(result, jax_results["single"], "JAX ModelParallel")
+
+
+def test_another_distribution_is_refused_naming_it(jax_results):
+    message = jax_results["unsupported"]
+    assert "does not support the Keras distribution CustomDistribution" in message
+    assert "Supported: DataParallel, ModelParallel" in message
