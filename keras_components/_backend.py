@@ -174,6 +174,74 @@ def cross_replica_read() -> bool:
     return tf.distribute.has_strategy() and tf.distribute.in_cross_replica_context()
 
 
+# `tf.distribute` strategies whose replicas each update their own copy of a
+# metric's state, summed when read across replicas, and Keras distributions
+# (JAX) that update it from the whole global batch: each tested in
+# tests/distributed. Measured otherwise: `CentralStorageStrategy` keeps one
+# copy that every replica writes (a wrong F1 in `evaluate`);
+# `ParameterServerStrategy` and `TPUStrategy` are untested, so refused too.
+SUPPORTED_STRATEGIES = (
+    "MirroredStrategy",
+    "MultiWorkerMirroredStrategy",
+    "OneDeviceStrategy",
+)
+SUPPORTED_DISTRIBUTIONS = ("DataParallel", "ModelParallel")
+
+
+def check_distribution(variables: Any, metric: str) -> None:
+    """Raises for a distribution the metric state cannot be exact under.
+
+    Called on every update (also while tracing): a `tf.distribute` strategy
+    or Keras distribution not in the supported list is a `ValueError`
+    naming it; so is an update in the replica context of a strategy with
+    several replicas of a metric whose state variables were created outside
+    its scope (every replica would write one plain variable, racing).
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        distribution = keras.distribution.distribution()
+        supported = tuple(
+            getattr(keras.distribution, n) for n in SUPPORTED_DISTRIBUTIONS
+        )
+        if distribution is not None and not isinstance(distribution, supported):
+            raise ValueError(
+                f"{metric} does not support the Keras distribution "
+                f"{type(distribution).__name__}: its state is exact when "
+                "replicated and updated from the whole global batch. Supported: "
+                f"{', '.join(SUPPORTED_DISTRIBUTIONS)} (see docs/scaling.md)."
+            )
+        return
+    if backend != "tensorflow":
+        return
+    import tensorflow as tf
+
+    if not tf.distribute.has_strategy():
+        return
+    strategy = tf.distribute.get_strategy()
+    name = type(strategy).__name__
+    supported = tuple(getattr(tf.distribute, n) for n in SUPPORTED_STRATEGIES)
+    if not isinstance(strategy, supported):
+        raise ValueError(
+            f"{metric} does not support tf.distribute strategy {name}: its "
+            "state must be one copy per replica, summed when read. Supported: "
+            f"{', '.join(SUPPORTED_STRATEGIES)} (see docs/scaling.md)."
+        )
+    if tf.distribute.in_cross_replica_context() or strategy.num_replicas_in_sync < 2:
+        return
+    plain = [
+        v.name
+        for v in variables
+        if not isinstance(v.value, tf.distribute.DistributedValues)
+    ]
+    if plain:
+        raise ValueError(
+            f"{metric} was created outside `strategy.scope()` of {name} and is "
+            f"updated inside it: its state variables {plain} are one plain copy "
+            "that every replica would write. Create the metric inside "
+            "`with strategy.scope():` (where the model is compiled)."
+        )
+
+
 def _rejected(increments: Mapping[str, Any]) -> bool:
     """Whether concrete (eager) increments count invalid input.
 

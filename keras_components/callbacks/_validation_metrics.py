@@ -531,7 +531,13 @@ class ValidationMetrics(keras.callbacks.Callback):
         return _backend.stateful_step(step, xla=xla)
 
     def _eager_batch(self, x, y, w):
-        y_pred = self.model.predict_on_batch(x)
+        if self._step is not None:
+            # TensorFlow (the first batch): Keras 3.15's `predict_on_batch`
+            # under a `tf.distribute` strategy returns every replica's
+            # predictions of the whole batch, concatenated (2N rows for N).
+            y_pred = self.model(x, training=False)
+        else:
+            y_pred = self.model.predict_on_batch(x)
         for m in self._streaming():
             m.update_state(y, y_pred, sample_weight=w)
         return y_pred

@@ -331,6 +331,9 @@ class StreamingMetric(keras.metrics.Metric):
         if sample_weight is not None:
             sample_weight = _inputs.real_tensor(sample_weight, name="sample_weight")
         self.ensure_built(y_true, y_pred)
+        _backend.check_distribution(
+            self.variables, f"{type(self).__name__} {self.name!r}"
+        )
         return y_true, y_pred, sample_weight
 
     # -- the update path --------------------------------------------------
