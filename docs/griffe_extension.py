@@ -11,6 +11,10 @@ The API reference reads the source (griffe's static analysis: no import, no
   only from its indented lines, so such an example would render as prose
   (`>>>` as nested quotes). Its lines, up to the next section title, are
   indented under an `Examples:` title, which griffe renders as code.
+- A metric's public signature is composed at import from the constructors up
+  its bases (`keras_components.metrics._base.full_signature`, stored as the
+  class's `__signature__`); the source shows only the arguments a class adds
+  and `**kwargs`. A class with its own `__signature__` gets that signature.
 """
 
 from __future__ import annotations
@@ -62,20 +66,62 @@ def indent_examples(text: str) -> str:
     return "\n".join(out)
 
 
-def runtime_docstring(obj: griffe.Object) -> str | None:
-    """The imported object's cleaned `__doc__`, or None if it cannot be imported."""
+def _runtime(obj: griffe.Object) -> object | None:
+    """The imported object, or None if it cannot be imported."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     try:
-        value = griffe.dynamic_import(obj.path)
+        return griffe.dynamic_import(obj.path)
     except ImportError:
         return None
-    doc = getattr(value, "__doc__", None)
+
+
+def runtime_docstring(obj: griffe.Object) -> str | None:
+    """The imported object's cleaned `__doc__`, or None."""
+    doc = getattr(_runtime(obj), "__doc__", None)
     return inspect.cleandoc(doc) if isinstance(doc, str) else None
 
 
+def _annotation(annotation: object) -> str | None:
+    if annotation is inspect.Parameter.empty:
+        return None
+    return (
+        annotation
+        if isinstance(annotation, str)
+        else inspect.formatannotation(annotation)
+    )
+
+
+def set_runtime_signature(cls: griffe.Class) -> None:
+    """Gives `cls` the runtime class's own `__signature__`, if it has one."""
+    runtime = _runtime(cls)
+    signature = vars(runtime).get("__signature__") if runtime is not None else None
+    if not isinstance(signature, inspect.Signature):
+        return
+    parameters = [
+        griffe.Parameter("self", kind=griffe.ParameterKind.positional_or_keyword)
+    ]
+    for p in signature.parameters.values():
+        parameters.append(
+            griffe.Parameter(
+                p.name,
+                annotation=_annotation(p.annotation),
+                kind=griffe.ParameterKind(p.kind.description),
+                default=None if p.default is p.empty else repr(p.default),
+            )
+        )
+    init = cls.members.get("__init__")
+    if isinstance(init, griffe.Function):
+        init.parameters = griffe.Parameters(*parameters)
+    else:
+        init = griffe.Function(
+            "__init__", parameters=griffe.Parameters(*parameters), parent=cls
+        )
+        cls.set_member("__init__", init)
+
+
 class KerasComponentsDocstrings(griffe.Extension):
-    """Fills `_docs.fill` placeholders and indents Keras-style examples."""
+    """Fills placeholders, indents Keras-style examples, composes signatures."""
 
     def on_package(self, *, pkg: griffe.Module, **kwargs) -> None:
         """Rewrites every docstring of the package once it is loaded."""
@@ -87,6 +133,8 @@ class KerasComponentsDocstrings(griffe.Extension):
                 continue
             seen.add(id(obj))
             stack.extend(m for m in obj.members.values() if not m.is_alias)
+            if obj.is_class:
+                set_runtime_signature(obj)
             docstring = obj.docstring
             if docstring is None:
                 continue

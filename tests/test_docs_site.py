@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 
 import keras_components
@@ -205,3 +206,20 @@ def test_benchmarks_page_has_the_readme_table(site):
     for name, ours in rows:
         assert name in benchmarks
         assert ours in benchmarks
+
+
+# 64 rows are too few for AUROC's documented tolerance: it says so (not checked here).
+@pytest.mark.filterwarnings("ignore:AUROC .* may differ from the exact value")
+def test_home_page_example_runs():
+    """The home page's python block compiles a model that trains (no site needed)."""
+    (block,) = re.findall(r"```python\n(.*?)```", (DOCS / "index.md").read_text(), re.S)
+    keras.utils.set_random_seed(0)
+    namespace = {}
+    exec(block, namespace)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 8)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    history = namespace["model"].fit(x, y, epochs=1, batch_size=16, verbose=0)
+    assert set(history.history) == {"loss", "f1", "auroc", "mcc"}
+    for key, values in history.history.items():
+        assert np.isfinite(values).all(), (key, values)
