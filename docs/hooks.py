@@ -99,7 +99,20 @@ def catalog_page() -> str:
         status = keras_components_cli.main(["catalog", "--format", "markdown"])
     if status != 0 or not out.getvalue().strip():
         raise PluginError(f"keras-components catalog exited with status {status}")
-    return out.getvalue()
+    return unescape_code_pipes(out.getvalue())
+
+
+def unescape_code_pipes(markdown: str) -> str:
+    r"""`\|` inside a table's code spans becomes `|`.
+
+    GitHub needs the escape there and drops the backslash; Python-Markdown
+    already leaves a code span's pipes alone and would show the backslash.
+    """
+    return re.sub(
+        r"`[^`\n]*`",
+        lambda span: span.group(0).replace("\\|", "|"),
+        markdown,
+    )
 
 
 def gallery_pictures(docs_dir: Path) -> dict[str, list[str]]:
