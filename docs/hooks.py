@@ -21,6 +21,7 @@ table) raises, so the strict build fails instead of shipping an empty page.
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import re
 import sys
@@ -144,10 +145,10 @@ def gallery_page(docs_dir: Path) -> str:
         if not paths:
             lines.append("No pictures yet.")
         for path in paths:
-            name = caption(path)
+            name = html.escape(caption(path))
             lines += [
                 '<figure markdown="span">',
-                f"  ![{name}]({path})",
+                f"  ![{name}](<{path}>)",
                 f"  <figcaption>{name}</figcaption>",
                 "</figure>",
                 "",

@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import keras
 import numpy as np
@@ -180,7 +181,7 @@ def test_gallery_shows_every_picture(site):
     assert "images/curves.png" in pictures
     # Sources are relative to the page's folder, gallery/.
     shown = [
-        posixpath.normpath(posixpath.join("gallery", src))
+        posixpath.normpath(posixpath.join("gallery", unquote(src)))
         for src in re.findall(r'<img[^>]* src="([^"]+\.png)"', gallery)
     ]
     assert sorted(shown) == pictures
