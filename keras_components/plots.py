@@ -652,8 +652,8 @@ def plot_confusion_matrix(
 
     Raises:
         ImportError: matplotlib is not installed.
-        ValueError: Not a square (or `(C, 2, 2)`) matrix of finite counts
-            >= 0, or `class_names` of the wrong length.
+        ValueError: Not a square (or `(C, 2, 2)`) matrix of finite
+            counts `>= 0`, or `class_names` of the wrong length.
 
     Example:
 

@@ -252,6 +252,7 @@ def gelu(x: Any, approximate: bool = True):
 
 
 mish = _activations.mish  # the same function: `Addons>mish` loads as ours
+"""tfa's `mish`: `keras_components.activations.mish` itself."""
 
 
 class GELU(_layers.GELU):
