@@ -44,7 +44,7 @@ def test_notebook_in_sync_with_script_and_stripped(script):
     stored = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
     assert _cells(stored) == _cells(jupytext.read(script)), (
         f"{script.name} and its .ipynb differ: run "
-        f"`jupytext --to ipynb examples/{script.name}`"
+        f"`jupytext --update --to ipynb examples/{script.name}`"
     )
     for cell in stored.cells:
         if cell.cell_type == "code":
