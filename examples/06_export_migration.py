@@ -105,10 +105,13 @@ def show(fig_or_png, name):
             path.write_bytes(pathlib.Path(fig_or_png).read_bytes())
     else:
         fig_or_png.savefig(path, format="png", dpi=72)
-    if GALLERY:
+    if GALLERY:  # a small copy: 64 colours (Pillow comes with matplotlib)
+        from PIL import Image as PILImage
+
         gallery = ROOT / "docs" / "gallery"
         gallery.mkdir(parents=True, exist_ok=True)
-        (gallery / name).write_bytes(path.read_bytes())
+        small = PILImage.open(path).convert("RGB").quantize(64)
+        small.save(gallery / name, format="PNG", optimize=True)
     if "IPython" in sys.modules and sys.modules["IPython"].get_ipython() is not None:
         from IPython.display import Image, display
 
