@@ -124,6 +124,7 @@ import math
 import keras
 import numpy as np
 from sklearn.datasets import make_moons
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 
 import keras_components as kc
@@ -233,9 +234,11 @@ for name in values:
         f"val accuracy {results[name]['val_accuracy']:.3f}"
     )
 
-# Every activation learns the non-linear boundary (a linear model gets about 0.86).
+# Every activation learns the non-linear boundary: clearly above a linear model.
+linear = LogisticRegression().fit(x_train, y_train).score(x_val, y_val)
+print(f"logistic regression (linear boundary): val accuracy {linear:.3f}")
 for name, result in results.items():
-    assert result["val_accuracy"] > 0.9, (name, result["val_accuracy"])
+    assert result["val_accuracy"] > linear + 0.03, (name, result["val_accuracy"])
 swish = [
     layer for layer in results["Swish"]["model"].layers if isinstance(layer, kc.Swish)
 ]
