@@ -484,7 +484,8 @@ class _Metric(keras.metrics.Metric):
                 continue
             theirs = {v.path.split("/")[-1]: v for v in other.variables}
             for mine in self.variables:
-                mine.assign_add(ops.cast(theirs[mine.path.split("/")[-1]], mine.dtype))
+                other_value = theirs[mine.path.split("/")[-1]].value
+                mine.assign_add(ops.cast(other_value, mine.dtype))
 
 
 def _row_weights(sample_weight: Any, dtype: str = STATE_DTYPE) -> Any:
@@ -639,6 +640,8 @@ class F1Score(FBetaScore):
 
 
 def _divide_no_nan(a, b):
+    # Tensors, not variables: JAX's `ones_like` cannot take a Keras variable.
+    a, b = ops.convert_to_tensor(a), ops.convert_to_tensor(b)
     safe = ops.where(b == 0, ops.ones_like(b), b)
     return ops.where(b == 0, ops.zeros_like(a * b), a / safe)
 
