@@ -670,6 +670,45 @@ def input_gradient(fn: Callable[[Any], Any], x: Any) -> Any:
     return ops.zeros_like(x) if grads is None else grads
 
 
+def erfc_is_one_kernel() -> bool:
+    """Whether `ops.erfc` here is fast and convertible where it is traced.
+
+    True under XLA (JAX always; TensorFlow inside `jit_compile=True`, where
+    XLA fuses erfc with its neighbours) and on PyTorch (one vectorized
+    kernel). False in TensorFlow graphs and eagerly outside XLA: there it is
+    a separate `Erfc` op that LiteRT cannot convert (no builtin, no flex op),
+    so GELU uses its exp-only form, compiled by `fused_elementwise`.
+    """
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        return True
+    import tensorflow as tf
+    from tensorflow.python.ops import control_flow_util
+
+    return control_flow_util.GraphOrParentsInXlaContext(
+        tf.compat.v1.get_default_graph()
+    )
+
+
+def fused_elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` (elementwise, tensors in and out) as one compiled kernel.
+
+    TensorFlow: `tf.function(jit_compile=True)`, in an outer graph as well
+    (one XLA cluster instead of one kernel per op; the LiteRT converter
+    inlines it); JAX: `jax.jit`; PyTorch: `fn` itself.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, jit_compile=True, autograph=False, reduce_retracing=True)
+    if backend == "jax":
+        import jax
+
+        return jax.jit(fn)
+    return fn
+
+
 def tanh_grad(t: Any, dy: Any) -> Any:
     """`dy * (1 - t**2)`: the gradient of `tanh` at its output `t`, applied to `dy`.
 

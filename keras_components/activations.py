@@ -157,10 +157,98 @@ _GELU_TANH_LINEAR = 2.0 * math.sqrt(2.0 / math.pi)
 _GELU_TANH_CUBIC = _GELU_TANH_LINEAR * 0.044715
 
 
+# Phi(-a) = phi(a) * R(a) for a >= 0 (R is Mills' ratio), with t = 1 / (1 +
+# a / (2 sqrt 2)) (Numerical Recipes' erfc variable): R(a) / sqrt(2 pi) = t *
+# Q(t), Q a degree-10 polynomial fitted to float64 `scipy.special.erfcx` over
+# all of t in [0, 1] (relative error 1.2e-8, 4e-8 with float32 coefficients;
+# float32 evaluation adds about 1 ulp). Smooth on [0, 1], so no branches.
+_GELU_TAIL = (
+    1.410473976e-01,
+    1.410468769e-01,
+    1.234422874e-01,
+    8.765798793e-02,
+    4.673121709e-02,
+    -2.960567855e-02,
+    6.608852141e-02,
+    -2.274869930e-01,
+    2.468474649e-01,
+    -1.173667959e-01,
+    2.159771654e-02,
+)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _gaussian_parts(x):
+    """`(e, s, a)`: `exp(-x**2 / 2)`, `s = t * Q(t)`, so `Phi(-|x|) = s * e`.
+
+    Only exp and arithmetic (LiteRT has no Erf/Erfc kernel). `exp(-a**2 / 2)`
+    is `exp(-h**2 / 2) * exp(-d)` with `h` = `a` cut to 8 fraction bits
+    (`h**2` exact) and `d = (a - h) (a + h) / 2` in [0, 1/16], `exp(-d)` by
+    its degree-5 Taylor polynomial (error < 3e-10): rounding `a**2` itself
+    would cost `a**2 * 6e-8` relative (5e-6 at a = 13).
+    """
+    # |x| (not `ops.abs`, whose derivative at 0 is 0 on some backends: the
+    # second derivative at 0 needs the one-sided slope). exp(-128) is 0 in
+    # float32: the clamp keeps `a * 256` finite.
+    a = ops.minimum(ops.where(x < 0, -x, x), 16.0)
+    h = ops.floor(a * 256.0) * (1.0 / 256.0)
+    d = (a - h) * (a + h) * 0.5
+    exp_minus_d = 1.0 + d * (-1.0 + d * (0.5 + d * (-1 / 6 + d * (1 / 24 - d / 120))))
+    e = ops.exp(h * h * -0.5) * exp_minus_d
+    t = 1.0 / (1.0 + a * (0.25 * math.sqrt(2.0)))
+    q = _GELU_TAIL[-1]
+    for c in _GELU_TAIL[-2::-1]:
+        q = q * t + c
+    return e, t * q
+
+
+def _gelu_exact_value(x):
+    # x * Phi(x) = x * Phi(-a) for x < 0, x - x * Phi(-a) for x >= 0; the
+    # product is formed before the (possibly tiny) exponential so that it
+    # stays a normal float wherever the result is.
+    e, s = _gaussian_parts(x)
+    tail = (x * s) * e
+    return ops.where(x < 0, tail, x - tail)
+
+
+def _gelu_exact_slope(x):
+    # d/dx x * Phi(x) = Phi(x) + x * phi(x).
+    e, s = _gaussian_parts(x)
+    tail = s * e
+    x_phi = x * (e * _INV_SQRT_2PI)
+    # One rounding after the leading 1 (not (1 - tail) + x_phi).
+    return ops.where(x < 0, tail + x_phi, 1.0 + (x_phi - tail))
+
+
+# One XLA kernel each (nested in an outer TensorFlow graph as well): as
+# separate ops the 30-odd steps would each read and write the whole tensor.
+_gelu_exact_value_jit = _backend.fused_elementwise(_gelu_exact_value)
+_gelu_exact_slope_jit = _backend.fused_elementwise(_gelu_exact_slope)
+
+
+@ops.custom_gradient
+def _gelu_exact_float32(x):
+    def grad(*args, upstream=None):
+        if upstream is None:
+            (upstream,) = args
+        # A function of `x` (not of saved forward values), so that it is
+        # differentiable again (gradient penalties of GELU critics).
+        return upstream * _gelu_exact_slope_jit(x)
+
+    return _gelu_exact_value_jit(x), grad
+
+
 def _gelu_exact(x):
-    # x * Phi(x) with Phi(x) = erfc(-x / sqrt(2)) / 2: erfc keeps the negative
-    # tail accurate where 1 + erf(x / sqrt(2)) would cancel to zero.
-    return (0.5 * x) * ops.erfc(x * -_SQRT_HALF)
+    # float64 keeps erfc (a float32 approximation would lose accuracy there;
+    # LiteRT has no float64), and so do the backends where erfc is one fast
+    # kernel (XLA, PyTorch). erfc keeps the negative tail accurate where
+    # 1 + erf(x / sqrt(2)) would cancel to zero.
+    if (
+        keras.backend.standardize_dtype(x.dtype) != "float32"
+        or _backend.erfc_is_one_kernel()
+    ):
+        return (0.5 * x) * ops.erfc(x * -_SQRT_HALF)
+    return _gelu_exact_float32(x)
 
 
 def _gelu_tanh(x):
@@ -177,6 +265,14 @@ def gelu(x: Any, *, approximate: bool = False):
     the identical `x * sigmoid(2 * sqrt(2 / pi) * (x + 0.044715 * x**3))`.
     Both forms avoid `1 + erf` / `1 + tanh`, which cancel to zero for negative
     inputs, so the negative tail keeps its relative precision.
+
+    The exact form computes `erfc` under XLA, on JAX and PyTorch and in
+    float64. In float32 TensorFlow graphs and eager code outside XLA it uses
+    an erfc-free form, `Phi(-|x|) = exp(-x**2 / 2) * t * Q(t)` with
+    `t = 1 / (1 + |x| / (2 sqrt 2))` and `Q` a degree-10 polynomial (value
+    within 4e-7 relative of float64 everywhere, tails included), compiled as
+    one XLA kernel with its own gradient kernel: LiteRT has no Erf/Erfc op, so
+    this is what lets models using it convert.
 
     Args:
         x: Input tensor.
@@ -197,4 +293,7 @@ def gelu(x: Any, *, approximate: bool = False):
         https://arxiv.org/abs/1606.08415
     """
     approximate = check_bool("approximate", approximate)
+    if isinstance(x, keras.KerasTensor):
+        # Symbolic shape inference only; the value path is below.
+        return x * ops.sigmoid(x)
     return _in_float32(_gelu_tanh if approximate else _gelu_exact, _as_float_tensor(x))

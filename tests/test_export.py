@@ -325,14 +325,10 @@ def test_litert_activation_layers_and_functions():
     np.testing.assert_allclose(got, expected, rtol=0, atol=LITERT_ATOL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="exact GELU computes erfc (keras.ops.erfc -> tf.Erfc), which TF 2.21's "
-    "LiteRT converter has neither as a builtin nor as a flex op; "
-    "GELU(approximate=True) converts",
-)
 @pytest.mark.parametrize("form", ["layer", "function"])
 def test_litert_exact_gelu(form):
+    from scipy.special import erfc
+
     from keras_components import activations
     from keras_components.layers import GELU
 
@@ -343,8 +339,37 @@ def test_litert_exact_gelu(form):
         else keras.layers.Dense(8, activation=activations.gelu)
     )
     model = _activation_model(block)
-    x = np.random.default_rng(9).standard_normal((16, 6)).astype(np.float32) * 3
+    # Wide inputs: the negative tail (x < -4) and the bulk both reach GELU.
+    x = np.random.default_rng(9).standard_normal((64, 6)).astype(np.float32) * 6
     got = _litert_outputs(model, x)
     np.testing.assert_allclose(
         got, model.predict(x, verbose=0), rtol=0, atol=LITERT_ATOL
     )
+    # The exact GELU, not the tanh one: against a float64 reference of the
+    # whole model (the Dense weights applied in float64).
+    h = x.astype(np.float64)
+    for layer in model.layers[1:]:
+        if isinstance(layer, keras.layers.Dense):
+            kernel, bias = (np.asarray(w, np.float64) for w in layer.get_weights())
+            h = h @ kernel + bias
+        if isinstance(layer, GELU) or getattr(layer, "activation", None) is (
+            activations.gelu
+        ):
+            h = h * 0.5 * erfc(-h / np.sqrt(2.0))
+    np.testing.assert_allclose(got, h, rtol=0, atol=LITERT_ATOL)
+
+
+@pytest.mark.tensorflow_only
+def test_litert_exact_gelu_graph_has_no_erfc():
+    # Outside XLA the TensorFlow graph of the exact GELU holds no Erfc op
+    # (the op LiteRT lacks); under XLA it keeps erfc (fused there).
+    import tensorflow as tf
+
+    from keras_components import activations
+
+    spec = tf.TensorSpec([None], tf.float32)
+    plain = tf.function(activations.gelu).get_concrete_function(spec)
+    assert "Erfc" not in {op.type for op in plain.graph.get_operations()}
+    xla = tf.function(activations.gelu, jit_compile=True)
+    x = tf.constant(np.linspace(-12, 12, 2001, dtype=np.float32))
+    np.testing.assert_allclose(xla(x).numpy(), plain(x).numpy(), rtol=2e-5, atol=1e-37)

@@ -457,6 +457,37 @@ class _Metric(keras.metrics.Metric):
         _check_config(cls._tfa_name, config, set(cls._config_keys) | {"name", "dtype"})
         return cls(**config)
 
+    def _merge_key(self) -> dict[str, Any]:
+        return {k: v for k, v in self.get_config().items() if k != "name"}
+
+    def _prepare_merge(self, other: _Metric) -> bool:
+        """Makes this state match `other`'s; False when `other` has none."""
+        return True
+
+    def merge_state(self, metrics) -> None:
+        """Merges the state of `metrics` (same class and configuration) into this one.
+
+        Every state of these metrics is a sum over the rows seen, so a metric
+        merged from metrics updated on disjoint shards equals one metric
+        updated on all the data (as for the native metrics).
+        """
+        for other in metrics:
+            if type(other) is not type(self) or (
+                other._merge_key() != self._merge_key()
+            ):
+                raise ValueError(
+                    "Invalid value for argument `metrics`. Expected metrics of "
+                    f"class {type(self).__name__} with configuration "
+                    f"{self._merge_key()}. Received: {other!r} with configuration "
+                    f"{other._merge_key() if isinstance(other, _Metric) else None}"
+                )
+            if not self._prepare_merge(other):
+                continue
+            theirs = {v.path.split("/")[-1]: v for v in other.variables}
+            for mine in self.variables:
+                other_value = theirs[mine.path.split("/")[-1]].value
+                mine.assign_add(ops.cast(other_value, mine.dtype))
+
 
 def _row_weights(sample_weight: Any, dtype: str = STATE_DTYPE) -> Any:
     """`sample_weight` as a column `(N, 1)` (tfa's `expand_dims(w, 1)`)."""
@@ -610,6 +641,8 @@ class F1Score(FBetaScore):
 
 
 def _divide_no_nan(a, b):
+    # Tensors, not variables: JAX's `ones_like` cannot take a Keras variable.
+    a, b = ops.convert_to_tensor(a), ops.convert_to_tensor(b)
     safe = ops.where(b == 0, ops.ones_like(b), b)
     return ops.where(b == 0, ops.zeros_like(a * b), a / safe)
 
@@ -963,6 +996,20 @@ class RSquare(_Metric):
     def reset_state(self):
         for variable in self.variables:
             variable.assign(ops.zeros(variable.shape, variable.dtype))
+
+    @override
+    def _prepare_merge(self, other: _Metric) -> bool:
+        if other._built_shape is None:
+            return False
+        if self._built_shape is None:
+            self._build_state(other._built_shape)
+        elif other._built_shape != self._built_shape:
+            raise ValueError(
+                "Invalid value for argument `metrics`. Expected RSquare metrics "
+                f"built for per-sample shape {self._built_shape}. Received: "
+                f"{other!r} built for {other._built_shape}"
+            )
+        return True
 
     @override
     def get_config(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,12 @@ from keras_components._inputs import (
     shapes_compatible,
     static_shape,
 )
-from keras_components._validation import check_float, invalid_type
+from keras_components._validation import (
+    check_bool,
+    check_float,
+    invalid_type,
+    invalid_value,
+)
 from keras_components.losses._base import Loss, as_compute_tensor
 
 __all__ = ["WassersteinLoss", "gradient_penalty", "wasserstein_loss"]
@@ -122,6 +128,18 @@ class WassersteinLoss(Loss):
         return wasserstein_loss(y_true, y_pred)
 
 
+def _accepts_training(critic: Callable[..., Any]) -> bool:
+    if isinstance(critic, keras.layers.Layer):
+        return True
+    try:
+        params = inspect.signature(critic).parameters.values()
+    except (TypeError, ValueError):  # no signature (a builtin): let it try
+        return True
+    return any(
+        p.name == "training" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params
+    )
+
+
 def gradient_penalty(
     critic: Callable[[Any], Any],
     real: Any,
@@ -129,6 +147,7 @@ def gradient_penalty(
     *,
     weight: float = 10.0,
     seed: int | keras.random.SeedGenerator | None = None,
+    training: bool | None = None,
 ):
     """WGAN-GP gradient penalty.
 
@@ -156,6 +175,15 @@ def gradient_penalty(
         seed: Seed of the interpolation coefficients: None (Keras's global
             generator), an int, or a `keras.random.SeedGenerator` (use one
             inside compiled training steps for fresh draws each step).
+        training: Passed to the critic as `critic(x, training=training)`.
+            `None` (default) calls `critic(x)`, as Keras calls a layer by
+            default: the critic inherits the training flag of an enclosing
+            Keras call (the penalty computed inside a layer or model called
+            with `training=True`), and otherwise runs in inference mode
+            (Dropout off). Inside a custom `train_step` where the critic
+            loss calls `critic(x, training=True)`, pass `training=True` too,
+            so that the penalty sees the same critic (Dropout on). A
+            plain function critic must then accept a `training` argument.
 
     Returns:
         A scalar tensor.
@@ -178,6 +206,16 @@ def gradient_penalty(
     weight = check_float("weight", weight, low=0.0)
     if not callable(critic):
         raise invalid_type("critic", "a callable (e.g. a keras.Model)", critic)
+    if training is not None:
+        training = check_bool("training", training)
+        if not _accepts_training(critic):
+            raise invalid_value(
+                "training",
+                "None for a critic without a `training` argument (pass a "
+                "keras.Model / Layer, or a function taking `training=`)",
+                training,
+            )
+        model, critic = critic, lambda x: model(x, training=training)
     real = real_tensor(real, name="real")
     if not keras.backend.is_float_dtype(real.dtype):
         real = ops.cast(real, keras.backend.floatx())

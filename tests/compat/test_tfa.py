@@ -311,3 +311,62 @@ def test_tfa_defaults():
     loss = tfa.SigmoidFocalCrossEntropy()
     assert (loss.alpha, loss.gamma, loss.reduction) == (0.25, 2.0, "none")
     assert tfa.WeightedKappaLoss(3).reduction == "none"
+
+
+MERGEABLE = [r for r in METRICS if r["id"] not in REFUSED and len(r["batches"]) == 2]
+
+
+def _updated(record, batches):
+    metric = component(record)(**record["args"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MultiLabelConfusionMatrix's weight note
+        for batch in batches:
+            metric.update_state(
+                arr(batch["y_true"]),
+                arr(batch["y_pred"]),
+                arr(batch.get("sample_weight")),
+            )
+    return metric
+
+
+@pytest.mark.parametrize("record", MERGEABLE, ids=ids(MERGEABLE))
+def test_merge_state_equals_the_unsplit_stream(record):
+    first, second = record["batches"]
+    whole = np.asarray(_updated(record, [first, second]).result())
+    merged = _updated(record, [first])
+    merged.merge_state([_updated(record, [second])])
+    np.testing.assert_allclose(np.asarray(merged.result()), whole, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        np.asarray(merged.result()), record["result"], atol=1e-5, rtol=1e-5
+    )
+    # Into a fresh metric, and with a never-updated one: the same.
+    fresh = component(record)(**record["args"])
+    fresh.merge_state([_updated(record, [first]), component(record)(**record["args"])])
+    fresh.merge_state([_updated(record, [second])])
+    np.testing.assert_allclose(np.asarray(fresh.result()), whole, rtol=1e-6, atol=1e-7)
+
+
+def test_merge_state_refuses_another_configuration():
+    metric = tfa.F1Score(num_classes=3, threshold=0.5)
+    with pytest.raises(ValueError, match=r"argument `metrics`.*F1Score"):
+        metric.merge_state([tfa.F1Score(num_classes=3, threshold=0.4)])
+    with pytest.raises(ValueError, match=r"argument `metrics`"):
+        metric.merge_state([tfa.HammingLoss(mode="multilabel", threshold=0.5)])
+    r2 = tfa.RSquare()
+    r2.update_state(np.ones((4, 2)), np.ones((4, 2)))
+    other = tfa.RSquare()
+    other.update_state(np.ones((4, 3)), np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"argument `metrics`.*per-sample shape"):
+        r2.merge_state([other])
+
+
+def test_every_metric_class_merges():
+    classes = {
+        name
+        for name, obj in vars(tfa).items()
+        if isinstance(obj, type)
+        and issubclass(obj, keras.metrics.Metric)
+        and not name.startswith("_")
+    }
+    covered = {r["component"].split(".")[-1] for r in MERGEABLE}
+    assert classes <= covered, classes - covered

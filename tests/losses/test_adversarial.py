@@ -219,7 +219,8 @@ def test_vanishing_critic_gradient_is_finite(data):
     assert float(constant) == 10.0
 
 
-def test_trains_a_tiny_critic():
+@pytest.mark.parametrize("training", [None, True])
+def test_trains_a_tiny_critic(training):
     """WGAN-GP on 1-D Gaussians: the linear critic settles where the theory says.
 
     Critic D(x) = w x + b, real ~ N(2, 1), fake ~ N(-2, 1):
@@ -239,8 +240,10 @@ def test_trains_a_tiny_critic():
     @tf.function(jit_compile=True)
     def step():
         with tf.GradientTape() as tape:
-            scores = critic(tf.concat([real, fake], axis=0))
-            gp = gradient_penalty(critic, real, fake, weight=10.0, seed=seeds)
+            scores = critic(tf.concat([real, fake], axis=0), training=training)
+            gp = gradient_penalty(
+                critic, real, fake, weight=10.0, seed=seeds, training=training
+            )
             loss = 2.0 * loss_fn(labels, scores) + gp
         grads = tape.gradient(loss, critic.trainable_weights)
         optimizer.apply_gradients(zip(grads, critic.trainable_weights, strict=True))
@@ -287,3 +290,29 @@ def test_gradient_penalty_on_other_backends(backend):
 
     out = run_on_backend(backend, "tests.losses.backend_gradient", timeout=300)
     assert f"gradient penalty OK: {backend}" in out
+
+
+def test_training_is_passed_to_the_critic():
+    """Closed forms of `training=` (None / False / True) and Dropout, on TF
+    in this process (tests/losses/backend_wgan.py, also run per backend)."""
+    from tests.losses import backend_wgan
+
+    backend_wgan.closed_forms("tensorflow")
+
+
+def test_training_argument_is_validated(data):
+    critic = linear_critic(np.ones((4, 4, 2), np.float32))
+    with pytest.raises(TypeError, match="argument `training`"):
+        gradient_penalty(critic, data["real"], data["fake"], training="yes")
+    with pytest.raises(ValueError, match=r"argument `training`.*Received: training"):
+        gradient_penalty(lambda x: x, data["real"], data["fake"], training=True)
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_training_and_a_wgan_gp_step_on_other_backends(backend):
+    """`training=` closed forms and the tiny WGAN-GP training (critic weight at
+    its theoretical optimum) in a fresh process per backend."""
+    from tests.test_backends import run_on_backend
+
+    out = run_on_backend(backend, "tests.losses.backend_wgan", timeout=600)
+    assert f"wgan-gp OK: {backend}" in out
