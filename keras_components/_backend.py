@@ -602,6 +602,22 @@ def input_gradient(fn: Callable[[Any], Any], x: Any) -> Any:
     return ops.zeros_like(x) if grads is None else grads
 
 
+def fused_mish(x: Any) -> Any | None:
+    """`x * tanh(softplus(x))` as the backend's own fused kernel, else None.
+
+    PyTorch has one (`torch.nn.functional.mish`: one forward kernel and one
+    `mish_backward` kernel). Run eagerly, as Keras runs PyTorch by default,
+    each operation of a composite Mish is its own kernel with its own new
+    buffer, where SiLU is one kernel each way (see the README's benchmark
+    table). TensorFlow and JAX have none: None.
+    """
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return torch.nn.functional.mish(x)
+    return None
+
+
 def tanh_grad(t: Any, dy: Any) -> Any:
     """`dy * (1 - t**2)`: the gradient of `tanh` at its output `t`, applied to `dy`.
 
