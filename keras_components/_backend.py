@@ -609,12 +609,15 @@ def fused_mish(x: Any) -> Any | None:
     `mish_backward` kernel). Run eagerly, as Keras runs PyTorch by default,
     each operation of a composite Mish is its own kernel with its own new
     buffer, where SiLU is one kernel each way (see the README's benchmark
-    table). TensorFlow and JAX have none: None.
+    table). TensorFlow and JAX have none: None. Neither under
+    `torch.compile`, which fuses the composite form into one cheaper kernel
+    (one exponential) than its lowering of `mish` (exp, log1p and tanh).
     """
     if keras.backend.backend() == "torch":
         import torch
 
-        return torch.nn.functional.mish(x)
+        if not torch.compiler.is_compiling():
+            return torch.nn.functional.mish(x)
     return None
 
 

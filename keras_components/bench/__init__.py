@@ -178,7 +178,10 @@ def run_command(args: argparse.Namespace) -> int:
             compare = "-" if ratio is None else f"{ratio:.2f}"
         print(format_row(result, compare=compare), flush=True)
 
-    print(f"Machine: {machine_description()}\n", flush=True)
+    print(f"Machine: {machine_description()}", flush=True)
+    if "backends" in (suites or SUITES):
+        print(f"Also: {backends.description()}", flush=True)
+    print(flush=True)
     print(table_header(label), flush=True)
     results = run(
         suites,

@@ -78,6 +78,23 @@ def cases(*, quick: bool = False) -> list[Case]:
     ]
 
 
+def description() -> str:
+    """The versions the subprocesses will use, read without importing them."""
+    from importlib import metadata
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return (
+        f"backends suite: JAX {version('jax')} (modes eager, jit), PyTorch "
+        f"{version('torch')} (modes eager, torch.compile), one subprocess per "
+        "backend"
+    )
+
+
 def _row_payload(result: Result) -> str:
     return _ROW_PREFIX + json.dumps(
         {
