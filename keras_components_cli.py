@@ -42,7 +42,14 @@ PROG = "keras-components"
 # The timing suites of `keras-components bench` (keras_components/bench);
 # `claims` is the side-by-side accuracy check. Kept here, not imported, so
 # that `bench --help` needs no TensorFlow; a test checks both lists agree.
-BENCH_SUITES = ("activations", "losses", "classification", "ranking", "callbacks")
+BENCH_SUITES = (
+    "activations",
+    "losses",
+    "classification",
+    "ranking",
+    "callbacks",
+    "backends",
+)
 CLAIMS = "claims"
 # The demo's bundled datasets (keras_components/_demo.py; a test checks).
 DEMO_DATASETS = ("breast_cancer", "digits")

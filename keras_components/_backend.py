@@ -709,6 +709,25 @@ def fused_elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def fused_mish(x: Any) -> Any | None:
+    """`x * tanh(softplus(x))` as the backend's own fused kernel, else None.
+
+    PyTorch has one (`torch.nn.functional.mish`: one forward kernel and one
+    `mish_backward` kernel). Run eagerly, as Keras runs PyTorch by default,
+    each operation of a composite Mish is its own kernel with its own new
+    buffer, where SiLU is one kernel each way (see the README's benchmark
+    table). TensorFlow and JAX have none: None. Neither under
+    `torch.compile`, which fuses the composite form into one cheaper kernel
+    (one exponential) than its lowering of `mish` (exp, log1p and tanh).
+    """
+    if keras.backend.backend() == "torch":
+        import torch
+
+        if not torch.compiler.is_compiling():
+            return torch.nn.functional.mish(x)
+    return None
+
+
 def tanh_grad(t: Any, dy: Any) -> Any:
     """`dy * (1 - t**2)`: the gradient of `tanh` at its output `t`, applied to `dy`.
 

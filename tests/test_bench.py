@@ -135,3 +135,39 @@ def test_claims_fail_the_command_when_one_of_ours_does_not_hold(monkeypatch, cap
     out = capsys.readouterr().out
     assert "| a claim | 1 | 2 | 3 (reference) | within 0 | **no** |" in out
     assert "1 of our claims do not hold" in out
+
+
+# --------------------------------------------------------------------------
+# `keras-components bench backends`: JAX and PyTorch, one subprocess each
+# --------------------------------------------------------------------------
+def test_backends_suite_quick_runs_each_backend_in_its_own_process(capsys):
+    # Quick mode only checks that the rows run on every backend and come back
+    # through the subprocesses; their timings mean nothing.
+    from keras_components.bench import backends
+
+    assert bench.main(["backends", "--quick", "--rounds", "1", "--warmup", "1"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ")][1:]
+    for label in ("JAX", "PyTorch"):
+        for name, baseline in (
+            ("mish fwd+bwd 64x32", "keras silu"),
+            ("mish fwd+bwd 64x32", "keras mish"),
+            ("FocalLoss fwd+bwd 256x10 logits", "keras CategoricalFocalCrossentropy"),
+            ("F1 update+result (512, 10) one-hot", "keras F1Score"),
+            ("AUROC (16384 bins) update+result 512", "keras AUC(200)"),
+        ):
+            assert any(
+                row.startswith(f"| {label} {name} eager | ")
+                and f"| {baseline} |" in row
+                for row in rows
+            ), (label, name, baseline, rows)
+    assert any(row.startswith("| JAX mish fwd+bwd 64x32 jit |") for row in rows)
+    assert set(backends.BACKENDS) == {"jax", "torch"}
+
+
+def test_backends_suite_reports_a_failing_subprocess(monkeypatch):
+    from keras_components.bench import backends
+
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    with pytest.raises(RuntimeError, match="nope benchmark subprocess failed"):
+        backends.run(quick=True, rounds=1, warmup=0, backends=("nope",))

@@ -5,7 +5,8 @@ checkout); `keras-components bench claims` prints the accuracy claims side
 by side instead (`keras_components.bench.claims`). Every row times ours and
 the Keras baseline in the same process, interleaved, and reports the median
 of per-round time ratios; rows with a target print whether it is met.
-Timings are for the TensorFlow backend on the machine at hand, under
+Timings are for the TensorFlow backend on the machine at hand (the
+`backends` suite: on JAX and PyTorch, one subprocess each), under
 TensorFlow's default CPU allocator as a user's process has it (the command's
 `--bfc-allocator` switches to the BFC allocator); the README records a
 reference table with its date and host.
@@ -23,6 +24,7 @@ from collections.abc import Callable, Sequence
 
 from keras_components.bench import (
     activations,
+    backends,
     callbacks,
     classification,
     losses,
@@ -43,6 +45,9 @@ SUITES: dict[str, Callable[..., list[Case]]] = {
     "classification": classification.cases,
     "ranking": ranking.cases,
     "callbacks": callbacks.cases,
+    # Measured in one subprocess per backend (`backends.run`); `cases` builds
+    # the rows on the current backend.
+    "backends": backends.cases,
 }
 
 __all__ = ["SUITES", "Case", "Result", "main", "run", "run_command"]
@@ -73,10 +78,16 @@ def run(
             f"Invalid value for argument `suites`. Expected names from "
             f"{sorted(SUITES)}. Received: suites={unknown!r}"
         )
-    cases = [case for name in names for case in SUITES[name](quick=quick)]
     if progress is None and verbose:
         progress = _print_row
-    return run_cases(cases, rounds=rounds, warmup=warmup, progress=progress)
+    local = [n for n in names if n != "backends"]
+    cases = [case for name in local for case in SUITES[name](quick=quick)]
+    results = run_cases(cases, rounds=rounds, warmup=warmup, progress=progress)
+    if "backends" in names:
+        results += backends.run(
+            quick=quick, rounds=rounds, warmup=warmup, progress=progress
+        )
+    return results
 
 
 def allocator_in_use() -> str:
@@ -167,7 +178,10 @@ def run_command(args: argparse.Namespace) -> int:
             compare = "-" if ratio is None else f"{ratio:.2f}"
         print(format_row(result, compare=compare), flush=True)
 
-    print(f"Machine: {machine_description()}\n", flush=True)
+    print(f"Machine: {machine_description()}", flush=True)
+    if "backends" in (suites or SUITES):
+        print(f"Also: {backends.description()}", flush=True)
+    print(flush=True)
     print(table_header(label), flush=True)
     results = run(
         suites,

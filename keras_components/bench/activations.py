@@ -6,7 +6,11 @@ import keras
 import numpy as np
 
 from keras_components import activations
-from keras_components.bench._steps import forward_backward
+from keras_components.bench._steps import (
+    _require_tensorflow,
+    forward_backward,
+    mode_name,
+)
 from keras_components.bench.harness import Case
 
 # The Mish target of the foundation issue: at most 1.3x SiLU's time,
@@ -16,51 +20,53 @@ MISH_VS_SILU_TARGET = 1.3
 MISH_VS_KERAS_MISH_TARGET = 1.0
 
 
-def _eager_forward_backward(fn, x, upstream):
-    """`forward_backward` without compiling: each op dispatched eagerly."""
-    import tensorflow as tf
-
-    def step():
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = fn(x)
-        return y, tape.gradient(y, x, output_gradients=upstream)
-
-    return step
-
-
-def cases(*, quick: bool = False) -> list[Case]:
+def _inputs(quick: bool):
     shape = (64, 32) if quick else (4096, 1024)
     rng = np.random.default_rng(0)
     x = keras.ops.convert_to_tensor(3.0 * rng.standard_normal(shape), "float32")
     upstream = keras.ops.convert_to_tensor(rng.standard_normal(shape), "float32")
-    size = f"{shape[0]}x{shape[1]}"
+    return x, upstream, f"{shape[0]}x{shape[1]}"
+
+
+def mish_rows(x, upstream, size: str, *, jit, silu=None, silu_target=None):
+    """Mish fwd+bwd against Keras's SiLU and against Keras's `mish`, mode `jit`.
+
+    `silu`: an already built SiLU step to reuse (else one is built);
+    `silu_target`: the SiLU row's target (None: informative).
+    """
+    mode = mode_name(jit)
+    mish = forward_backward(activations.mish, x, upstream, jit=jit)
+    if silu is None:
+        silu = forward_backward(keras.activations.silu, x, upstream, jit=jit)
+    return [
+        Case(f"mish fwd+bwd {size} {mode}", mish, silu, "keras silu", silu_target),
+        Case(
+            f"mish fwd+bwd {size} {mode}",
+            mish,
+            forward_backward(keras.activations.mish, x, upstream, jit=jit),
+            "keras mish",
+            MISH_VS_KERAS_MISH_TARGET,
+        ),
+    ]
+
+
+def cases(*, quick: bool = False) -> list[Case]:
+    _require_tensorflow()
+    x, upstream, size = _inputs(quick)
 
     def step(fn, jit):
         return forward_backward(fn, x, upstream, jit=jit)
 
     rows = []
     for jit in (False, True):
-        mode = "XLA" if jit else "graph"
+        mode = mode_name(jit)
         silu = step(keras.activations.silu, jit)
-        mish = step(activations.mish, jit)
         gelu = step(activations.gelu, jit)
         gelu_tanh = step(lambda t: activations.gelu(t, approximate=True), jit)
+        rows += mish_rows(
+            x, upstream, size, jit=jit, silu=silu, silu_target=MISH_VS_SILU_TARGET
+        )
         rows += [
-            Case(
-                f"mish fwd+bwd {size} {mode}",
-                mish,
-                silu,
-                "keras silu",
-                MISH_VS_SILU_TARGET,
-            ),
-            Case(
-                f"mish fwd+bwd {size} {mode}",
-                mish,
-                step(keras.activations.mish, jit),
-                "keras mish",
-                MISH_VS_KERAS_MISH_TARGET,
-            ),
             Case(f"gelu fwd+bwd {size} {mode}", gelu, silu, "keras silu"),
             Case(
                 f"gelu fwd+bwd {size} {mode}",
@@ -76,20 +82,7 @@ def cases(*, quick: bool = False) -> list[Case]:
             ),
         ]
     # Eagerly (each op dispatched on its own, no graph optimizer): Mish only.
-    mish = _eager_forward_backward(activations.mish, x, upstream)
-    for baseline, name, target in (
-        (keras.activations.silu, "keras silu", None),
-        (keras.activations.mish, "keras mish", MISH_VS_KERAS_MISH_TARGET),
-    ):
-        rows.append(
-            Case(
-                f"mish fwd+bwd {size} eager",
-                mish,
-                _eager_forward_backward(baseline, x, upstream),
-                name,
-                target,
-            )
-        )
+    rows += mish_rows(x, upstream, size, jit=None)
     return [
         Case(c.name, c.ours, c.baseline, c.baseline_name, c.target, "activations")
         for c in rows

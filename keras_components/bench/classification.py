@@ -9,7 +9,12 @@ import numpy as np
 from keras import ops
 
 from keras_components import metrics
-from keras_components.bench._steps import compiled
+from keras_components.bench._steps import (
+    _require_tensorflow,
+    compiled,
+    metric_step,
+    mode_name,
+)
 from keras_components.bench.harness import Case
 
 # Targets of the classification-metrics issue.
@@ -22,19 +27,42 @@ FIT_EPOCH_TARGET = 1.1
 NEW_BATCH_SIZE_TARGET = 1.0
 
 
+def _zero_state(metric) -> None:
+    for v in metric.variables:
+        v.assign(ops.zeros(v.shape, v.dtype))
+
+
 def _update_and_result(metric, *, jit: bool | None):
     """One step: reset, update on a batch, read the result.
 
-    `jit=None` runs eagerly; False / True compile it without / with XLA.
+    `jit=None` runs eagerly; False / True compile it without / with XLA
+    (on JAX / PyTorch: see `_steps.compiled`).
     """
+    return metric_step(metric, _zero_state, jit=jit)
 
-    def step(y_true, y_pred):
-        for v in metric.variables:
-            v.assign(ops.zeros(v.shape, v.dtype))
-        metric.update_state(y_true, y_pred)
-        return metric.result()
 
-    return step if jit is None else compiled(step, jit=jit)
+def _inputs(quick: bool):
+    n, c = (512, 10) if quick else (65536, 10)
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, c, n)
+    y_pred = ops.convert_to_tensor(rng.random((n, c)), "float32")
+    one_hot = ops.convert_to_tensor(np.eye(c)[labels], "float32")
+    return labels, y_pred, one_hot, rng
+
+
+def f1_rows(one_hot, y_pred, *, jit) -> list[Case]:
+    """F1 update+result against Keras's `F1Score(average="macro")`, mode `jit`."""
+    ours = _update_and_result(metrics.F1(), jit=jit)
+    keras_f1 = _update_and_result(keras.metrics.F1Score(average="macro"), jit=jit)
+    return [
+        Case(
+            f"F1 update+result {tuple(y_pred.shape)} one-hot {mode_name(jit)}",
+            lambda: ours(one_hot, y_pred),
+            lambda: keras_f1(one_hot, y_pred),
+            "keras F1Score",
+            F1_VS_KERAS_TARGET,
+        )
+    ]
 
 
 def _on_new_batch_sizes(step, y_true, y_pred):
@@ -71,34 +99,24 @@ def _fit_epoch(metric_list, x, y, *, jit: bool):
 
 
 def cases(*, quick: bool = False) -> list[Case]:
-    n, c = (512, 10) if quick else (65536, 10)
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, c, n)
-    y_pred = ops.convert_to_tensor(rng.random((n, c)), "float32")
-    one_hot = ops.convert_to_tensor(np.eye(c)[labels], "float32")
+    _require_tensorflow()
+    labels, y_pred, one_hot, rng = _inputs(quick)
+    n, c = y_pred.shape
     sparse = ops.convert_to_tensor(labels, "int32")
     size = f"({n}, {c})"
     rows = []
-    for jit, mode in ((None, "eager"), (False, "graph"), (True, "XLA")):
-        ours = _update_and_result(metrics.F1(), jit=jit)
+    for jit in (None, False, True):
+        mode = mode_name(jit)
+        (vs_keras,) = f1_rows(one_hot, y_pred, jit=jit)
+        ours = vs_keras.ours
         keras_f1 = _update_and_result(keras.metrics.F1Score(average="macro"), jit=jit)
-        read_once = (
-            (lambda t, p: ops.sum(t) + ops.sum(p))
-            if jit is None
-            else compiled(lambda t, p: ops.sum(t) + ops.sum(p), jit=jit)
-        )
+        read_once = compiled(lambda t, p: ops.sum(t) + ops.sum(p), jit=jit)
         ours_sparse = _update_and_result(metrics.F1(), jit=jit)
         rows += [
+            vs_keras,
             Case(
                 f"F1 update+result {size} one-hot {mode}",
-                lambda f=ours: f(one_hot, y_pred),
-                lambda f=keras_f1: f(one_hot, y_pred),
-                "keras F1Score",
-                F1_VS_KERAS_TARGET,
-            ),
-            Case(
-                f"F1 update+result {size} one-hot {mode}",
-                lambda f=ours: f(one_hot, y_pred),
+                ours,
                 lambda f=read_once: f(one_hot, y_pred),
                 "reading the inputs once",
                 F1_VS_READ_TARGET,

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 
 from keras_components import metrics
-from keras_components.bench._steps import compiled
+from keras_components.bench._steps import _require_tensorflow, metric_step, mode_name
 from keras_components.bench.classification import _fit_epoch
 from keras_components.bench.harness import Case
 from keras_components.metrics import AUPRC, AUROC, R2
@@ -41,16 +41,32 @@ FIT_EPOCH_WITH_AUROC_TARGET = 1.05
 AUROC_ADDED_COST_TARGET = 1.5
 
 
-def update_and_result(metric: keras.metrics.Metric, y_true, y_pred, *, jit: bool):
+def _reset(metric: keras.metrics.Metric) -> None:
+    metric.reset_state()
+
+
+def update_and_result(
+    metric: keras.metrics.Metric, y_true, y_pred, *, jit: bool | None
+):
     """A zero-argument step: reset, update with one batch, return the result."""
-
-    def step(y_true, y_pred):
-        metric.reset_state()
-        metric.update_state(y_true, y_pred)
-        return metric.result()
-
-    step = compiled(step, jit=jit)
+    step = metric_step(metric, _reset, jit=jit)
     return lambda: step(y_true, y_pred)
+
+
+def auroc_rows(y, scores, *, jit) -> list[Case]:
+    """AUROC update+result against Keras's `AUC(num_thresholds=200)`, mode `jit`."""
+    return [
+        Case(
+            f"AUROC ({DEFAULT_NUM_THRESHOLDS} bins) update+result {int(y.shape[0])} "
+            f"{mode_name(jit)}",
+            update_and_result(AUROC(), y, scores, jit=jit),
+            update_and_result(
+                keras.metrics.AUC(num_thresholds=200), y, scores, jit=jit
+            ),
+            "keras AUC(200)",
+            AUROC_VS_KERAS_AUC_TARGET,
+        )
+    ]
 
 
 def _saturated_binary(n: int, rng: np.random.Generator):
@@ -73,29 +89,29 @@ def _offset_regression(shape: tuple[int, int], rng: np.random.Generator):
     )
 
 
-def cases(*, quick: bool = False) -> list[Case]:
+def _inputs(quick: bool):
     rng = np.random.default_rng(0)
     n = 512 if quick else 65536
     y, scores = _saturated_binary(n, rng)
+    return y, scores, rng
+
+
+def cases(*, quick: bool = False) -> list[Case]:
+    _require_tensorflow()
+    y, scores, rng = _inputs(quick)
+    n = int(y.shape[0])
     reg_true, reg_pred = _offset_regression((n, 4), rng)
     bins = DEFAULT_NUM_THRESHOLDS
     rows = []
     # Quick mode only checks the suite runs (XLA is covered by the tests).
     for jit in (False,) if quick else (False, True):
-        mode = "XLA" if jit else "graph"
+        mode = mode_name(jit)
 
         def step(metric, y_true, y_pred, jit=jit):
             return update_and_result(metric, y_true, y_pred, jit=jit)
 
-        keras_auc = step(keras.metrics.AUC(num_thresholds=200), y, scores)
+        rows += auroc_rows(y, scores, jit=jit)
         rows += [
-            Case(
-                f"AUROC ({bins} bins) update+result {n} {mode}",
-                step(AUROC(), y, scores),
-                keras_auc,
-                "keras AUC(200)",
-                AUROC_VS_KERAS_AUC_TARGET,
-            ),
             Case(
                 f"AUPRC ({bins} bins) update+result {n} {mode}",
                 step(AUPRC(), y, scores),

@@ -107,6 +107,26 @@ _BINARY_TARGETS = (
 def _focal_from_logits(gamma: float, alpha: tuple[float, ...] | None):
     """Categorical focal loss from logits, with its closed-form gradient.
 
+    Built once per backend, `gamma` and `alpha` (`_build_focal_from_logits`;
+    `FocalLoss` builds it at construction): on PyTorch `custom_vjp` defines
+    an autograd `Function` class, and a class defined inside a
+    `torch.compile`d step breaks its graph (the loss then ran eagerly inside
+    the compiled step). A plain dict, not `functools.lru_cache`, which
+    `torch.compile` traces through.
+    """
+    key = (keras.backend.backend(), gamma, alpha)
+    fn = _FOCAL_FROM_LOGITS.get(key)
+    if fn is None:
+        fn = _FOCAL_FROM_LOGITS[key] = _build_focal_from_logits(gamma, alpha)
+    return fn
+
+
+_FOCAL_FROM_LOGITS: dict[tuple[Any, ...], Any] = {}
+
+
+def _build_focal_from_logits(gamma: float, alpha: tuple[float, ...] | None):
+    """`_focal_from_logits`, built anew.
+
     `(y, z) -> (loss,)` per sample,
     `-sum_c a_c * q_c**gamma * l_c` with `a = y * alpha`, `l = log_softmax(z)`,
     `p = exp(l)`, `q = 1 - p`, and its closed-form gradient.
@@ -531,6 +551,9 @@ class FocalLoss(Loss):
         ) = _check_focal_arguments(
             gamma, alpha, mode, from_logits, label_smoothing, ignore_index
         )
+        if self.from_logits and not isinstance(self.alpha, float):
+            # Built here, outside any compiled step (see `_focal_from_logits`).
+            _focal_from_logits(self.gamma, self.alpha)
 
     def call(self, y_true, y_pred):
         return focal_loss(
