@@ -215,7 +215,8 @@ def gradient_penalty(
                 "keras.Model / Layer, or a function taking `training=`)",
                 training,
             )
-        model, critic = critic, lambda x: model(x, training=training)
+        model: Any = critic  # called with `training=`, checked above
+        critic = lambda x: model(x, training=training)  # noqa: E731
     real = real_tensor(real, name="real")
     if not keras.backend.is_float_dtype(real.dtype):
         real = ops.cast(real, keras.backend.floatx())
