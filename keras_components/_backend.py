@@ -32,6 +32,11 @@ PyTorch runs the kernels eagerly.
 accumulates in float32 (exact only to 2**24 per cell); ours keeps the data's
 dtype (float64 counts are exact to 2**53, int32 to 2**31).
 
+`float64_state()`, `add_words` and `added_state`: where float64 is
+unavailable (JAX without `jax_enable_x64`), metric state is two float32
+words per value, added error-free (TwoSum), through the same accumulator and
+state replacer; elsewhere state is plain float64.
+
 `custom_vjp(forward, backward)` attaches a hand-written gradient with one
 calling convention on TensorFlow, JAX and PyTorch (the region losses' sums).
 """
