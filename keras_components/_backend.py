@@ -32,6 +32,11 @@ PyTorch runs the kernels eagerly.
 accumulates in float32 (exact only to 2**24 per cell); ours keeps the data's
 dtype (float64 counts are exact to 2**53, int32 to 2**31).
 
+`float64_state()`, `add_words` and `added_state`: where float64 is
+unavailable (JAX without `jax_enable_x64`), metric state is two float32
+words per value, added error-free (TwoSum), through the same accumulator and
+state replacer; elsewhere state is plain float64.
+
 `custom_vjp(forward, backward)` attaches a hand-written gradient with one
 calling convention on TensorFlow, JAX and PyTorch (the region losses' sums).
 """
@@ -352,14 +357,104 @@ class _TensorFlowAccumulator:
         return increments
 
 
+# --------------------------------------------------------------------------
+# Two-word state where float64 is unavailable (JAX without `jax_enable_x64`)
+# --------------------------------------------------------------------------
+# The companion variable of a state `x` kept as two float32 words: `x` holds
+# the high word, `x + LOW_SUFFIX` the low word, the value is their sum.
+LOW_SUFFIX = "__lo"
+
+
+def float64_state() -> bool:
+    """Whether float64 state variables hold float64 values on this backend.
+
+    False only on JAX without `jax_enable_x64`, where a float64 variable is
+    silently stored as float32 (exact to 2**24 only); metrics then keep each
+    state as two float32 words (`add_words`).
+    """
+    if keras.backend.backend() != "jax":
+        return True
+    import jax
+
+    return bool(jax.config.read("jax_enable_x64"))
+
+
+def add_words(hi: Any, lo: Any, x: Any, x_lo: Any = None) -> tuple[Any, Any]:
+    """`(hi, lo) + (x, x_lo)` as two words, with no rounding error (pure).
+
+    Knuth's TwoSum of the high words (branch-free, any order of magnitude)
+    gives their sum and its exact rounding error; the error and the low
+    words go into the low word, and Fast2Sum renormalises the pair so that
+    `|lo| <= ulp(hi) / 2`. Integer counts stay exact while the total is
+    below `2**48` in float32 (the low word's sum is exact below `2**24`);
+    sums of reals carry about 48 bits. A non-finite sum (an `inf` "unknown"
+    increment, NaN from traced invalid input) is kept as the high word with
+    a zero low word, so it propagates as in one word.
+    """
+    x = ops.cast(x, hi.dtype)
+    total = hi + x
+    x_part = total - hi
+    error = (hi - (total - x_part)) + (x - x_part)
+    low = lo + error
+    if x_lo is not None:
+        low = low + ops.cast(x_lo, hi.dtype)
+    new_hi = total + low
+    new_lo = low - (new_hi - total)
+    finite = ops.isfinite(total)
+    return (
+        ops.where(finite, new_hi, total),
+        ops.where(ops.logical_and(finite, ops.isfinite(new_lo)), new_lo, 0.0),
+    )
+
+
+def word_pairs(names: Any) -> list[str]:
+    """The state names among `names` kept as two words (their low word present)."""
+    names = set(names)
+    return [n for n in names if not n.endswith(LOW_SUFFIX) and n + LOW_SUFFIX in names]
+
+
+def fold_words(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The state's values by name, each two-word pair read as `hi + lo`."""
+    return {
+        name: value + state[name + LOW_SUFFIX] if name + LOW_SUFFIX in state else value
+        for name, value in state.items()
+        if not name.endswith(LOW_SUFFIX)
+    }
+
+
+def added_state(
+    state: Mapping[str, Any], increments: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Every value of `state` (raw, low words included) plus its increment (pure).
+
+    A two-word pair gains the increment by `add_words`; a plain value (float64
+    state, or one without a low word) by `+`. An increment may itself be a
+    pair, `increments[name + LOW_SUFFIX]` holding its low word.
+    """
+    new = dict(state)
+    for name, value in state.items():
+        if name.endswith(LOW_SUFFIX) or name not in increments:
+            continue
+        increment = ops.cast(increments[name], value.dtype)
+        low_name = name + LOW_SUFFIX
+        if low_name in state:
+            new[name], new[low_name] = add_words(
+                value, state[low_name], increment, increments.get(low_name)
+            )
+        else:
+            new[name] = value + increment
+    return new
+
+
 def _assign_sums(
     variables: Mapping[str, keras.Variable], increments: Mapping[str, Any]
 ) -> None:
     """Adds the increments into the variables, unless eager ones are invalid."""
     if _rejected(increments):
         return  # the caller raises; the state stays as it was
-    for name, variable in variables.items():
-        variable.assign(variable + ops.cast(increments[name], variable.dtype))
+    values = {name: v.value for name, v in variables.items()}
+    for name, value in added_state(values, increments).items():
+        variables[name].assign(ops.cast(value, variables[name].dtype))
 
 
 def accumulator(
@@ -403,11 +498,17 @@ def accumulator(
             for name, variable in variables.items():
                 variable.assign(new_values[name])
             return increments
-        increments = kernel({n: variables[n].value for n in reads}, *args)
+        values = {n: variables[n].value for n in _with_words(reads, variables)}
+        increments = kernel(fold_words(values), *args)
         _assign_sums(variables, increments)
         return increments
 
     return update
+
+
+def _with_words(names: tuple[str, ...], state: Mapping[str, Any]) -> list[str]:
+    """`names` and the low words of those kept as two words in `state`."""
+    return [*names, *(n + LOW_SUFFIX for n in names if n + LOW_SUFFIX in state)]
 
 
 def _jax_fused(
@@ -423,13 +524,16 @@ def _jax_fused(
     import jax
 
     def add_kept(state, *args):
-        increments = fn({n: state[n] for n in reads}, *args)
+        increments = fn(
+            fold_words({n: state[n] for n in _with_words(reads, state)}), *args
+        )
         keep = ops.all(ops.equal(increments["invalid"], 0))
-        new_state = {}
-        for name, value in state.items():
-            increment = ops.cast(increments[name], value.dtype)
-            new_state[name] = value + ops.where(keep, increment, 0)
-        return new_state, increments
+        kept = {
+            name: ops.where(keep, ops.cast(increments[name], state[name].dtype), 0)
+            for name in state
+            if name in increments
+        }
+        return added_state(state, kept), increments
 
     return jax.jit(add_kept)
 
@@ -533,7 +637,36 @@ class _TensorFlowReplacer:
         return report
 
 
-def state_replacer(fn: Callable[..., Any]) -> Callable[..., Mapping[str, Any]]:
+def _replaced_words(
+    fn: Callable[..., Any], additive: tuple[str, ...]
+) -> Callable[..., Any]:
+    """`fn` of `state_replacer` on a state whose values may be two words.
+
+    Without low words, `fn` itself. With them (no float64), `fn` reads the
+    folded values (`hi + lo`) and its new values become increments: for the
+    `additive` states (new = old + a batch term that does not depend on the
+    old state) the exact batch term, `fn` of a zero state; for the others
+    the change `new - old`. Each is added into its pair (`add_words`).
+    """
+
+    def on_words(values, *args, gate):
+        if not word_pairs(values):
+            return fn(values, *args, gate=gate)
+        folded = fold_words(values)
+        new, report = fn(folded, *args, gate=gate)
+        increments = {n: new[n] - folded[n] for n in folded if n not in additive}
+        if additive:
+            zero = {n: ops.zeros_like(v) for n, v in folded.items()}
+            exact, _ = fn(zero, *args, gate=gate)
+            increments.update({n: exact[n] for n in additive})
+        return added_state(values, increments), report
+
+    return on_words
+
+
+def state_replacer(
+    fn: Callable[..., Any], *, additive: tuple[str, ...] = ()
+) -> Callable[..., Mapping[str, Any]]:
     """A compiled update replacing state variables by `fn`'s new values.
 
     `fn(state, *args, gate)` gets every variable's current value by name and
@@ -555,10 +688,15 @@ def state_replacer(fn: Callable[..., Any]) -> Callable[..., Mapping[str, Any]]:
     distribution strategy or a `StatelessScope`, and on JAX and PyTorch,
     the new values are assigned after the kernel; an eager batch with
     invalid input leaves the state as it was on every backend.
+
+    `additive`: the states whose new value is the old one plus a term of
+    the batch alone; where the state is two float32 words (JAX without
+    x64) that term is added exactly (`_replaced_words`).
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         return _TensorFlowReplacer(fn)
+    fn = _replaced_words(fn, additive)
     eager_kernel = jit(lambda state, *args: fn(state, *args, gate=True))
 
     def update(variables: Mapping[str, keras.Variable], *args: Any):

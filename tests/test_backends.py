@@ -3,8 +3,9 @@
 - tests/backend_smoke.py: every family on JAX and PyTorch against
   independent references.
 - tests/backend_state.py: metric state (rejected updates, results, garbage
-  collection, exact counts) on JAX and PyTorch, and on TensorFlow the checks
-  that need a process where nothing was traced yet (retracing warnings).
+  collection, exact counts) on JAX (with and without `jax_enable_x64`) and
+  PyTorch, and on TensorFlow the checks that need a process where nothing
+  was traced yet (retracing warnings).
 
 Skipped where a backend is not installed (install `.[jax]` / `.[torch]`),
 except on CI (`CI` set), which installs both: there a missing backend fails.
@@ -20,12 +21,19 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_on_backend(backend: str, module: str, *, timeout: int) -> str:
+def run_on_backend(
+    backend: str, module: str, *, timeout: int, env: dict | None = None
+) -> str:
     if importlib.util.find_spec(backend) is None:
         if os.environ.get("CI"):
             pytest.fail(f"{backend} is not installed on CI (see .ci/run)")
         pytest.skip(f"{backend} is not installed")
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": backend,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        **(env or {}),
+    }
     done = subprocess.run(
         [sys.executable, "-m", module],
         env=env,
@@ -47,4 +55,13 @@ def test_backend_smoke(backend):
 @pytest.mark.parametrize("backend", ["jax", "torch", "tensorflow"])
 def test_backend_state(backend):
     out = run_on_backend(backend, "tests.backend_state", timeout=600)
-    assert f"backend state OK: {backend}" in out
+    assert f"backend state OK: {backend}\n" in out
+
+
+def test_backend_state_on_jax_without_x64():
+    """JAX's default (no `jax_enable_x64`): state kept as two float32 words,
+    exact past 2**24 with no global flag."""
+    out = run_on_backend(
+        "jax", "tests.backend_state", timeout=600, env={"KC_JAX_X64": "0"}
+    )
+    assert "backend state OK: jax (no x64)" in out

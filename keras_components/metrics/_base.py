@@ -131,6 +131,9 @@ class StreamingMetric(keras.metrics.Metric):
       otherwise a pure `merge(state, other) -> state` of two states of this
       layout (R2's centred sums of squares), used for batch updates and
       `merge_state` alike.
+    - `additive`: with a `merge` (or `reads`), the states it simply adds
+      (R2's counts and sums, AUROC's histogram): where the state is two
+      float32 words they gain the exact batch term, not a rounded change.
     - `explain_invalid(y_true, y_pred, sample_weight)`: the eager checks
       that name the offending values (run only for a batch whose increments
       counted invalid input).
@@ -163,14 +166,26 @@ class StreamingMetric(keras.metrics.Metric):
       was inferred from the data (not fixed by constructor arguments), the
       next eager batch may have another layout (e.g. number of classes).
 
-    On JAX, float64 state needs `jax.config.update("jax_enable_x64", True)`;
-    without it JAX stores float32 (exact only to 2**24 per cell).
+    - Where float64 is unavailable (JAX without `jax_enable_x64`, which
+      silently stores a float64 variable as float32), every state is two
+      float32 words with no global flag: the variable `x` holds the high
+      word and `x__lo` (`_backend.LOW_SUFFIX`) the low one, both state
+      variables (reset, saved, never configuration). Additions are
+      error-free (`_backend.add_words`: TwoSum, then Fast2Sum), so counts
+      stay exact to 2**48 and sums carry about 48 bits across batches; a
+      batch's own increment is computed in float32, exact for fewer than
+      2**24 (weighted) counts per cell and batch. `score`, `merge` and
+      `reads` kernels see each pair as `hi + lo` (float32: relative 6e-8
+      per value); the states in `additive` (every state when `merge` is
+      None) gain their exact batch term, the others the change the rule
+      made. TensorFlow, PyTorch and JAX with x64 keep plain float64.
     """
 
     default_name: str | None = None
     direction: str = "up"
     merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
     reads: tuple[str, ...] = ()
+    additive: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -190,13 +205,7 @@ class StreamingMetric(keras.metrics.Metric):
         self._may_rebuild = False  # after reset_state of an inferred layout
         self._spec_variables: list[keras.Variable] = []
         self._warned_shape = False
-        self.invalid = self.add_variable(
-            shape=(_inputs.NUM_REASONS,),
-            initializer="zeros",
-            dtype=STATE_DTYPE,
-            aggregation="sum",
-            name="invalid",
-        )
+        self.invalid = self._state_variables("invalid", (_inputs.NUM_REASONS,))[0]
 
     # -- declarations (subclasses) ----------------------------------------
     def state_spec(self, y_true: Any, y_pred: Any) -> Hashable:
@@ -236,16 +245,33 @@ class StreamingMetric(keras.metrics.Metric):
         return float("nan")
 
     # -- state ------------------------------------------------------------
+    def _state_variables(
+        self, name: str, shape: tuple[int, ...]
+    ) -> list[keras.Variable]:
+        """A zero state variable, and its low word where float64 is unavailable.
+
+        The low word is a state variable of its own (`name` +
+        `_backend.LOW_SUFFIX`, float32): saved, reset and summed over
+        replicas with the high word, never part of the configuration.
+        """
+
+        def new(name):
+            return self.add_variable(
+                shape=shape,
+                initializer="zeros",
+                dtype=STATE_DTYPE,
+                aggregation="sum",
+                name=name,
+            )
+
+        if _backend.float64_state():
+            return [new(name)]
+        return [new(name), new(name + _backend.LOW_SUFFIX)]
+
     def add_state(self, name: str, shape: tuple[int, ...]) -> keras.Variable:
-        variable = self.add_variable(
-            shape=shape,
-            initializer="zeros",
-            dtype=STATE_DTYPE,
-            aggregation="sum",
-            name=name,
-        )
-        self._spec_variables.append(variable)
-        return variable
+        variables = self._state_variables(name, shape)
+        self._spec_variables.extend(variables)
+        return variables[0]
 
     def build_state(self, spec: Any) -> None:
         """Creates the state variables of `state_shapes(spec)`.
@@ -305,12 +331,36 @@ class StreamingMetric(keras.metrics.Metric):
         return {v.name: v for v in self.variables}
 
     def state_values(self) -> dict[str, Any]:
-        """The current state by variable name, to pass to a compiled function."""
-        return _backend.state_arguments(self.state_variables)
+        """The current state by name, to pass to a compiled function.
+
+        Two-word states (no float64) are read as `hi + lo`.
+        """
+        values = _backend.state_arguments(self.state_variables)
+        return _backend.fold_words(values) if self._two_words() else values
 
     def state_tensors(self) -> dict[str, Any]:
-        """The current state by variable name, as tensors."""
+        """The current state by name, as tensors (two-word states folded)."""
+        return _backend.fold_words(self._raw_state())
+
+    def _merge_view(self) -> dict[str, Any]:
+        """What `merge` sees: `state_tensors()`, and any two-word low words.
+
+        For two-word states, each low word `name + LOW_SUFFIX` (the exact
+        value minus the folded one), for merges that need the exact sums.
+        """
+        raw = self._raw_state()
+        folded = _backend.fold_words(raw)
+        lows = {
+            n + _backend.LOW_SUFFIX: (raw[n] - folded[n]) + raw[n + _backend.LOW_SUFFIX]
+            for n in _backend.word_pairs(raw)
+        }
+        return {**folded, **lows}
+
+    def _raw_state(self) -> dict[str, Any]:
         return {v.name: ops.convert_to_tensor(v) for v in self.variables}
+
+    def _two_words(self) -> bool:
+        return any(n.endswith(_backend.LOW_SUFFIX) for n in self.state_variables)
 
     # -- inputs -----------------------------------------------------------
     def batch_inputs(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
@@ -362,10 +412,31 @@ class StreamingMetric(keras.metrics.Metric):
             return
         increments = cls.increments(y_true, y_pred, sample_weight, **options)
         self.raise_if_invalid(increments["invalid"], y_true, y_pred, sample_weight)
-        self._assign(cls.merge(self.state_tensors(), increments))
+        exact = {
+            n: v
+            for n, v in increments.items()
+            if n.removesuffix(_backend.LOW_SUFFIX) in cls.additive
+        }
+        self._assign(cls.merge(self._merge_view(), increments), exact)
 
-    def _assign(self, state: Mapping[str, Any]) -> None:
-        for name, variable in self.state_variables.items():
+    def _assign(
+        self, state: Mapping[str, Any], exact: Mapping[str, Any] | None = None
+    ) -> None:
+        """Assigns the new state values `state` by name.
+
+        Where states are two words (no float64), each pair gains its change:
+        for the names in `exact` (increments of the additive states, possibly
+        pairs themselves) that increment exactly, for the others
+        `state[name] - old` (`_backend.added_state`).
+        """
+        variables = self.state_variables
+        if self._two_words():
+            raw = self._raw_state()
+            old = _backend.fold_words(raw)
+            changes = {n: state[n] - old[n] for n in old}
+            changes.update(exact or {})
+            state = _backend.added_state(raw, changes)
+        for name, variable in variables.items():
             variable.assign(ops.cast(state[name], variable.dtype))
 
     def raise_if_invalid(
@@ -482,9 +553,15 @@ class StreamingMetric(keras.metrics.Metric):
             if not other.state_built:
                 continue
             self.build_from_spec(other._spec)
-            self._assign(
-                merged(type(self), self.state_tensors(), other.state_tensors())
-            )
+            cls = type(self)
+            raw = other._raw_state()
+            additive = raw if cls.merge is None else cls.additive
+            exact = {
+                n: v
+                for n, v in raw.items()
+                if n.removesuffix(_backend.LOW_SUFFIX) in additive
+            }
+            self._assign(merged(cls, self._merge_view(), other._merge_view()), exact)
 
 
 def merged(

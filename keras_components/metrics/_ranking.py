@@ -943,7 +943,14 @@ def rank_update(
 def _compiled_rank_update(backend: str, static: tuple) -> Callable[..., Any]:
     """`rank_update` compiled per backend and configuration (shared)."""
     del backend  # part of the cache key only
-    return _backend.state_replacer(functools.partial(rank_update, **dict(static)))
+    return _backend.state_replacer(
+        functools.partial(rank_update, **dict(static)), additive=RANK_ADDITIVE
+    )
+
+
+# The states `rank_update` (and AUROC's merge) adds a batch's own term to;
+# `wins` also depends on the old histogram.
+RANK_ADDITIVE = ("histogram", "blocks", "invalid")
 
 
 def cross_wins(first: Any, second: Any) -> Any:
@@ -1394,6 +1401,7 @@ class AUROC(_BinnedRankingMetric):
     # compiled call in every mode (`_backend.state_replacer`), in place of
     # the contract's additive increments.
     reads = ("histogram", "blocks", "wins", "invalid")
+    additive = RANK_ADDITIVE
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Adds one batch into the state (`rank_update`, compiled).

@@ -26,8 +26,10 @@ from typing import Any
 
 import numpy as np
 from keras import ops
+from keras.backend import standardize_dtype
 
 from keras_components import _docs, _inputs, _math
+from keras_components._backend import LOW_SUFFIX
 from keras_components._export import export
 from keras_components._validation import check_int, check_multioutput
 from keras_components.metrics._base import STATE_DTYPE, StreamingMetric, invalid_counts
@@ -432,6 +434,7 @@ class R2(_RegressionMetric):
 
     default_name = "r2"
     multioutput_choices = ("raw_values", "uniform_average", "variance_weighted")
+    additive = ("invalid", "count", "residual_sum", "weight_sum", "target_sum")
 
     def __init__(self, *, num_regressors: int = 0, **kwargs: Any) -> None:
         self.num_regressors = check_int("num_regressors", num_regressors, low=0)
@@ -446,17 +449,27 @@ class R2(_RegressionMetric):
         """The batch as a state of its own.
 
         its sums, `M2` centred on the batch mean and `P = S1**2 / n` (merged into the
-        metric by `merge`).
+        metric by `merge`). The sums are taken relative to a pivot (the
+        batch's smallest target per output: `y - pivot` is exact near it), so
+        that in float32 (JAX without x64) `S1` is accurate as two words
+        (`target_sum` and its low word) and `M2` sums small deviations.
         """
         found = _inputs.regression_targets(
             y_true, y_pred, sample_weight, dtype=STATE_DTYPE
         )
         y, weights = found.y_true, found.weights
         batch_n = _batch_weight(found, outputs)
-        batch_sum = _output_sum(y, weights)
+        pivot = ops.min(y, axis=-1) if y.shape[-1] != 0 else ops.zeros((outputs,))
+        pivot = ops.where(ops.isfinite(pivot), pivot, ops.zeros_like(pivot))
+        offset = y - ops.expand_dims(pivot, -1)
+        offset_sum = _output_sum(offset, weights)
         safe_n = ops.where(batch_n > 0, batch_n, 1.0)
-        batch_mean = batch_sum / safe_n
-        centred = y - ops.expand_dims(batch_mean, -1)
+        centred = offset - ops.expand_dims(offset_sum / safe_n, -1)
+        product, product_error = _two_product(pivot, batch_n)
+        batch_sum = product + offset_sum
+        sum_error = (product - (batch_sum - (batch_sum - product))) + (
+            offset_sum - (batch_sum - product)
+        )
         residual = _output_sum(ops.square(y - found.y_pred), weights)
         if weights is None:
             batch_count = batch_n
@@ -466,6 +479,7 @@ class R2(_RegressionMetric):
             "count": batch_count,
             "weight_sum": batch_n,
             "target_sum": batch_sum,
+            "target_sum" + LOW_SUFFIX: product_error + sum_error,
             "m2": _output_sum(ops.square(centred), weights),
             "mean_square_term": ops.square(batch_sum) / safe_n,
             "residual_sum": residual,
@@ -483,11 +497,17 @@ class R2(_RegressionMetric):
         n_a, n_b = state["weight_sum"], other["weight_sum"]
         s_a, s_b = state["target_sum"], other["target_sum"]
         sst_a, sst_b = total_sum_of_squares(state), total_sum_of_squares(other)
-        mean_a = s_a / ops.where(n_a > 0, n_a, 1.0)
-        mean_b = s_b / ops.where(n_b > 0, n_b, 1.0)
+        safe_a = ops.where(n_a > 0, n_a, 1.0)
+        safe_b = ops.where(n_b > 0, n_b, 1.0)
+        # The means' difference from the sums relative to a common pivot
+        # (one side's mean), each `S - pivot * n` with the low words of
+        # two-word state (float32): accurate at any offset of the targets.
+        pivot = ops.where(n_b > 0, s_b / safe_b, s_a / safe_a)
+        pivot = ops.where(ops.isfinite(pivot), pivot, ops.zeros_like(pivot))
+        delta = _offset_sum(other, pivot) / safe_b - _offset_sum(state, pivot) / safe_a
         new_n, new_total = n_a + n_b, s_a + s_b
         safe_n = ops.where(new_n > 0, new_n, 1.0)
-        m2 = sst_a + sst_b + ops.square(mean_b - mean_a) * (n_a * n_b / safe_n)
+        m2 = sst_a + sst_b + ops.square(delta) * (n_a * n_b / safe_n)
         merged = {
             name: state[name] + other[name]
             for name in ("invalid", "count", "residual_sum")
@@ -522,6 +542,34 @@ class R2(_RegressionMetric):
         return {**super().get_config(), "num_regressors": self.num_regressors}
 
 
+def _two_product(a: Any, b: Any) -> tuple[Any, Any]:
+    """`a * b` and its rounding error (Dekker's product, no FMA needed)."""
+    bits = 53 if standardize_dtype(a.dtype) == "float64" else 24
+    split = float(2 ** ((bits + 1) // 2) + 1)
+
+    def halves(x):
+        c = split * x
+        high = c - (c - x)
+        return high, x - high
+
+    product = a * b
+    a_hi, a_lo = halves(a)
+    b_hi, b_lo = halves(b)
+    error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    finite = ops.isfinite(product)
+    return product, ops.where(finite, error, ops.zeros_like(error))
+
+
+def _offset_sum(state: dict[str, Any], pivot: Any) -> Any:
+    """`S1 - pivot * n` of an R2 state, with the low words of two-word state."""
+    n, total = state["weight_sum"], state["target_sum"]
+    zero = ops.zeros_like(total)
+    total_lo = state.get("target_sum" + LOW_SUFFIX, zero)
+    n_lo = state.get("weight_sum" + LOW_SUFFIX, zero)
+    product, error = _two_product(pivot, n)
+    return (total - product) + (total_lo - error - pivot * n_lo)
+
+
 def total_sum_of_squares(state: dict[str, Any]) -> Any:
     """Per-output SST from an R2 state (replica-summed or not).
 
@@ -532,5 +580,8 @@ def total_sum_of_squares(state: dict[str, Any]) -> Any:
     n, total = state["weight_sum"], state["target_sum"]
     mean_square = state["mean_square_term"]
     between = mean_square - ops.square(total) / ops.where(n > 0, n, 1.0)
-    between = ops.where(between > 16 * _EPS64 * mean_square, between, 0.0)
+    # Rounding of the state's own dtype: float32 two-word state (JAX without
+    # x64) reads P and S1 rounded to float32, not bit-identical float64 ops.
+    eps = _EPS64 if standardize_dtype(mean_square.dtype) == "float64" else 2.0**-23
+    between = ops.where(between > 16 * eps * mean_square, between, 0.0)
     return state["m2"] + between
