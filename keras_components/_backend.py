@@ -603,17 +603,17 @@ def input_gradient(fn: Callable[[Any], Any], x: Any) -> Any:
 
 
 def sigmoid(x: Any) -> Any:
-    """`ops.sigmoid(x)`, correctly rounded near 1 on JAX, with its gradient.
+    """`ops.sigmoid(x)`, correctly rounded near 1 on JAX and PyTorch.
 
-    XLA's CPU logistic (JAX) rounds one float32 ulp low near 1 (0.9999999
-    for sigmoid(16.6), correctly 0.99999994), and autodiff's
-    `s * (1 - s)` doubles the gradient's tail from that ulp (an error of
-    2e-6 in `gelu(approximate=True)`'s gradient at x = 5). There it is
+    Their CPU sigmoids round one float32 ulp low near 1 (0.9999999 for
+    sigmoid(16.6), correctly 0.99999994), and autodiff's `s * (1 - s)`
+    doubles the gradient's tail from that ulp (an error of 2e-6 in
+    `gelu(approximate=True)`'s gradient at x = 5). There it is
     `where(x >= 0, 1, e) / (1 + e)` with `e = exp(-|x|)`: correctly rounded,
     its autodiff gradient has no cancellation, and nothing overflows.
-    TensorFlow and PyTorch keep their fused sigmoid.
+    TensorFlow keeps its fused sigmoid.
     """
-    if keras.backend.backend() != "jax":
+    if keras.backend.backend() == "tensorflow":
         return ops.sigmoid(x)
     e = ops.exp(-ops.abs(x))
     return ops.where(x >= 0, ops.ones_like(e), e) / (1.0 + e)
