@@ -79,7 +79,7 @@ def swish(x: Any, *, beta: Any = 1.0):
             return ops.silu(x)
     elif beta is None or isinstance(beta, (str, bytes)):
         raise invalid_type("beta", "a float or a scalar tensor", beta)
-    return x * ops.sigmoid(ops.cast(beta, x.dtype) * x)
+    return x * _backend.sigmoid(ops.cast(beta, x.dtype) * x)
 
 
 @ops.custom_gradient
@@ -261,7 +261,7 @@ def _gelu_exact(x):
 
 
 def _gelu_tanh(x):
-    return x * ops.sigmoid(x * (_GELU_TANH_LINEAR + _GELU_TANH_CUBIC * (x * x)))
+    return x * _backend.sigmoid(x * (_GELU_TANH_LINEAR + _GELU_TANH_CUBIC * (x * x)))
 
 
 @export

@@ -146,12 +146,41 @@ def assert_fit_lowers_loss(
     return history
 
 
+def tensor(x: Any, dtype: str | None = None) -> Any:
+    """`x` as a tensor of the current backend."""
+    return keras.ops.convert_to_tensor(np.asarray(x), dtype=dtype)
+
+
 def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(keras.ops.convert_to_numpy(x))
 
 
 def value_and_grad(fn, x: np.ndarray, upstream: np.ndarray | None = None):
-    """`fn(x)` and its input gradient (VJP with `upstream`, default ones), TF."""
+    """`fn(x)` and its input gradient (VJP with `upstream`, default ones).
+
+    Through the current backend's autodiff: `tf.GradientTape`, `jax.vjp` or
+    `torch.autograd.grad`. Zeros where `fn(x)` does not depend on `x`.
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        y, pullback = jax.vjp(fn, keras.ops.convert_to_tensor(x))
+        up = keras.ops.ones_like(y) if upstream is None else upstream
+        return to_numpy(y), to_numpy(pullback(keras.ops.cast(up, y.dtype))[0])
+    if backend == "torch":
+        import torch
+
+        xt = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
+        y = fn(xt)
+        up = (
+            torch.ones_like(y)
+            if upstream is None
+            else keras.ops.cast(upstream, y.dtype)
+        )
+        (grad,) = torch.autograd.grad(y, xt, grad_outputs=up, allow_unused=True)
+        grad = torch.zeros_like(xt) if grad is None else grad
+        return to_numpy(y.detach()), to_numpy(grad)
     import tensorflow as tf
 
     xt = tf.convert_to_tensor(x)
@@ -160,6 +189,148 @@ def value_and_grad(fn, x: np.ndarray, upstream: np.ndarray | None = None):
         y = fn(xt)
     grad = tape.gradient(y, xt, output_gradients=upstream)
     return to_numpy(y), to_numpy(grad)
+
+
+def value_and_grad_tensors(fn, x: Any) -> tuple[Any, Any]:
+    """`fn(x)` and its input gradient (of the sum) as tensors; traceable."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        y, pullback = jax.vjp(fn, x)
+        return y, pullback(keras.ops.ones_like(y))[0]
+    if backend == "torch":
+        import torch
+
+        x = x.detach().requires_grad_(True)
+        y = fn(x)
+        return y.detach(), torch.autograd.grad(y.sum(), x)[0]
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = fn(x)
+    return y, tape.gradient(y, x)
+
+
+def variable_gradients(fn, variables: list) -> tuple[np.ndarray, list]:
+    """`fn()` and the gradients of its sum in `variables` (Keras variables).
+
+    Through the current backend's autodiff; on JAX `fn` runs in a
+    `keras.StatelessScope` that maps the variables to the differentiated
+    values. A variable `fn` does not use gets None (TensorFlow, PyTorch) or
+    zeros (JAX).
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        def total(values):
+            mapping = list(zip(variables, values, strict=True))
+            with keras.StatelessScope(state_mapping=mapping):
+                y = fn()
+            return keras.ops.sum(y), y
+
+        (_, y), grads = jax.value_and_grad(total, has_aux=True)(
+            [v.value for v in variables]
+        )
+        return to_numpy(y), [to_numpy(g) for g in grads]
+    if backend == "torch":
+        import torch
+
+        y = fn()
+        grads = torch.autograd.grad(
+            y.sum(), [v.value for v in variables], allow_unused=True
+        )
+        return to_numpy(y.detach()), [None if g is None else to_numpy(g) for g in grads]
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        y = fn()
+    grads = tape.gradient(y, variables)
+    return to_numpy(y), [None if g is None else to_numpy(g) for g in grads]
+
+
+def compiled(fn: Any, *, jit_compile: bool = True) -> Any:
+    """`fn` compiled as a `jit_compile` model step is, on the current backend.
+
+    TensorFlow: `tf.function` (XLA for `jit_compile=True`); JAX: `jax.jit`
+    (JAX always compiles with XLA); PyTorch: `fn` itself (Keras runs PyTorch
+    eagerly unless asked for `torch.compile`).
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.jit(fn)
+    if backend == "torch":
+        return fn
+    import tensorflow as tf
+
+    return tf.function(fn, jit_compile=jit_compile)
+
+
+def traced(fn: Any, *, jit_compile: bool = False) -> Any:
+    """`fn` traced (no concrete values): `tf.function` on TensorFlow, `jax.jit`.
+
+    PyTorch runs eagerly, so there is no traced call to test: skipped.
+    """
+    if keras.backend.backend() == "torch":
+        import pytest
+
+        pytest.skip("PyTorch runs eagerly: nothing is traced")
+    return compiled(fn, jit_compile=jit_compile)
+
+
+def traced_with_state(
+    fn: Any, metrics: list, *, jit_compile: bool = False, build_with: Any = None
+) -> Any:
+    """`traced(fn)` for a `fn(y_true, y_pred, ...)` that updates `metrics`.
+
+    TensorFlow: `tf.function` (stateful). JAX: the metrics' state is built
+    for the batch's shapes first (`build_with=(y_true, y_pred)` for a `fn`
+    without arguments), as Keras builds compiled metrics before tracing;
+    then `fn` runs under `jax.jit` in a `keras.StatelessScope` over their
+    variables (as Keras's `evaluate` does) and the new values are assigned
+    back after each call. PyTorch: skipped (nothing is traced).
+    """
+    if keras.backend.backend() != "jax":
+        return traced(fn, jit_compile=jit_compile)
+    import jax
+
+    def pure(variables, values, *args):
+        mapping = list(zip(variables, values, strict=True))
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            out = fn(*args)
+        new = [scope.get_current_value(v) for v in variables]
+        return out, [v if n is None else n for v, n in zip(values, new, strict=True)]
+
+    jitted = {}
+
+    def call(*args):
+        batch = build_with or args[:2]
+        for metric in metrics if len(batch) == 2 else ():
+            metric.ensure_built(*batch)
+        variables = [v for metric in metrics for v in metric.variables]
+        key = tuple(id(v) for v in variables)
+        if key not in jitted:
+            jitted[key] = jax.jit(lambda values, *a: pure(variables, values, *a))
+        out, values = jitted[key]([v.value for v in variables], *args)
+        for variable, value in zip(variables, values, strict=True):
+            variable.assign(value)
+        return out
+
+    return call
+
+
+def skip_without_float64() -> None:
+    """Skips on JAX without `jax_enable_x64`, where float64 becomes float32."""
+    if keras.backend.backend() == "jax":
+        import jax
+        import pytest
+
+        if not jax.config.jax_enable_x64:
+            pytest.skip("JAX without jax_enable_x64 has no float64 tensors")
 
 
 # --------------------------------------------------------------------------

@@ -3,11 +3,16 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from scipy.special import erfc, expit
 
 from keras_components import activations
-from tests.helpers import to_numpy, value_and_grad
+from tests.helpers import (
+    compiled,
+    skip_without_float64,
+    to_numpy,
+    value_and_grad,
+    value_and_grad_tensors,
+)
 
 F32_TINY = float(np.finfo(np.float32).tiny)
 EXTREMES = np.array(
@@ -107,6 +112,7 @@ class TestMish:
         np.testing.assert_allclose(g, mish_ref(x)[1] * upstream, rtol=1e-5, atol=1e-6)
 
     def test_float64_input_is_computed_in_float64(self):
+        skip_without_float64()
         x = np.linspace(-30, 30, 10_001)
         y, g = value_and_grad(activations.mish, x)
         assert y.dtype == np.float64
@@ -133,14 +139,15 @@ class TestMish:
     def test_jit_compile_matches_eager(self):
         x = grid(-50, 50, 10_001)
         eager = value_and_grad(activations.mish, x)
-        fn = tf.function(
-            lambda t: value_and_grad_graph(activations.mish, t), jit_compile=True
-        )
-        jit_y, jit_g = (to_numpy(v) for v in fn(tf.constant(x)))
+        fn = compiled(lambda t: value_and_grad_graph(activations.mish, t))
+        jit_y, jit_g = (to_numpy(v) for v in fn(keras.ops.convert_to_tensor(x)))
         np.testing.assert_allclose(jit_y, eager[0], rtol=1e-6, atol=1e-30)
         np.testing.assert_allclose(jit_g, eager[1], rtol=1e-5, atol=1e-6)
 
+    @pytest.mark.tensorflow_only
     def test_graph_mode_matches_float64(self):
+        import tensorflow as tf
+
         # A plain tf.function (no XLA), where TensorFlow's graph optimizer may
         # rewrite elementwise patterns (oneDNN fuses x * tanh(softplus(x)) into
         # a kernel that is 0 below x = -17): same bounds as eagerly.
@@ -165,11 +172,7 @@ class TestMish:
         assert tuple(out.shape) == (None, 3, 4)
 
 
-def value_and_grad_graph(fn, x):
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = fn(x)
-    return y, tape.gradient(y, x)
+value_and_grad_graph = value_and_grad_tensors
 
 
 class TestGelu:
@@ -234,13 +237,12 @@ class TestSwish:
         np.testing.assert_allclose(g, ref_g, rtol=0, atol=2e-6 * max(1.0, abs(beta)))
 
     def test_beta_as_tensor_gets_a_gradient(self):
-        x = tf.constant(np.linspace(-5, 5, 101, dtype=np.float32))
-        beta = tf.Variable(1.7)
-        with tf.GradientTape() as tape:
-            y = activations.swish(x, beta=beta)
-        dbeta = tape.gradient(y, beta)
-        ref = swish_ref(x.numpy(), 1.7)[2].sum()
-        np.testing.assert_allclose(dbeta.numpy(), ref, rtol=1e-5)
+        x = np.linspace(-5, 5, 101, dtype=np.float32)
+        _, dbeta = value_and_grad(
+            lambda beta: activations.swish(x, beta=beta), np.float32(1.7)
+        )
+        ref = swish_ref(x, 1.7)[2].sum()
+        np.testing.assert_allclose(dbeta, ref, rtol=1e-5)
 
     def test_beta_one_is_silu(self):
         x = grid(-20, 20, 1001)

@@ -3,10 +3,9 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_components import _inputs
-from tests.helpers import to_numpy
+from tests.helpers import compiled, to_numpy, traced
 
 
 def t(x, dtype=None):
@@ -99,12 +98,11 @@ class TestLabels:
         _inputs.check_labels(t([0, 2, 255]), 3, 255)  # fine
 
     def test_traced_check_is_silent(self):
-        @tf.function
-        def traced(x):
+        def check(x):
             _inputs.check_labels(x, 3, None)
             return x
 
-        traced(t([5, 9]))  # no exception while tracing; consumers report NaN
+        traced(check)(t([5, 9]))  # no exception while tracing; consumers report NaN
 
     def test_check_finite(self):
         with pytest.raises(ValueError, match=r"`y_pred`. Expected finite.*2 NaN"):
@@ -217,13 +215,9 @@ class TestWeights:
 def test_argmax_last_is_the_first_maximum(shape, jit):
     # Few distinct values: many ties, which must resolve to the first index.
     x = np.random.default_rng(sum(shape)).integers(0, 3, shape)
-    fn = (
-        tf.function(_inputs.argmax_last, jit_compile=True)
-        if jit
-        else _inputs.argmax_last
-    )
+    fn = compiled(_inputs.argmax_last) if jit else _inputs.argmax_last
     for values in (x.astype(np.float32), x.astype(np.int32), x.astype(bool)):
-        got = to_numpy(fn(tf.constant(values)))
+        got = to_numpy(fn(t(values)))
         assert got.dtype == np.int32
         np.testing.assert_array_equal(got, np.argmax(values, axis=-1))
 
@@ -233,12 +227,8 @@ def test_argmax_last_is_the_first_maximum(shape, jit):
 def test_finite_rows(num_classes, jit):
     x = np.zeros((5, 3, num_classes), np.float32)
     x[0, 1, -1], x[2, 0, 0], x[4, 2, num_classes // 2] = np.nan, np.inf, -np.inf
-    fn = (
-        tf.function(_inputs.finite_rows, jit_compile=True)
-        if jit
-        else _inputs.finite_rows
-    )
-    got = to_numpy(fn(tf.constant(x)))
+    fn = compiled(_inputs.finite_rows) if jit else _inputs.finite_rows
+    got = to_numpy(fn(t(x)))
     np.testing.assert_array_equal(got, np.all(np.isfinite(x), axis=-1))
 
 
@@ -246,12 +236,11 @@ def test_concrete_value_eager_and_traced():
     assert _inputs.concrete_value(t([1, 2])).tolist() == [1, 2]
     seen = []
 
-    @tf.function
-    def traced(x):
+    def look(x):
         seen.append(_inputs.concrete_value(x))
         return x
 
-    traced(t([1, 2]))
+    traced(look)(t([1, 2]))
     assert seen == [None]
     assert _inputs.concrete_value(keras.KerasTensor((2,))) is None
 
@@ -287,14 +276,14 @@ class TestBinaryTargets:
             )
 
     def test_out_of_range_is_flagged_while_traced(self):
-        fn = tf.function(
+        fn = traced(
             lambda y: (
                 _inputs.binary_targets(
-                    y, tf.zeros((3, 1)), ignore_index=255, dtype="float32"
+                    y, keras.ops.zeros((3, 1)), ignore_index=255, dtype="float32"
                 ).invalid
             )
         )
-        invalid = to_numpy(fn(tf.constant([2.0, 255.0, float("nan")])))
+        invalid = to_numpy(fn(t([2.0, 255.0, float("nan")])))
         np.testing.assert_array_equal(invalid[:, 0], [True, False, True])
 
     @pytest.mark.parametrize(
@@ -312,5 +301,5 @@ def test_check_binary_targets_accepts_ignore_index_and_skips_when_traced():
     _inputs.check_binary_targets(np.array([0.0, 0.3, 1.0, -1.0]), ignore_index=-1)
     with pytest.raises(ValueError, match="ignore_index=-1"):
         _inputs.check_binary_targets(np.array([1.5]), ignore_index=-1)
-    traced = tf.function(lambda y: _inputs.check_binary_targets(y) or tf.constant(0))
-    traced(tf.constant([5.0]))  # cannot raise while traced
+    check = traced(lambda y: _inputs.check_binary_targets(y) or t(0))
+    check(t([5.0]))  # cannot raise while traced

@@ -1,16 +1,17 @@
 """The score and regression forms of the input normalisation (`_inputs`)."""
 
+import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_components import _inputs
 from tests.helpers import to_numpy
+from tests.helpers import traced as traced_fn
 
 
 def traced(fn, *args):
-    """Runs `fn(*args)` inside a `tf.function` (no eager value checks)."""
-    return tf.function(fn)(*args)
+    """Runs `fn(*args)` traced (no eager value checks; skipped on PyTorch)."""
+    return traced_fn(fn)(*args)
 
 
 # --------------------------------------------------------------------------
@@ -95,8 +96,8 @@ class TestScoreTargets:
         ],
     )
     def test_traced_invalid_targets_are_marked(self, task, y_true, y_pred, bad_rows):
-        y_true = tf.constant(np.asarray(y_true, np.float32))
-        y_pred = tf.constant(np.asarray(y_pred, np.float32))
+        y_true = keras.ops.convert_to_tensor(np.asarray(y_true, np.float32))
+        y_pred = keras.ops.convert_to_tensor(np.asarray(y_pred, np.float32))
         invalid = traced(
             lambda t, p: _inputs.score_targets(t, p, task=task, num_classes=2).invalid,
             y_true,
@@ -172,5 +173,5 @@ def test_check_bounds_names_argument_and_values():
     # Traced: no check (consumers count invalid entries instead).
     traced(
         lambda x: _inputs.check_bounds(x, name="y", low=0.0) or x,
-        tf.constant([-1.0]),
+        keras.ops.convert_to_tensor([-1.0]),
     )

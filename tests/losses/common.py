@@ -11,9 +11,15 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from tests.helpers import assert_fit_lowers_loss, to_numpy
+from tests.helpers import (
+    assert_fit_lowers_loss,
+    compiled,
+    to_numpy,
+    value_and_grad,
+    value_and_grad_tensors,
+)
+from tests.helpers import traced as traced_fn
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", None)
 HALF_POLICIES = ("mixed_float16", "mixed_bfloat16")
@@ -79,29 +85,23 @@ def assert_reductions(
 
 
 def assert_value_and_gradient_finite(loss, y_true, y_pred) -> None:
-    y_pred = tf.convert_to_tensor(y_pred, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(y_pred)
-        value = loss(y_true, y_pred)
-    grad = to_numpy(tape.gradient(value, y_pred))
-    assert np.isfinite(to_numpy(value)).all()
+    y_pred = to_numpy(keras.ops.cast(y_pred, "float32"))
+    value, grad = value_and_grad(lambda p: loss(y_true, p), y_pred)
+    assert np.isfinite(value).all()
     assert np.isfinite(grad).all()
     assert np.any(grad != 0)
 
 
 def assert_jit_equals_eager(loss, y_true, y_pred, *, rtol: float = 1e-5) -> None:
-    """Value and gradient under `tf.function(jit_compile=True)` equal eager."""
+    """Value and gradient compiled (XLA on TensorFlow and JAX) equal eager."""
 
     def value_and_grad(y_true, y_pred):
-        with tf.GradientTape() as tape:
-            tape.watch(y_pred)
-            value = loss(y_true, y_pred)
-        return value, tape.gradient(value, y_pred)
+        return value_and_grad_tensors(lambda p: loss(y_true, p), y_pred)
 
-    y_true = tf.convert_to_tensor(y_true)
-    y_pred = tf.convert_to_tensor(y_pred, tf.float32)
+    y_true = keras.ops.convert_to_tensor(y_true)
+    y_pred = keras.ops.convert_to_tensor(y_pred, "float32")
     eager = value_and_grad(y_true, y_pred)
-    jitted = tf.function(value_and_grad, jit_compile=True)(y_true, y_pred)
+    jitted = compiled(value_and_grad)(y_true, y_pred)
     for a, b in zip(eager, jitted, strict=True):
         np.testing.assert_allclose(to_numpy(b), to_numpy(a), rtol=rtol, atol=1e-7)
 
@@ -145,11 +145,14 @@ TRACED_MODES = ("graph", "xla")
 
 
 def traced(fn: Callable[..., Any], mode: str) -> Callable[..., Any]:
-    """`fn` under `tf.function`, XLA-compiled for `mode="xla"`; NumPy out."""
-    compiled = tf.function(fn, jit_compile=mode == "xla")
+    """`fn` traced (`tf.function`, XLA for `mode="xla"`; `jax.jit`); NumPy out.
+
+    Skipped on PyTorch, which runs eagerly.
+    """
+    traced_call = traced_fn(fn, jit_compile=mode == "xla")
 
     def run(*args):
-        return to_numpy(compiled(*(tf.constant(a) for a in args)))
+        return to_numpy(traced_call(*(keras.ops.convert_to_tensor(a) for a in args)))
 
     return run
 

@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_components import (
     CombinedLoss,
@@ -21,6 +20,7 @@ from keras_components.losses import (
     wasserstein_loss,
 )
 from tests.helpers import to_numpy
+from tests.losses.common import traced
 
 CLASSES = {
     "focal": lambda **kw: FocalLoss(**kw),
@@ -83,7 +83,7 @@ def test_complex_inputs_are_a_type_error(kind, argument):
         loss(y_true, y_pred)
     # Also inside a traced function: the dtype is static.
     with pytest.raises(TypeError, match=rf"`{argument}`"):
-        tf.function(loss)(tf.constant(y_true), tf.constant(y_pred))
+        traced(loss, "graph")(y_true, y_pred)
     if kind in FUNCTIONS:
         with pytest.raises(TypeError, match=rf"`{argument}`"):
             FUNCTIONS[kind](y_true, y_pred)

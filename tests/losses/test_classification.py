@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from tests.helpers import (
     assert_export_roundtrip,
     assert_keras_roundtrip,
     to_numpy,
+    value_and_grad,
 )
 from tests.losses.common import (
     HALF_POLICIES,
@@ -305,11 +305,10 @@ def test_segmentation_shapes(data):
 # Saturated logits: exact values, finite non-zero gradients
 # --------------------------------------------------------------------------
 def value_and_gradient(loss, y_true, logits):
-    x = tf.constant(logits, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        value = loss(y_true, x)
-    return float(value), to_numpy(tape.gradient(value, x))
+    value, grad = value_and_grad(
+        lambda x: loss(y_true, x), np.asarray(logits, np.float32)
+    )
+    return float(value), grad
 
 
 def categorical_gradient_ref(logits, label, gamma, alpha):
@@ -436,15 +435,15 @@ def test_invalid_sparse_label_raises_eagerly(data):
 def test_invalid_labels_give_nan_while_traced(data):
     labels = data["labels"].copy()
     labels[[3, 7]] = [C, -3]
-    fn = tf.function(lambda y, p: focal_loss(y, p, from_logits=True))
-    got = to_numpy(fn(tf.constant(labels), tf.constant(data["logits"])))
+    fn = traced(lambda y, p: focal_loss(y, p, from_logits=True), "graph")
+    got = fn(labels, data["logits"])
     assert np.isnan(got[[3, 7]]).all()
     valid = np.ones(N, bool)
     valid[[3, 7]] = False
     assert np.isfinite(got[valid]).all()
     # ... and the reduced loss is NaN, never a silently finite number.
-    loss = tf.function(lambda y, p: FocalLoss(from_logits=True)(y, p))
-    assert np.isnan(float(loss(tf.constant(labels), tf.constant(data["logits"]))))
+    loss = traced(lambda y, p: FocalLoss(from_logits=True)(y, p), "graph")
+    assert np.isnan(float(loss(labels, data["logits"])))
 
 
 def test_invalid_binary_targets(data):
@@ -452,8 +451,8 @@ def test_invalid_binary_targets(data):
     y[0, 0] = 2.0
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         focal_loss(y, data["bin_logits"], mode="binary")
-    fn = tf.function(lambda y, p: focal_loss(y, p, mode="binary", from_logits=True))
-    got = to_numpy(fn(tf.constant(y), tf.constant(data["bin_logits"])))
+    fn = traced(lambda y, p: focal_loss(y, p, mode="binary", from_logits=True), "graph")
+    got = fn(y, data["bin_logits"])
     assert np.isnan(got[0])
     assert np.isfinite(got[1:]).all()
 

@@ -18,10 +18,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from keras import ops
+from keras.backend import standardize_dtype
 
 from keras_components import FocalLoss
 from keras_components.losses import _base
 from keras_components.losses import _classification as classification
+from tests.helpers import to_numpy, traced, value_and_grad_tensors
 from tests.losses.focal_reference import assert_close, cases, reference
 
 CASES = cases()
@@ -56,6 +58,7 @@ def value_and_gradients(case, run):
     return step(y_true, y_pred)
 
 
+@pytest.mark.tensorflow_only  # JAX, PyTorch: backend_focal_gradient.py
 @pytest.mark.parametrize("run", ["eager", "graph", "xla"])
 @pytest.mark.parametrize("name", [name for name, _ in CASES])
 def test_value_and_gradients_equal_finite_differences(name, run):
@@ -88,6 +91,7 @@ def gradients(fn, y, z, upstream):
     return tape.gradient(total, [y, z])
 
 
+@pytest.mark.tensorflow_only  # TensorFlow's autodiff of the formula
 @pytest.mark.parametrize("gamma", [0.0, 0.25, 0.5, 1.0, 2.0, 3.5])
 def test_gradient_equals_autodiff_of_the_formula_at_q_zero(gamma):
     """Rows where `p == 1` exactly (`q = 0`, where `q ** (gamma - 1)` is
@@ -118,25 +122,24 @@ def test_half_precision_logits_use_the_float32_gradient(dtype):
     """float16 / bfloat16 logits are computed in float32: value and gradient
     equal those of the float32 logits (rounded to the input dtype)."""
     rng = np.random.default_rng(6)
-    z32 = tf.constant(3.0 * rng.standard_normal((16, 5)), tf.float32)
-    z_half = tf.cast(z32, dtype)
-    z32 = tf.cast(z_half, tf.float32)  # the same values in float32
-    y = tf.constant(np.eye(5)[rng.integers(0, 5, 16)], tf.float32)
+    z32 = ops.convert_to_tensor(3.0 * rng.standard_normal((16, 5)), "float32")
+    z_half = ops.cast(z32, dtype)
+    z32 = ops.cast(z_half, "float32")  # the same values in float32
+    y = ops.convert_to_tensor(np.eye(5)[rng.integers(0, 5, 16)], "float32")
     loss = FocalLoss(2.0, (0.5, 1.0, 1.5, 2.0, 0.25), from_logits=True)
 
     def run(z):
-        with tf.GradientTape() as tape:
-            tape.watch(z)
-            value = loss(y, z)
-        return value, tape.gradient(value, z)
+        return value_and_grad_tensors(lambda z: loss(y, z), z)
 
     value_half, grad_half = run(z_half)
     value32, grad32 = run(z32)
-    assert value_half.dtype == tf.float32
-    assert grad_half.dtype == z_half.dtype
+    assert standardize_dtype(value_half.dtype) == "float32"
+    assert standardize_dtype(grad_half.dtype) == dtype
     np.testing.assert_allclose(float(value_half), float(value32), rtol=1e-6)
-    expected_grad = tf.cast(tf.cast(grad32, dtype), tf.float32).numpy()
-    np.testing.assert_array_equal(tf.cast(grad_half, tf.float32).numpy(), expected_grad)
+    expected_grad = to_numpy(ops.cast(ops.cast(grad32, dtype), "float32"))
+    np.testing.assert_array_equal(
+        to_numpy(ops.cast(grad_half, "float32")), expected_grad
+    )
 
 
 @pytest.mark.parametrize("run", ["eager", "graph", "xla"])
@@ -146,23 +149,20 @@ def test_nan_logits_give_nan_value_and_gradient_rows(run):
     rng = np.random.default_rng(7)
     z = 2.0 * rng.standard_normal((6, 4))
     z[2, 1] = np.nan
-    z = tf.constant(z, tf.float32)
-    y = tf.constant(rng.integers(0, 4, 6))
+    z = ops.convert_to_tensor(z, "float32")
+    y = ops.convert_to_tensor(rng.integers(0, 4, 6))
     loss = FocalLoss(from_logits=True, reduction="none")
 
     def step(z):
-        with tf.GradientTape() as tape:
-            tape.watch(z)
-            values = loss(y, z)
-            total = tf.reduce_sum(values)
-        return values, total, tape.gradient(total, z)
+        values, grad = value_and_grad_tensors(lambda z: loss(y, z), z)
+        return values, ops.sum(values), grad
 
     if run == "eager":
         with pytest.raises(ValueError, match="NaN"):
             step(z)
         return
-    values, total, grad = tf.function(step, jit_compile=run == "xla")(z)
-    values, grad = values.numpy(), grad.numpy()
+    values, total, grad = traced(step, jit_compile=run == "xla")(z)
+    values, grad = to_numpy(values), to_numpy(grad)
     assert np.isnan(values[2])
     assert np.isfinite(np.delete(values, 2)).all()
     assert np.isnan(float(total))
@@ -170,6 +170,7 @@ def test_nan_logits_give_nan_value_and_gradient_rows(run):
     assert np.isfinite(np.delete(grad, 2, axis=0)).all()
 
 
+@pytest.mark.tensorflow_only  # tf.GradientTape, float64
 def test_probabilities_keep_autodiff():
     """From probabilities the loss is differentiated by autodiff (the closed
     form is the logits path only): same gradient as the formula."""

@@ -64,6 +64,7 @@ def value_and_gradients(case, run):
     return step(y_true, y_pred)
 
 
+@pytest.mark.tensorflow_only  # JAX, PyTorch: backend_region_gradient.py
 @pytest.mark.parametrize("run", ["eager", "graph", "xla"])
 @pytest.mark.parametrize("name", [name for name, _ in CASES])
 def test_value_and_gradients_equal_finite_differences(name, run):
@@ -76,6 +77,7 @@ def test_value_and_gradients_equal_finite_differences(name, run):
         assert_close(f"{name} d/dy_true", grad_true.numpy(), ref_true)
 
 
+@pytest.mark.tensorflow_only  # tf.GradientTape, unknown shapes (tf.TensorSpec)
 def test_sums_gradient_equals_autodiff_of_the_sums():
     """`_region_sums` against TensorFlow's autodiff of the same sums, with
     upstream gradients on all three outputs, also without static spatial

@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from tests.helpers import (
     assert_export_roundtrip,
     assert_keras_roundtrip,
     to_numpy,
+    value_and_grad,
 )
 from tests.losses.common import (
     HALF_POLICIES,
@@ -399,8 +399,7 @@ def test_bad_inputs_named_at_call(data):
 def test_invalid_labels_give_nan_while_traced(data):
     labels = data["labels"].copy()
     labels[1, 0, 0] = 7
-    fn = tf.function(lambda y, p: dice_loss(y, p))
-    got = to_numpy(fn(tf.constant(labels), tf.constant(data["probs"])))
+    got = traced(lambda y, p: dice_loss(y, p), "graph")(labels, data["probs"])
     assert np.isnan(got[1])
     assert np.isfinite(got[[0, 2, 3]]).all()
 
@@ -584,11 +583,10 @@ def test_nan_denominator_is_not_empty_versus_empty():
 # Shared checks
 # --------------------------------------------------------------------------
 def value_and_gradient(loss, y_true, y_pred):
-    x = tf.constant(y_pred, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        value = loss(y_true, x)
-    return float(value), to_numpy(tape.gradient(value, x))
+    value, grad = value_and_grad(
+        lambda x: loss(y_true, x), np.asarray(y_pred, np.float32)
+    )
+    return float(value), grad
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

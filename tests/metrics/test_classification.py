@@ -6,7 +6,6 @@ import math
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
@@ -17,7 +16,9 @@ from tests.helpers import (
     assert_keras_roundtrip,
     assert_streaming_equals,
     metric_in_model,
+    tensor,
     to_numpy,
+    traced_with_state,
 )
 
 C = 4
@@ -627,20 +628,20 @@ def test_invalid_labels_raise_eagerly():
 
 def test_invalid_inputs_give_nan_when_traced():
     metric = km.F1(task="multiclass", num_classes=3)
-    update = tf.function(metric.update_state)
-    update(tf.constant([0, 1]), tf.constant(np.eye(3)[:2], tf.float32))
+    update = traced_with_state(metric.update_state, [metric])
+    update(tensor([0, 1]), tensor(np.eye(3)[:2], "float32"))
     assert np.isfinite(to_numpy(metric.result()))
-    update(tf.constant([0, 5]), tf.constant(np.eye(3)[:2], tf.float32))
+    update(tensor([0, 5]), tensor(np.eye(3)[:2], "float32"))
     assert np.isnan(to_numpy(metric.result()))
     metric.reset_state()
-    update(tf.constant([0, 1]), tf.constant([[np.nan, 0, 0], [0, 1, 0]], tf.float32))
+    update(tensor([0, 1]), tensor([[np.nan, 0, 0], [0, 1, 0]], "float32"))
     assert np.isnan(to_numpy(metric.result()))
     for bad in (np.inf, -np.inf):
         metric.reset_state()
-        update(tf.constant([0, 1]), tf.constant([[1, bad, 0], [0, 1, 0]], tf.float32))
+        update(tensor([0, 1]), tensor([[1, bad, 0], [0, 1, 0]], "float32"))
         assert np.isnan(to_numpy(metric.result()))
     metric.reset_state()
-    update(tf.constant([0, 1]), tf.constant(np.eye(3)[:2], tf.float32))
+    update(tensor([0, 1]), tensor(np.eye(3)[:2], "float32"))
     assert to_numpy(metric.result()) == pytest.approx(2 / 3)  # classes 0, 1 of 3
 
 
@@ -652,7 +653,9 @@ def test_non_finite_scores_give_nan_when_traced(task, bad):
     if task == "binary":
         y_pred, y_true = y_pred[:, 1:], y_true[:, 1:]
     metric = km.Recall(task=task)
-    tf.function(metric.update_state, jit_compile=True)(y_true, y_pred)
+    traced_with_state(metric.update_state, [metric], jit_compile=True)(
+        tensor(y_true), tensor(y_pred)
+    )
     assert np.isnan(to_numpy(metric.result()))
 
 

@@ -11,12 +11,17 @@ import warnings
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from sklearn import metrics as skm
 
 import keras_components as kc
 from keras_components import metrics as km
-from tests.helpers import in_model_id, metric_in_model, to_numpy
+from tests.helpers import (
+    in_model_id,
+    metric_in_model,
+    tensor,
+    to_numpy,
+    traced_with_state,
+)
 
 TRACED = [
     {"mode": "evaluate"},
@@ -245,8 +250,8 @@ def test_non_finite_sample_weight(make, y_true, y_pred, bad):
     with pytest.raises(ValueError, match="sample_weight"):
         make().update_state(y_true, y_pred, weights)
     metric = make()
-    tf.function(metric.update_state)(
-        tf.constant(y_true), tf.constant(y_pred), tf.constant(weights)
+    traced_with_state(metric.update_state, [metric])(
+        tensor(y_true), tensor(y_pred), tensor(weights)
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -17,7 +17,9 @@ from tests.helpers import (
     assert_streaming_equals,
     metrics_in_model,
     passthrough_model,
+    tensor,
     to_numpy,
+    traced_with_state,
 )
 
 # Issue 5's tolerances at the default bins.
@@ -330,12 +332,12 @@ def test_traced_bad_input_gives_nan(y_true, y_pred, from_logits):
     for cls in (AUROC, AUPRC):
         metric = cls(from_logits=from_logits)
 
-        @tf.function
         def step(y_true, y_pred, metric=metric):
             metric.update_state(y_true, y_pred)
             return metric.result()
 
-        value = step(tf.constant(y_true, tf.float32), tf.constant(y_pred, tf.float32))
+        step = traced_with_state(step, [metric])
+        value = step(tensor(y_true, "float32"), tensor(y_pred, "float32"))
         assert np.isnan(to_numpy(value))
         metric.reset_state()
         metric.update_state([0.0, 1.0], [0.2, 0.7])
@@ -514,15 +516,15 @@ def quiet_result(metric, y_true, y_pred, sample_weight=None):
 
 
 def jit_result(cls, y_true, y_pred, **kwargs):
-    """Update and result inside one `tf.function(jit_compile=True)`."""
+    """Update and result inside one compiled function (XLA on TF and JAX)."""
     metric = cls(**kwargs)
 
-    @tf.function(jit_compile=True)
     def step(y_true, y_pred):
         metric.update_state(y_true, y_pred)
         return metric.result(), metric.error_bound()
 
-    value, bound = step(tf.constant(y_true), tf.constant(y_pred))
+    step = traced_with_state(step, [metric], jit_compile=True)
+    value, bound = step(tensor(y_true), tensor(y_pred))
     return float(to_numpy(value)), float(to_numpy(bound))
 
 
@@ -758,14 +760,13 @@ def test_traced_result_never_computes_the_warning():
     for cls in (AUROC, AUPRC):
         metric = cls()
 
-        @tf.function
         def step(y, s, metric=metric):
             metric.update_state(y, s)
             return metric.result()
 
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            step(tf.constant(y), tf.constant(s))
+            traced_with_state(step, [metric])(tensor(y), tensor(s))
         assert not metric._warned
 
 
@@ -783,11 +784,11 @@ def test_error_bound_traced_equals_eager():
         quiet_result(eager, y, s, w)
         traced = cls(dtype="float64")
 
-        @tf.function(jit_compile=True)
         def step(y, s, w, metric=traced):
             metric.update_state(y, s, w)
             return metric.error_bound()
 
+        step = traced_with_state(step, [traced], jit_compile=True)
         np.testing.assert_allclose(
             to_numpy(step(y, s, w)), to_numpy(eager.error_bound()), rtol=1e-12
         )
@@ -854,8 +855,9 @@ def test_traced_updates_keep_wins_exact_and_result_matches_sklearn(jit):
     scores = scores.astype(np.float32)
     weights = rng.integers(1, 4, n).astype(np.float64)
     metric = AUROC(task="multiclass", num_classes=k)
-    step = tf.function(
+    step = traced_with_state(
         lambda t, p, w: (metric.update_state(t, p, w), metric.result())[1],
+        [metric],
         jit_compile=jit,
     )
     for start in range(0, n, 256):
@@ -886,7 +888,9 @@ def test_traced_counts_past_2_24_stay_exact():
     p = rng.integers(0, 8, 64).astype(np.float32) / 8.0
     w = np.full(64, 2.0**22)
     metric = AUROC(task="binary", num_thresholds=64)
-    step = tf.function(lambda: metric.update_state(y, p, w))
+    step = traced_with_state(
+        lambda: metric.update_state(y, p, w), [metric], build_with=(y, p)
+    )
     for _ in range(40):
         step()
     histogram = to_numpy(metric.histogram)
@@ -895,7 +899,7 @@ def test_traced_counts_past_2_24_stay_exact():
     big.update_state(np.tile(y, 40), np.tile(p, 40), np.tile(w, 40))
     np.testing.assert_array_equal(histogram, to_numpy(big.histogram))
     np.testing.assert_array_equal(to_numpy(metric.wins), _numerator(histogram))
-    traced = tf.function(metric.result)()
+    traced = traced_with_state(metric.result, [metric])()
     assert float(traced) == pytest.approx(sk_roc(y, p), abs=1e-7)  # float32 result
 
 
@@ -910,14 +914,17 @@ def test_eager_updates_and_merge_keep_wins_exact(batch):
     whole = AUROC(task="multiclass", num_classes=3)
     whole.update_state(y, p, w)
     shards = [AUROC(task="multiclass", num_classes=3) for _ in range(3)]
-    step = tf.function(lambda m, t, s, v: m.update_state(t, s, v))
+    steps = [
+        traced_with_state(lambda t, s, v, m=m: m.update_state(t, s, v), [m])
+        for m in shards
+    ]
     for i, start in enumerate(range(0, n, batch)):
         part = slice(start, start + batch)
         metric = shards[i % 3]
         if i % 2:  # eager and traced updates interleaved
             metric.update_state(y[part], p[part], w[part])
         else:
-            step(metric, y[part], p[part], w[part])
+            steps[i % 3](y[part], p[part], w[part])
     merged = AUROC(task="multiclass", num_classes=3)
     merged.merge_state(shards[:1])
     merged.merge_state(shards[1:])
@@ -927,9 +934,9 @@ def test_eager_updates_and_merge_keep_wins_exact(batch):
         np.testing.assert_array_equal(to_numpy(metric.wins), _numerator(histogram))
     np.testing.assert_array_equal(to_numpy(merged.histogram), to_numpy(whole.histogram))
     np.testing.assert_array_equal(to_numpy(merged.wins), to_numpy(whole.wins))
-    read = tf.function(lambda m: m.result())
     for metric in (whole, merged):
-        assert abs(float(read(metric)) - expected) < 1e-4
+        read = traced_with_state(metric.result, [metric])
+        assert abs(float(read()) - expected) < 1e-4
         assert abs(float(metric.result()) - expected) < 1e-4
 
 
@@ -976,7 +983,9 @@ def test_traced_result_under_a_strategy_counts_cross_replica_pairs(
 
 def test_traced_invalid_input_is_nan():
     metric = AUROC(task="binary")
-    step = tf.function(lambda t, s: (metric.update_state(t, s), metric.result())[1])
+    step = traced_with_state(
+        lambda t, s: (metric.update_state(t, s), metric.result())[1], [metric]
+    )
     assert np.isnan(float(step(np.array([0, 1, 1]), np.array([0.2, 1.5, 0.7]))))
 
 
