@@ -29,6 +29,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_components._keras_compat import in_symbolic_scope
+
 TASKS = ("binary", "multiclass", "multilabel")
 TASK_CHOICES = ("auto", *TASKS)
 
@@ -445,7 +447,11 @@ def is_eager(x: Any) -> bool:
     if backend == "torch":
         import torch
 
-        return not torch.compiler.is_compiling()
+        return not (
+            torch.compiler.is_compiling()
+            or in_symbolic_scope()
+            or getattr(x, "is_meta", False)
+        )
     return True
 
 
@@ -469,7 +475,11 @@ def concrete_value(x: Any) -> np.ndarray | None:
     elif backend == "torch":
         import torch
 
-        if torch.compiler.is_compiling():
+        if (
+            torch.compiler.is_compiling()
+            or in_symbolic_scope()
+            or getattr(x, "is_meta", False)
+        ):
             return None
     try:
         return np.asarray(keras.ops.convert_to_numpy(x))

@@ -27,6 +27,13 @@ from keras.src.backend.common.masking import get_keras_mask, set_keras_mask
 # would replace it).
 from keras.src.backend.common.stateless_scope import in_stateless_scope
 
+# Whether Keras is inferring output shapes (`compute_output_spec`, which on
+# PyTorch calls the function on placeholder tensors filled with 83 or 89, on
+# the meta device or, when that fails, on the CPU): such values are not data,
+# so eager checks must not judge them.
+# Keras 3.15: `keras.src.backend.common.symbolic_scope`; no public query.
+from keras.src.backend.common.symbolic_scope import in_symbolic_scope  # noqa: F401
+
 # Keras's loss reduction (masks, "sum_over_batch_size", distribution
 # scaling), reused so our reductions are identical to Keras's losses.
 # Keras 3.15: `keras.src.losses.loss.reduce_weighted_values`; public
