@@ -466,6 +466,17 @@ IN_MODEL_OPTIONS = [
 ]
 
 
+def runs_eagerly_in_model(*, jit_compile: bool = False, **_: Any) -> bool:
+    """Whether Keras runs `fit`/`evaluate` eagerly here with these options.
+
+    JAX and PyTorch run them eagerly unless `jit_compile=True` (TensorFlow
+    traces a graph either way). An invalid batch then meets the eager check
+    and raises its ValueError, the contract's eager branch, where a traced
+    run gives NaN.
+    """
+    return keras.backend.backend() != "tensorflow" and not jit_compile
+
+
 def in_model_id(options: dict[str, Any]) -> str:
     return "-".join(f"{k}={v}" for k, v in options.items())
 

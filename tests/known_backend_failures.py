@@ -8,11 +8,11 @@ of issue 13 ("Every backend in CI"); each cause is what the failure shows.
 Regenerate the ids from a run's `FAILED` lines, never by hand-picking passes.
 """
 
-# On JAX with jit_compile=False, and on PyTorch always, `fit`/`evaluate` run
-# eagerly. PyTorch runs `fit`/`evaluate` eagerly (no tracing), so an invalid batch
-# meets the eager check and raises its ValueError, where these tests expect
-# the traced contract's NaN. The ValueError is the contract's eager branch:
-# the tests should expect it on PyTorch.
+# Tests that expect the traced NaN where `fit`/`evaluate` run eagerly: the
+# README's segmentation example and the soft-target warning test (not yet
+# rewritten). Tests that know the
+# backend's mode use tests.helpers.runs_eagerly_in_model and expect the
+# eager ValueError instead.
 EAGER_FIT = "fit/evaluate run eagerly here (PyTorch; JAX with jit_compile=False): the eager ValueError is raised where the test expects the traced NaN"
 # `model.export` on PyTorch goes through torch.export, which rejects Keras's
 # input structure (dynamic_shapes mismatch); these tests export a SavedModel.
@@ -39,6 +39,13 @@ TEST_TRACES = "test-side: the test traces what it meant to run eagerly on JAX"
 # emits a DeprecationWarning; these tests assert that no warning appears.
 TORCH_ARRAY_WARNING = "Keras's torch Variable.__array__ has no `copy` keyword (NumPy 2 DeprecationWarning); the test asserts no warning"
 UNCLASSIFIED = "not yet diagnosed (issue 13)"
+# PyTorch with jit_compile=True: torch.compile traces the metric (NaN, as the
+# test expects) when run alone, but after many compilations in one process
+# dynamo falls back to eager execution (its recompile limit), where the eager
+# check raises. Pass or fail depends on the tests before it, so these alone
+# are not strict.
+DYNAMO_FALLBACK = "torch.compile falls back to eager after its recompile limit (order-dependent: traced NaN alone, eager ValueError in the full run)"
+NOT_STRICT = {DYNAMO_FALLBACK}
 
 KNOWN_FAILURES: dict[str, dict[str, str]] = {}
 KNOWN_FAILURES["jax"] = {
@@ -46,13 +53,9 @@ KNOWN_FAILURES["jax"] = {
     "tests/test_inputs_scores.py::TestRegressionTargets::test_higher_rank_positions_are_samples": X64_INPUTS,
     "tests/losses/test_adversarial.py::test_interpolates_each_sample_between_real_and_fake": TEST_TRACES,
     "tests/losses/test_base.py::test_half_precision_predictions_reach_the_function_as_they_are": X64_INPUTS,
-    "tests/losses/test_classification.py::test_sigmoid_outputs_give_nan_in_evaluate[False]": EAGER_FIT,
     "tests/losses/test_combined.py::test_readme_segmentation_example_with_void_255_trains[False]": EAGER_FIT,
     "tests/losses/test_focal_gradient.py::test_nan_logits_give_nan_value_and_gradient_rows[eager]": TEST_TRACES,
     "tests/losses/test_loss_inputs.py::test_real_tensor": X64_INPUTS,
-    "tests/losses/test_segmentation.py::test_logits_without_from_logits_give_nan_in_evaluate[False-dice]": EAGER_FIT,
-    "tests/losses/test_segmentation.py::test_logits_without_from_logits_give_nan_in_evaluate[False-jaccard]": EAGER_FIT,
-    "tests/losses/test_segmentation.py::test_logits_without_from_logits_give_nan_in_evaluate[False-tversky]": EAGER_FIT,
     "tests/metrics/test_classification.py::test_confusion_matrix[binary-None]": FLOAT32_RESULTS,
     "tests/metrics/test_classification.py::test_confusion_matrix[binary-true]": FLOAT32_RESULTS,
     "tests/metrics/test_classification.py::test_confusion_matrix[binary-pred]": FLOAT32_RESULTS,
@@ -65,14 +68,6 @@ KNOWN_FAILURES["jax"] = {
     "tests/metrics/test_classification.py::test_multilabel_confusion_matrix[true]": FLOAT32_RESULTS,
     "tests/metrics/test_classification.py::test_multilabel_confusion_matrix[pred]": FLOAT32_RESULTS,
     "tests/metrics/test_classification.py::test_multilabel_confusion_matrix[all]": FLOAT32_RESULTS,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[all-zero-mode=evaluate]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[all-zero-mode=fit]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[multi-hot-mode=evaluate]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[multi-hot-mode=fit]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[soft-mode=evaluate]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[soft-mode=fit]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_logits_without_from_logits_give_nan_when_traced[mode=evaluate]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_logits_without_from_logits_give_nan_when_traced[mode=fit]": EAGER_FIT,
     "tests/metrics/test_invalid_inputs.py::test_valid_inputs_do_not_warn": FLOAT64_REQUEST,
     "tests/metrics/test_invalid_inputs.py::test_reset_accepts_another_number_of_classes": LOW_WORDS,
     "tests/metrics/test_probabilistic.py::test_clipping_matches_sklearn_for_certain_mistakes": FLOAT32_RESULTS,
@@ -88,29 +83,17 @@ KNOWN_FAILURES["jax"] = {
     "tests/metrics/test_regression.py::test_r2_at_offsets_over_100_batches[100000.0]": FLOAT32_RESULTS,
 }
 KNOWN_FAILURES["torch"] = {
+    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[all-zero-mode=evaluate-jit_compile=True]": DYNAMO_FALLBACK,
+    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[multi-hot-mode=evaluate-jit_compile=True]": DYNAMO_FALLBACK,
+    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[soft-mode=evaluate-jit_compile=True]": DYNAMO_FALLBACK,
+    "tests/metrics/test_invalid_inputs.py::test_logits_without_from_logits_give_nan_when_traced[mode=evaluate-jit_compile=True]": DYNAMO_FALLBACK,
     "tests/test_layers.py::test_model_keras_roundtrip_and_export": TORCH_EXPORT,
     "tests/losses/test_adversarial.py::test_serialization": TORCH_EXPORT,
-    "tests/losses/test_classification.py::test_sigmoid_outputs_give_nan_in_evaluate[False]": EAGER_FIT,
     "tests/losses/test_classification.py::test_reductions_with_ignore_index_mask": UNCLASSIFIED,
     "tests/losses/test_classification.py::test_model_roundtrips": TORCH_EXPORT,
     "tests/losses/test_combined.py::test_model_compiled_with_dice_plus_focal_roundtrips": TORCH_EXPORT,
     "tests/losses/test_combined.py::test_readme_segmentation_example_with_void_255_trains[False]": EAGER_FIT,
-    "tests/losses/test_segmentation.py::test_logits_without_from_logits_give_nan_in_evaluate[False-dice]": EAGER_FIT,
-    "tests/losses/test_segmentation.py::test_logits_without_from_logits_give_nan_in_evaluate[False-jaccard]": EAGER_FIT,
-    "tests/losses/test_segmentation.py::test_logits_without_from_logits_give_nan_in_evaluate[False-tversky]": EAGER_FIT,
     "tests/losses/test_segmentation.py::test_model_roundtrips": TORCH_EXPORT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[all-zero-mode=evaluate]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[all-zero-mode=fit]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[all-zero-mode=evaluate-jit_compile=True]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[multi-hot-mode=evaluate]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[multi-hot-mode=fit]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[multi-hot-mode=evaluate-jit_compile=True]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[soft-mode=evaluate]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[soft-mode=fit]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[soft-mode=evaluate-jit_compile=True]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_logits_without_from_logits_give_nan_when_traced[mode=evaluate]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_logits_without_from_logits_give_nan_when_traced[mode=fit]": EAGER_FIT,
-    "tests/metrics/test_invalid_inputs.py::test_logits_without_from_logits_give_nan_when_traced[mode=evaluate-jit_compile=True]": EAGER_FIT,
     "tests/metrics/test_invalid_inputs.py::test_soft_targets_in_fit_warn_with_the_fix": EAGER_FIT,
     "tests/metrics/test_invalid_inputs.py::test_valid_inputs_do_not_warn": TORCH_ARRAY_WARNING,
     "tests/metrics/test_invalid_inputs.py::test_callbacks_monitor_every_metric_with_mode_auto": UNCLASSIFIED,

@@ -12,6 +12,7 @@ from tests.helpers import (
     assert_config_roundtrip,
     assert_export_roundtrip,
     assert_keras_roundtrip,
+    runs_eagerly_in_model,
     to_numpy,
     value_and_grad,
 )
@@ -476,10 +477,16 @@ def test_logits_without_from_logits_raise_suggesting_it(mode_data, kind, mode):
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_logits_without_from_logits_give_nan_in_evaluate(data, kind, jit_compile):
     loss = make(kind)  # from_logits=False by mistake
-    got = evaluate_on_predictions(
-        loss, data["labels"], data["logits"], jit_compile=jit_compile
-    )
-    assert np.isnan(got)
+    if runs_eagerly_in_model(jit_compile=jit_compile):
+        with pytest.raises(ValueError, match=r"\[0, 1\].*from_logits=True"):
+            evaluate_on_predictions(
+                loss, data["labels"], data["logits"], jit_compile=jit_compile
+            )
+    else:
+        got = evaluate_on_predictions(
+            loss, data["labels"], data["logits"], jit_compile=jit_compile
+        )
+        assert np.isnan(got)
     fixed = evaluate_on_predictions(
         make(kind, from_logits=True),
         data["labels"],

@@ -18,6 +18,7 @@ from keras_components import metrics as km
 from tests.helpers import (
     in_model_id,
     metric_in_model,
+    runs_eagerly_in_model,
     tensor,
     to_numpy,
     traced_with_state,
@@ -73,6 +74,10 @@ def test_dense_multiclass_rows_that_are_not_one_hot_raise_eagerly(case):
 def test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced(case, options):
     rows = np.asarray(BAD_ROWS[case][0] * 8, np.float32)
     y_pred = np.tile(PROBS, (8, 1))
+    if runs_eagerly_in_model(**options):
+        with pytest.raises(ValueError, match=BAD_ROWS[case][1]):
+            traced_value(km.F1, rows, y_pred, **options)
+        return
     value, messages = traced_value(km.F1, rows, y_pred, **options)
     assert np.isnan(value)
     reason = "soft targets" if case == "soft" else "invalid targets"
@@ -158,6 +163,10 @@ def test_logits_without_from_logits_give_nan_when_traced(options):
     rng = np.random.default_rng(2)
     y_true = rng.integers(0, 2, (32, 1)).astype(np.float32)
     logits = rng.normal(size=(32, 1)).astype(np.float32) * 3
+    if runs_eagerly_in_model(**options):
+        with pytest.raises(ValueError, match=r"\[0, 1\].*from_logits=True"):
+            traced_value(lambda: km.F1(task="binary"), y_true, logits, **options)
+        return
     value, messages = traced_value(
         lambda: km.F1(task="binary"), y_true, logits, **options
     )
