@@ -1007,6 +1007,24 @@ def _row_sum_and_min(x: Any) -> tuple[Any, Any]:
     return total, low
 
 
+def invalid_row_sums(x: Any, tolerance: float) -> Any:
+    """bool, shape `x.shape[:-1]`: rows not summing to 1 within `tolerance`.
+
+    NaN or infinite entries count as invalid. With entries `< 0` flagged
+    elementwise, this is `invalid_distribution_rows` in a form that fuses
+    into an elementwise pass (the sum unrolled like `_row_sum_and_min`, no
+    minimum): the region losses' check of dense targets under XLA.
+    """
+    num_classes = static_shape(x)[-1]
+    if num_classes is None or num_classes > UNROLL_MAX_CLASSES:
+        total = ops.sum(x, axis=-1)
+    else:
+        total = x[..., 0]
+        for j in range(1, num_classes):
+            total = total + x[..., j]
+    return ops.logical_not(ops.abs(total - 1.0) <= tolerance)
+
+
 def invalid_distribution_rows(x: Any, tolerance: float, *, total: Any = None) -> Any:
     """bool, shape `x.shape[:-1]`: rows that are not a probability distribution.
 
