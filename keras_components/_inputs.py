@@ -1007,6 +1007,24 @@ def _row_sum_and_min(x: Any) -> tuple[Any, Any]:
     return total, low
 
 
+def invalid_row_sums(x: Any, tolerance: float) -> Any:
+    """bool, shape `x.shape[:-1]`: rows not summing to 1 within `tolerance`.
+
+    NaN or infinite entries count as invalid. With entries `< 0` flagged
+    elementwise, this is `invalid_distribution_rows` in a form that fuses
+    into an elementwise pass (the sum unrolled like `_row_sum_and_min`, no
+    minimum): the region losses' check of dense targets under XLA.
+    """
+    num_classes = static_shape(x)[-1]
+    if num_classes is None or num_classes > UNROLL_MAX_CLASSES:
+        total = ops.sum(x, axis=-1)
+    else:
+        total = x[..., 0]
+        for j in range(1, num_classes):
+            total = total + x[..., j]
+    return ops.logical_not(ops.abs(total - 1.0) <= tolerance)
+
+
 def invalid_distribution_rows(x: Any, tolerance: float, *, total: Any = None) -> Any:
     """bool, shape `x.shape[:-1]`: rows that are not a probability distribution.
 
@@ -1029,9 +1047,14 @@ def invalid_distribution_samples(x: Any, tolerance: float) -> Any:
 
     `invalid_distribution_rows`, reduced over each sample's positions. Under
     XLA the unrolled row checks fuse into one pass; elsewhere the row sums
-    are a matrix product with a vector of ones and negative entries one
-    minimum per sample (a sum over a short last axis, and slicing its
-    columns, are slow kernels outside XLA).
+    are a matrix product with a vector of ones, checked through their
+    minimum and maximum per sample (every sum lies between them, and
+    `|sum - 1| <= tolerance` holds on an interval, rounding included: no
+    elementwise pass over the sums), and negative entries one minimum per
+    sample (a sum over a short last axis, and slicing its columns, are slow
+    kernels outside XLA). Those backends' `min` and `max` (TensorFlow's
+    kernels, PyTorch) propagate NaN, so a NaN or infinite row makes the
+    sample invalid.
     """
     shape = static_shape(x)
     num_classes = shape[-1]
@@ -1047,10 +1070,13 @@ def invalid_distribution_samples(x: Any, tolerance: float) -> Any:
         return ops.any(invalid, axis=tuple(range(1, rank))) if rank > 1 else invalid
     ones = ops.ones((num_classes, 1), dtype=x.dtype)
     totals = ops.matmul(ops.reshape(x, (-1, num_classes)), ones)
-    bad_rows = ops.logical_not(ops.abs(totals - 1.0) <= tolerance)  # NaN: bad
-    bad_rows = ops.reshape(bad_rows, (ops.shape(x)[0], -1))
+    totals = ops.reshape(totals, (ops.shape(x)[0], -1))
+    low, high = ops.min(totals, axis=1), ops.max(totals, axis=1)
+    good_rows = ops.logical_and(  # NaN: bad
+        ops.abs(low - 1.0) <= tolerance, ops.abs(high - 1.0) <= tolerance
+    )
     negative = ops.min(x, axis=tuple(range(1, len(shape)))) < 0
-    return ops.logical_or(ops.any(bad_rows, axis=1), negative)
+    return ops.logical_or(ops.logical_not(good_rows), negative)
 
 
 def invalid_probabilities(x: Any) -> Any:

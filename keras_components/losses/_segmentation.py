@@ -10,7 +10,7 @@ written in closed form (`_sums_backward`, one multiply-add per input).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import keras
@@ -23,9 +23,13 @@ from keras_components._inputs import (
     binary_targets,
     check_loss_predictions,
     dense_targets,
+    invalid_probabilities,
+    invalid_row_sums,
     is_sparse,
     out_of_unit_samples,
+    real_tensor,
     resolve_task,
+    row_sum_tolerance,
     shape_error,
     static_shape,
 )
@@ -292,13 +296,64 @@ def _sums_backward(args: tuple[Any, Any], upstream: tuple[Any, Any, Any]):
     )
 
 
-def _region_sums(y: Any, probs: Any) -> tuple[Any, Any, Any]:
+def _region_sums(
+    y: Any, probs: Any, invalid_entries: Callable[[Any, Any], Any] | None = None
+) -> tuple[Any, Any, Any]:
     """The region sums `(I, T, P)`, with a closed-form gradient.
 
     `(I, T, P) = (sum(y * p), sum(y), sum(p))` over positions, `(N, C)` each,
     with the closed-form gradient `_sums_backward` in both `y` and `p`.
+
+    `invalid_entries(y, probs)`, when given, is a bool broadcasting to `y`'s
+    shape: the entries that make their sample invalid. Each adds `+inf` to
+    I, so the sample's statistics are not finite. Under XLA the check then
+    fuses into the pass computing `y * p` (no pass or reduction of its own),
+    and it runs in the forward pass only (the gradient does not repeat it).
     """
-    return _backend.custom_vjp(_sums_forward, _sums_backward)(y, probs)
+    forward = _sums_forward
+    if invalid_entries is not None:
+
+        def forward(y: Any, probs: Any) -> tuple[Any, Any, Any]:
+            overlap = y * probs
+            overlap = ops.where(
+                invalid_entries(y, probs),
+                ops.full_like(overlap, float("inf")),
+                overlap,
+            )
+            return (
+                sum_over_positions(overlap),
+                sum_over_positions(y),
+                sum_over_positions(probs),
+            )
+
+    return _backend.custom_vjp(forward, _sums_backward)(y, probs)
+
+
+def _negative(y: Any, _: Any) -> Any:
+    return y < 0
+
+
+def _outside_unit(_: Any, p: Any) -> Any:
+    return invalid_probabilities(p)
+
+
+def _any_of(checks: list[Callable[[Any, Any], Any]]) -> Callable[[Any, Any], Any]:
+    """`(y, p) -> bool`: where any of `checks` holds (they broadcast).
+
+    `y < 0` together with `p` outside `[0, 1]` is `min(y, p) < 0 or p > 1`
+    (one comparison fewer per entry; NaN reaches the sums).
+    """
+    if _negative in checks and _outside_unit in checks:
+        checks = [c for c in checks if c not in (_negative, _outside_unit)]
+        checks.append(lambda y, p: ops.logical_or(ops.minimum(y, p) < 0, p > 1))
+
+    def invalid(y: Any, p: Any) -> Any:
+        result = checks[0](y, p)
+        for check in checks[1:]:
+            result = ops.logical_or(result, check(y, p))
+        return result
+
+    return invalid
 
 
 # The fix named in the eager errors: which mode takes what was passed.
@@ -348,8 +403,16 @@ def region_statistics(
     # Eager: a ValueError naming the values and the fix. Traced: the sample
     # is flagged (below) and its loss is NaN.
     check_loss_predictions(y_pred, from_logits=args.from_logits)
+    # Under XLA, entrywise checks go into the pass computing the region sums
+    # (`_region_sums`'s `invalid_entries`) instead of reductions of their
+    # own: XLA on CPU does not fuse a reduction into another.
+    fused = _backend.compiled_by_xla()
+    entry_checks: list[Callable[[Any, Any], Any]] = []
+    invalid = None
 
+    masked = args.ignore_index is not None
     if mode == "multiclass":
+        y_true = real_tensor(y_true, name="y_true")
         sparse = is_sparse(y_true, y_pred)
         targets = dense_targets(
             y_true,
@@ -359,9 +422,17 @@ def region_statistics(
             hint=_MULTILABEL_TARGETS,
             per_sample=True,
         )
-        invalid = targets.invalid
+        if sparse or not fused:
+            invalid = targets.invalid
+        else:  # the rows `targets.invalid` flags (XLA drops that one)
+            tolerance = row_sum_tolerance(y_true.dtype)
+            entry_checks.append(
+                lambda y, _: ops.expand_dims(invalid_row_sums(y, tolerance), -1)
+            )
+            entry_checks.append(_negative)
         probs = ops.softmax(y_pred, axis=-1) if args.from_logits else y_pred
-        if sparse and args.ignore_index is not None:
+        masked = masked and sparse
+        if masked:
             probs = probs * ops.cast(ops.expand_dims(targets.keep, -1), dtype)
     else:
         targets = binary_targets(
@@ -369,25 +440,37 @@ def region_statistics(
         )
         invalid = ops.any(targets.invalid, axis=(*positions_axes, len(shape) - 1))
         probs = ops.sigmoid(y_pred) if args.from_logits else y_pred
-        if args.ignore_index is not None:
+        if masked:
             probs = probs * ops.cast(targets.keep, dtype)
     y = targets.values
     # Predictions, per sample with one or two reductions: infinite logits
     # (their sum is not finite; softmax / sigmoid would saturate them into
-    # valid-looking probabilities), probabilities outside [0, 1]. NaN reaches
-    # P (a sum over every position, ignored ones included) and is caught
-    # with the statistics below.
+    # valid-looking probabilities), probabilities outside [0, 1] (under XLA
+    # entrywise in the sums' pass when `probs` is `y_pred` itself). NaN
+    # reaches P (a sum over every position, ignored ones included) and is
+    # caught with the statistics below.
     every_axis = tuple(range(1, len(shape)))
+    bad_pred = None
     if args.from_logits:
         bad_pred = ops.logical_not(ops.isfinite(ops.sum(y_pred, axis=every_axis)))
+    elif fused and not masked:
+        entry_checks.append(_outside_unit)
     else:
         bad_pred = out_of_unit_samples(y_pred)
-    invalid = ops.logical_or(invalid, bad_pred)
+    if bad_pred is not None:
+        invalid = bad_pred if invalid is None else ops.logical_or(invalid, bad_pred)
 
     # NaN * 0 at ignored positions: NaN (prediction sums every position).
-    intersection, truth, prediction = _region_sums(y, probs)
-    finite = ops.isfinite(intersection + truth + prediction)
-    invalid = ops.logical_or(invalid, ops.logical_not(ops.all(finite, axis=-1)))
+    intersection, truth, prediction = _region_sums(
+        y, probs, _any_of(entry_checks) if entry_checks else None
+    )
+    finite = ops.all(ops.isfinite(intersection + truth + prediction), axis=-1)
+    not_finite = ops.logical_not(finite)
+    invalid = not_finite if invalid is None else ops.logical_or(invalid, not_finite)
+    if entry_checks:  # +inf marks invalid entries: the gradient stays as it was
+        intersection = ops.where(
+            intersection == float("inf"), ops.zeros_like(intersection), intersection
+        )
     return RegionStatistics(intersection, truth, prediction, invalid)
 
 

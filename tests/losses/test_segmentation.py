@@ -15,6 +15,7 @@ from tests.helpers import (
     runs_eagerly_in_model,
     to_numpy,
     value_and_grad,
+    value_and_grad_tensors,
 )
 from tests.losses.common import (
     HALF_POLICIES,
@@ -537,6 +538,29 @@ def test_dense_multiclass_targets_must_be_class_distributions(data, kind, row, m
             ref(kind, data["one_hot"][[0, 1, 3]], data["probs"][[0, 1, 3]]),
             **TOL,
         )
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_dense_target_and_probability_defects_flag_only_their_sample(data, kind):
+    # Under XLA these checks run entrywise in the pass computing y * p (+inf
+    # into I): each defect makes its own sample NaN with a zero gradient, as
+    # the separate checks did, and a soft row within tolerance stays valid.
+    y_true, y_pred = data["one_hot"].copy(), data["probs"].copy()
+    y_true[0, 1, 2] = [0.5, 0.502, 0.0]  # sums to 1.002
+    y_true[1, 3, 4] = [-0.5, 1.5, 0.0]  # sums to 1, one entry negative
+    y_pred[2, 7, 7] = [1.2, -0.1, -0.1]  # sums to 1, outside [0, 1]
+    y_true[3, 0, 0] = [0.5, 0.5005, 0.0]  # sums to 1.0005: within 1e-3
+    loss = make(kind, reduction=None)
+    for run_mode in TRACED_MODES:
+        got = traced(loss, run_mode)(y_true, y_pred)
+        assert np.isnan(got[:3]).all()
+        np.testing.assert_allclose(got[3:], ref(kind, y_true[3:], y_pred[3:]), **TOL)
+        grad = traced(
+            lambda y, p: value_and_grad_tensors(lambda q: loss(y, q), p)[1], run_mode
+        )(y_true, y_pred)
+        assert (grad[:3] == 0).all()
+        assert np.isfinite(grad[3]).all()
+        assert np.any(grad[3] != 0)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
