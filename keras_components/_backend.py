@@ -54,7 +54,7 @@ from keras_components import _inputs
 
 # Keras has no public query for "inside a `keras.StatelessScope`" (private
 # Keras APIs live in `_keras_compat`).
-from keras_components._keras_compat import in_stateless_scope
+from keras_components._keras_compat import in_stateless_scope, in_symbolic_scope
 
 # An eager update on TensorFlow is compiled with XLA for its exact input
 # shapes from the `XLA_AFTER_CALLS`-th call with them; before that (and for
@@ -452,6 +452,11 @@ def _assign_sums(
     """Adds the increments into the variables, unless eager ones are invalid."""
     if _rejected(increments):
         return  # the caller raises; the state stays as it was
+    if in_symbolic_scope():
+        # Shape inference needs no state. On PyTorch Keras infers shapes on
+        # meta tensors and, when that fails, again on CPU tensors in the same
+        # StatelessScope, where a first-try assignment would still hold meta.
+        return
     values = {name: v.value for name, v in variables.items()}
     for name, value in added_state(values, increments).items():
         variables[name].assign(ops.cast(value, variables[name].dtype))

@@ -160,6 +160,11 @@ class Loss(keras.losses.Loss):
                 mask = out_mask if in_mask is None else in_mask
             if sample_weight is not None:
                 sample_weight = broadcast_weights(sample_weight, values, self.dtype)
+                if mask is not None:
+                    # Keras applies the mask in place (`sample_weight *= mask`):
+                    # on PyTorch that fails on a broadcast view and would
+                    # change a caller's own weight tensor. Hand it a copy.
+                    sample_weight = ops.copy(sample_weight)
             return reduce_weighted_values(
                 values,
                 sample_weight=sample_weight,

@@ -13,6 +13,7 @@ from tests.helpers import (
     assert_export_roundtrip,
     assert_keras_roundtrip,
     runs_eagerly_in_model,
+    tensor,
     to_numpy,
     value_and_grad,
 )
@@ -738,6 +739,21 @@ def test_reductions_with_ignore_index_mask(data):
         ref,
         keep=keep,
     )
+
+
+def test_ignore_index_leaves_a_weight_tensor_as_it_was(data):
+    # Keras's reduction applies the mask in place (`sample_weight *= mask`);
+    # on PyTorch that once rescaled the caller's own weight tensor, so a
+    # second call with the same weights gave another loss.
+    y, z = data["seg_ignored"], data["seg_logits"]
+    loss = FocalLoss(from_logits=True, ignore_index=IGNORE)
+    weights = np.random.default_rng(5).uniform(0.1, 2.0, size=y.shape)
+    weights = weights.astype(np.float32)
+    tensor_weights = tensor(weights)
+    first = to_numpy(loss(y, z, sample_weight=tensor_weights))
+    np.testing.assert_array_equal(to_numpy(tensor_weights), weights)
+    second = to_numpy(loss(y, z, sample_weight=tensor_weights))
+    np.testing.assert_array_equal(second, first)
 
 
 @pytest.mark.parametrize(

@@ -330,6 +330,10 @@ def test_soft_targets_in_fit_warn_with_the_fix():
     y = (x[:, :1] > 0).astype(np.float32) * 0.9 + 0.05  # smoothed 0/1
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, "sigmoid")])
     model.compile(loss="binary_crossentropy", metrics=[km.F1(), km.AUROC()])
+    if runs_eagerly_in_model(jit_compile=model.jit_compile):  # eager: it raises
+        with pytest.raises(ValueError, match=r"16 soft target.*before smoothing"):
+            model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+        return
     with pytest.warns(
         UserWarning,
         match=r"F1\(name='f1'\).result\(\) is NaN: 64 "
