@@ -101,15 +101,14 @@ class CalibrationError(StreamingMetric):
     The confidences fall in `num_bins` uniform bins `[j / n, (j + 1) / n)`
     and one more for `c = 1` exactly; bin b holds the weight `n_b`, the
     mean correctness `acc_b` and the mean confidence `conf_b`
-    (`sample_weight`-weighted; an empty bin counts 0). With `N = sum_b n_b`:
+    (`sample_weight`-weighted; an empty bin counts 0). With `N = sum_b n_b`,
+    for `norm="l1"`, `"l2"` and `"max"`:
 
-    ```
-    ECE = sum_b (n_b / N) * |acc_b - conf_b|
-    RMSCE = sqrt(sum_b (n_b / N) * (acc_b - conf_b)^2)
-    MCE = max_b |acc_b - conf_b|
-    ```
+        ECE = sum_b (n_b / N) * |acc_b - conf_b|
+        RMSCE = sqrt(sum_b (n_b / N) * (acc_b - conf_b)^2)
+        MCE = max_b |acc_b - conf_b|
 
-    for `norm="l1"`, `"l2"` and `"max"`. This is torchmetrics'
+    This is torchmetrics'
     `calibration_error` (`binary_calibration_error` /
     `multiclass_calibration_error` with `n_bins=num_bins`), which this
     metric equals to float32 rounding, plus sample weights (torchmetrics has
