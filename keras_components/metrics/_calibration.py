@@ -258,13 +258,16 @@ class CalibrationError(StreamingMetric):
         correct = ops.where(bad, 0.0, ops.cast(correct, STATE_DTYPE))
         confidence = ops.where(bad, 0.0, ops.cast(confidence, STATE_DTYPE))
 
-        def per_bin(values):
-            return ops.segment_sum(values, index, num_segments=num_bins + 1)
-
+        # One scatter of the three sums (a column each), not three.
+        sums = ops.segment_sum(
+            ops.stack([weights, weights * confidence, weights * correct], axis=1),
+            index,
+            num_segments=num_bins + 1,
+        )
         return {
-            "bin_weight": per_bin(weights),
-            "bin_confidence": per_bin(weights * confidence),
-            "bin_correct": per_bin(weights * correct),
+            "bin_weight": sums[:, 0],
+            "bin_confidence": sums[:, 1],
+            "bin_correct": sums[:, 2],
             "invalid": ops.segment_sum(
                 ops.cast(bad, STATE_DTYPE), code, num_segments=_inputs.NUM_REASONS
             ),
