@@ -253,10 +253,11 @@ class CalibrationError(StreamingMetric):
         if found.weights is None:
             weights = ops.cast(ops.logical_not(bad), STATE_DTYPE)
         else:
-            weights = ops.where(bad, 0.0, found.weights[:, 0])
-        weights = ops.cast(weights, STATE_DTYPE)
-        correct = ops.where(bad, 0.0, ops.cast(correct, STATE_DTYPE))
-        confidence = ops.where(bad, 0.0, ops.cast(confidence, STATE_DTYPE))
+            weights = ops.cast(found.weights[:, 0], STATE_DTYPE)
+            weights = ops.where(bad, ops.zeros_like(weights), weights)
+        zero = ops.zeros_like(weights)
+        correct = ops.where(bad, zero, ops.cast(correct, STATE_DTYPE))
+        confidence = ops.where(bad, zero, ops.cast(confidence, STATE_DTYPE))
 
         # One scatter of the three sums (a column each), not three.
         sums = ops.segment_sum(
