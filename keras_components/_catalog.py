@@ -160,6 +160,8 @@ class _Ours:
     formula: str | None = None  # only where the docstrings state none
     sklearn: tuple[str, ...] = ()  # only where the docstrings name none
     ranked: bool = True  # False: not a score to monitor (a matrix)
+    # Metrics scikit-learn has no counterpart of: the reference they equal.
+    no_sklearn: str = ""
 
 
 # Keyed by entry name (the class name, else the function name).
@@ -213,6 +215,9 @@ _OURS: dict[str, _Ours] = {
     "AUROC": _Ours(RANKING),
     "AUPRC": _Ours(RANKING),
     "LogLoss": _Ours(LOG_LOSS),
+    "CalibrationError": _Ours(
+        LOG_LOSS, no_sklearn="torchmetrics.functional.calibration_error"
+    ),
     "R2": _Ours(REGRESSION),
     "RMSE": _Ours(REGRESSION),
     "MAE": _Ours(REGRESSION),

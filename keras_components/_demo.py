@@ -5,11 +5,12 @@ download): the breast cancer data by default (binary, 37% malignant), or the
 8x8 handwritten digits (`dataset="digits"`, 10 classes). The model uses our
 activations and `FocalLoss`; the compiled metrics are ours; a
 `ValidationMetrics` callback reports accuracy, balanced accuracy, precision,
-recall, F1, MCC, AUROC, AUPRC, log loss, the confusion matrix and the
-validation loss every epoch, with `CSVLogger` and `TrainingCurves` listed
-after it so both see its values.
+recall, F1, MCC, AUROC, AUPRC, log loss, the calibration error (ECE), the
+confusion matrix and the validation loss every epoch, with `CSVLogger` and
+`TrainingCurves` listed after it so both see its values.
 
-At the end every reported value is compared with scikit-learn on the
+At the end every reported value is compared with scikit-learn (the
+calibration error, which it lacks, with a float64 reference) on the
 model's predictions of the validation rows (the tolerances are the documented
 ones: 1e-6 for counting metrics, 1e-5 relative for log loss, 1e-4 / 1e-3 for
 AUROC / AUPRC or their `error_bound()` if larger), the model is saved as
@@ -18,8 +19,8 @@ AUROC / AUPRC or their `error_bound()` if larger), the model is saved as
 `.keras`, within 1e-5 from the SavedModel (its serving function runs without
 XLA, so float rounding may differ). The output folder (default
 `saved_models/demo/`) receives `curves.png`, `roc.png`, `pr.png`,
-`confusion_matrix.png`, `report.json`, `history.csv`, `model.keras` and
-`saved_model/`.
+`confusion_matrix.png`, `reliability.png`, `report.json`, `history.csv`,
+`model.keras` and `saved_model/`.
 """
 
 from __future__ import annotations
@@ -230,6 +231,11 @@ def run(
     artifacts = _reload_checks(model, out, split.x_val, outputs)
 
     failures = _report.failures(rows, matrix)
+    calibration = _report.calibration(reported, split.y_val, outputs, task)
+    if not calibration["passed"]:
+        failures.append(
+            f"calibration_error: |ours - reference| = {calibration['abs_diff']:.3g}"
+        )
     logged = {r.name: history.history.get(f"val_{r.name}", [None])[-1] for r in rows}
     failures += [
         f"val_{n} in the epoch logs is {v}, not the streamed {ours[n]}"
@@ -255,6 +261,7 @@ def run(
         "validation": _report.rows_as_json(rows),
         "confusion_matrix": np.asarray(ours["confusion_matrix"]).astype(int).tolist(),
         "confusion_matrix_max_abs_diff_vs_sklearn": matrix.ours,
+        "calibration": calibration,
         **artifacts,
         "pictures": [str(p) for p in [out / "curves.png", *pictures]],
         "history_csv": str(out / "history.csv"),
@@ -269,6 +276,7 @@ def run(
             "vs scikit-learn on model.predict:"
         )
         print(_report.format_summary(rows, matrix))
+        print(_report.format_calibration(report["calibration"]))
         print(
             "Reloaded model.keras: max |diff| = "
             f"{artifacts['max_abs_diff_reloaded_keras']:.3g} (must be 0); "
@@ -276,7 +284,7 @@ def run(
             f"(allowed {EXPORT_TOLERANCE:g})"
         )
         print(
-            "Wrote curves.png, roc.png, pr.png, confusion_matrix.png, report.json, "
-            "history.csv, model.keras, saved_model/"
+            "Wrote curves.png, roc.png, pr.png, confusion_matrix.png, "
+            "reliability.png, report.json, history.csv, model.keras, saved_model/"
         )
     return report

@@ -5,8 +5,8 @@ imported first, so our registered classes resolve without
 `custom_objects`), predicts the stored inputs, streams the predictions
 through our metrics batch by batch, and prints and writes the same report as
 the demo: each metric next to scikit-learn's value on the same predictions,
-the verdict line, `roc.png`, `pr.png`, `confusion_matrix.png` and
-`report.json`.
+the verdict line, the calibration error (ECE), `roc.png`, `pr.png`,
+`confusion_matrix.png`, `reliability.png` and `report.json`.
 
 Decisions, since a saved model does not say what its outputs mean:
 - The task is binary when the model has one output unit and multiclass
@@ -259,6 +259,11 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     pictures = _report.draw(out, metrics, info)
     failures = _report.failures(rows, matrix)
+    calibration = _report.calibration(metrics, y, predictions, info)
+    if not calibration["passed"]:
+        failures.append(
+            f"calibration_error: |ours - reference| = {calibration['abs_diff']:.3g}"
+        )
     report = {
         "model": str(model_path),
         "data": str(data_path),
@@ -268,6 +273,7 @@ def run(
         "class_names": list(info.class_names),
         "validation": _report.rows_as_json(rows),
         "confusion_matrix": np.asarray(ours["confusion_matrix"]).astype(int).tolist(),
+        "calibration": calibration,
         "out": str(out),
         "pictures": [str(p) for p in pictures],
         "failures": failures,
@@ -281,5 +287,9 @@ def run(
             f"{num_classes} classes, outputs read as {report['outputs']}"
         )
         print(_report.format_summary(rows, matrix))
-        print(f"Wrote roc.png, pr.png, confusion_matrix.png, report.json to {out}")
+        print(_report.format_calibration(report["calibration"]))
+        print(
+            "Wrote roc.png, pr.png, confusion_matrix.png, reliability.png, "
+            f"report.json to {out}"
+        )
     return report

@@ -23,6 +23,7 @@ COUNTING_TOLERANCE = 1e-6  # the confusion family equals scikit-learn to 1e-6
 LOG_LOSS_TOLERANCE = 1e-5  # relative: float32 logits against float64 sklearn
 AUROC_TOLERANCE = 1e-4  # documented defaults of the binned ranking metrics
 AUPRC_TOLERANCE = 1e-3
+CALIBRATION_TOLERANCE = 1e-5  # float32 confidences, float64 sums
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +76,7 @@ def report_metrics(task: Task) -> list[Any]:
         metrics.AUROC(**options),
         metrics.AUPRC(**options),
         metrics.LogLoss(from_logits=task.from_logits),
+        metrics.CalibrationError(from_logits=task.from_logits),
         metrics.ConfusionMatrix(**options),
     ]
 
@@ -325,6 +327,19 @@ def format_summary(rows: Sequence[Row], matrix: Row) -> str:
     return "\n".join(lines)
 
 
+def format_calibration(calibration: dict[str, Any]) -> str:
+    """The calibration error's line: ours against the float64 reference."""
+    c = calibration
+    name = {"l1": "ECE", "l2": "RMSCE", "max": "MCE"}[c["norm"]]
+    return (
+        f"  {c['metric']:<18} {c['ours']:>10.6f} {c['reference']:>13.6f} "
+        f"{c['abs_diff']:>9.2g} {c['allowed']:>9.2g}  "
+        f"{'ok' if c['passed'] else 'FAIL':4} ({name}, {c['num_bins']} bins; "
+        "no scikit-learn counterpart: float64 reference of torchmetrics' "
+        "calibration_error)"
+    )
+
+
 def draw(
     out: Path,
     metrics: Sequence[Any],
@@ -332,7 +347,7 @@ def draw(
     *,
     history: Any = None,
 ) -> list[Path]:
-    """The pictures: ROC, precision-recall, confusion matrix (and curves)."""
+    """The pictures: ROC, precision-recall, confusion matrix, reliability, curves."""
     from keras_components import plots
 
     by_name = {m.name: m for m in metrics}
@@ -354,4 +369,80 @@ def draw(
             by_name["confusion_matrix"], out / "confusion_matrix.png", class_names=names
         )
     )
+    if "calibration_error" in by_name:
+        paths.append(
+            plots.plot_reliability(
+                by_name["calibration_error"], out / "reliability.png"
+            )
+        )
     return paths
+
+
+def calibration_reference(
+    y_true: np.ndarray, outputs: np.ndarray, task: Task, *, num_bins: int, norm: str
+) -> float:
+    """The calibration error of the outputs in float64 NumPy (torchmetrics').
+
+    Confidence: binary the probability of class 1 (accuracy: the label),
+    multiclass the largest probability (accuracy: its class is the label);
+    bins `[j / n, (j + 1) / n)` over edges rounded to the outputs' dtype
+    (float32 for half precision), and one bin for confidence 1.
+    """
+    y = class_labels(y_true, task)
+    p = probabilities(outputs, task)
+    if task.kind == "binary":
+        confidence, correct = p, (y == 1).astype("float64")
+    else:
+        confidence = p.max(axis=1)
+        correct = (p.argmax(axis=1) == y).astype("float64")
+    dtype = np.float64 if np.asarray(outputs).dtype == np.float64 else np.float32
+    edges = (np.arange(num_bins + 1) / num_bins).astype(dtype)
+    index = np.searchsorted(edges, confidence.astype(dtype), side="right") - 1
+    count = np.bincount(index, minlength=num_bins + 1).astype("float64")
+    safe = np.maximum(count, 1.0)
+    gap = np.abs(
+        np.bincount(index, correct, minlength=num_bins + 1) / safe
+        - np.bincount(index, confidence, minlength=num_bins + 1) / safe
+    )
+    share = count / count.sum()
+    if norm == "l1":
+        return float(np.sum(share * gap))
+    if norm == "l2":
+        return float(np.sqrt(np.sum(share * gap**2)))
+    return float(np.max(gap))
+
+
+def calibration(
+    metrics: Sequence[Any], y_true: np.ndarray, outputs: np.ndarray, task: Task
+) -> dict[str, Any]:
+    """The `CalibrationError` of the report, for `report.json`.
+
+    Scikit-learn has no calibration error: the streamed value is checked
+    against `calibration_reference` (float64 NumPy of torchmetrics'
+    definition) on the same outputs, within `CALIBRATION_TOLERANCE`. With
+    the norm, the bins and, per bin, the weight, accuracy and mean
+    confidence that the reliability diagram shows.
+    """
+    (metric,) = [m for m in metrics if m.name == "calibration_error"]
+    bins = metric.bins()
+    value = float(np.asarray(metric.result()))
+    reference = calibration_reference(
+        y_true, outputs, task, num_bins=metric.num_bins, norm=metric.norm
+    )
+    return {
+        "metric": metric.name,
+        "ours": value,
+        "reference": reference,
+        "reference_function": "torchmetrics.functional.calibration_error",
+        "abs_diff": abs(value - reference),
+        "allowed": CALIBRATION_TOLERANCE,
+        "passed": abs(value - reference) <= CALIBRATION_TOLERANCE,
+        "norm": metric.norm,
+        "num_bins": metric.num_bins,
+        "bins": {
+            "lower": bins.lower.tolist(),
+            "weight": bins.weight.tolist(),
+            "accuracy": bins.accuracy.tolist(),
+            "confidence": bins.confidence.tolist(),
+        },
+    }

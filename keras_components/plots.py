@@ -16,6 +16,8 @@ scripts, servers, tests and callbacks.
   average precision per class in the legend.
 - `plot_confusion_matrix(matrix, path)`: an annotated confusion matrix,
   from an array or a `ConfusionMatrix` metric.
+- `plot_reliability(metric, path)`: the reliability diagram of a
+  `CalibrationError` metric's bins, with the bin counts below.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_history",
     "plot_precision_recall",
+    "plot_reliability",
     "plot_roc",
 ]
 
@@ -748,3 +751,154 @@ def _matrix_panel(
     ax.set_yticks(range(n_rows), labels=rows)
     ax.set_xlabel("Predicted label")
     ax.set_ylabel("True label")
+
+
+# --------------------------------------------------------------------------
+# Reliability diagram
+# --------------------------------------------------------------------------
+_NORM_NAMES = {"l1": "ECE", "l2": "RMSCE", "max": "MCE"}
+
+
+def _bins_of(metric: Any) -> Any:
+    """The `CalibrationBins` of an updated `CalibrationError`."""
+    from keras_components.metrics import CalibrationError
+
+    if not isinstance(metric, CalibrationError):
+        raise invalid_type(
+            "metric", "a keras_components CalibrationError metric (updated)", metric
+        )
+    if not metric.state_built:
+        raise ValueError(
+            "Invalid value for argument `metric`. Expected a CalibrationError "
+            f"that has seen data. Received: metric={metric.name!r} (not "
+            "updated yet)"
+        )
+    bins = metric.bins()
+    if not np.sum(bins.weight) > 0:
+        raise ValueError(
+            "Invalid value for argument `metric`. Expected a CalibrationError "
+            f"that has seen data (a total weight > 0). Received: "
+            f"metric={metric.name!r} with total weight {np.sum(bins.weight):g}"
+        )
+    return bins
+
+
+def plot_reliability(metric: Any, path: Any) -> Path:
+    """Draws the reliability diagram of a `CalibrationError` metric to a PNG.
+
+    Top: one bar per confidence bin at its accuracy (binary: the fraction of
+    positives), the bin's mean confidence marked on it, the gap between the
+    two shaded, and the diagonal of perfect calibration; the title gives
+    `result()` (ECE, RMSCE or MCE, by the metric's `norm`). Bottom: the
+    (weighted) number of samples per bin. The bin of confidence exactly 1
+    (torchmetrics' extra bin) is drawn as a point at 1 when it holds any
+    weight. Everything is read from the metric's state (`metric.bins()`),
+    so it is the data `result()` was computed from.
+
+    Args:
+        metric: An updated `CalibrationError`.
+        path: The PNG file to write.
+
+    Returns:
+        `path` as a `pathlib.Path`.
+
+    Raises:
+        ImportError: matplotlib is not installed.
+        TypeError: `metric` is not a `CalibrationError`.
+        ValueError: The metric has no data (or counted invalid inputs).
+
+    Example:
+
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from keras_components.metrics import CalibrationError
+    >>> from keras_components.plots import plot_reliability
+    >>> metric = CalibrationError(num_bins=5)
+    >>> metric.update_state([0, 1, 1, 0, 1, 1], [0.1, 0.9, 0.7, 0.4, 0.6, 1.0])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     out = plot_reliability(metric, pathlib.Path(folder) / "rel.png")
+    ...     print(out.name)
+    rel.png
+    """
+    path = _check_path(path)
+    bins = _bins_of(metric)
+    binary = metric.state_built and metric._spec[0] == "binary"
+    value = float(np.asarray(metric.result()))
+    n = metric.num_bins
+    lower, upper = bins.lower[:n], bins.upper[:n]
+    width = upper - lower
+    filled = bins.weight[:n] > 0
+    figure = _figure(figsize=(5.6, 6.6))
+    top, bottom = figure.subplots(
+        2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    top.plot([0, 1], [0, 1], color="0.5", ls="--", lw=1, label="perfect calibration")
+    top.bar(
+        lower[filled],
+        bins.accuracy[:n][filled],
+        width=width[filled],
+        align="edge",
+        color=_TRAIN_COLOR,
+        edgecolor="white",
+        alpha=0.85,
+        label="fraction of positives" if binary else "accuracy",
+    )
+    gap_low = np.minimum(bins.accuracy[:n], bins.confidence[:n])[filled]
+    gap = np.abs(bins.accuracy[:n] - bins.confidence[:n])[filled]
+    top.bar(
+        lower[filled],
+        gap,
+        bottom=gap_low,
+        width=width[filled],
+        align="edge",
+        color="#d62728",
+        alpha=0.3,
+        hatch="//",
+        edgecolor="#d62728",
+        lw=0,
+        label="gap to mean confidence",
+    )
+    top.plot(
+        bins.confidence[:n][filled],
+        bins.accuracy[:n][filled],
+        "o",
+        color=_VAL_COLOR,
+        ms=4,
+        label="accuracy at the mean confidence",
+    )
+    if bins.weight[n] > 0:
+        top.plot(
+            [1.0],
+            [bins.accuracy[n]],
+            "D",
+            color="#2ca02c",
+            ms=6,
+            label="confidence = 1 (own bin)",
+        )
+    top.set_xlim(-0.02, 1.02)
+    top.set_ylim(-0.02, 1.02)
+    top.set_ylabel("Fraction of positives" if binary else "Accuracy")
+    top.grid(alpha=0.3)
+    top.legend(loc="upper left", fontsize=8)
+    name = _NORM_NAMES[metric.norm]
+    top.set_title(
+        f"Reliability diagram — {metric.name}: {name} = {value:.4f} ({n} bins)",
+        fontweight="bold",
+        fontsize=10,
+    )
+    bottom.bar(
+        lower,
+        bins.weight[:n],
+        width=width,
+        align="edge",
+        color="0.55",
+        edgecolor="white",
+    )
+    if bins.weight[n] > 0:
+        bottom.bar([1.0], [bins.weight[n]], width=0.01, color="#2ca02c")
+    bottom.set_xlabel(
+        "Predicted probability of class 1" if binary else "Confidence (top-label)"
+    )
+    bottom.set_ylabel("Samples")
+    bottom.grid(alpha=0.3, axis="y")
+    return _save(figure, path)

@@ -15,7 +15,13 @@ import keras_components_cli
 from keras_components import _demo, _evaluate, _report, cli
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PICTURES = ("curves.png", "roc.png", "pr.png", "confusion_matrix.png")
+PICTURES = (
+    "curves.png",
+    "roc.png",
+    "pr.png",
+    "confusion_matrix.png",
+    "reliability.png",
+)
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,6 +112,24 @@ def test_every_demo_artifact_loads_back(demo_run):
     for name, value in expected.items():
         assert rows[name]["ours"] == pytest.approx(value, abs=1e-4), name
         assert report["history"][f"val_{name}"][-1] == pytest.approx(rows[name]["ours"])
+    # The expected calibration error (15 bins, torchmetrics' definition:
+    # bins [j/15, (j+1)/15), confidence 1 alone), recomputed here.
+    index = np.searchsorted(
+        (np.arange(16) / 15).astype("float32"),
+        probability.astype("float32"),
+        side="right",
+    )
+    ece = 0.0
+    for b in np.unique(index):
+        inside = index == b
+        gap = split.y_val[inside].mean() - probability[inside].mean()
+        ece += inside.mean() * abs(gap)
+    calibration = report["calibration"]
+    assert calibration["passed"] is True
+    assert calibration["ours"] == pytest.approx(ece, abs=1e-5)
+    assert report["history"]["val_calibration_error"][-1] == pytest.approx(
+        calibration["ours"]
+    )
 
 
 def test_evaluate_the_demo_model_from_the_command_line(demo_run, tmp_path):

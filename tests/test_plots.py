@@ -11,7 +11,7 @@ from scipy.special import expit
 from sklearn.metrics import confusion_matrix
 
 from keras_components import plots
-from keras_components.metrics import AUPRC, AUROC, ConfusionMatrix
+from keras_components.metrics import AUPRC, AUROC, CalibrationError, ConfusionMatrix
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -209,6 +209,25 @@ def test_plot_confusion_matrix_array_and_multilabel(tmp_path):
     )
 
 
+@pytest.mark.parametrize("norm", ["l1", "l2", "max"])
+def test_plot_reliability_binary_and_multiclass(tmp_path, norm):
+    rng = np.random.default_rng(6)
+    z = 2.0 * rng.normal(size=800)
+    y = (rng.random(800) < expit(0.5 * z)).astype(np.int32)
+    binary = CalibrationError(norm=norm, from_logits=True)
+    # Certain predictions have a bin of their own, drawn at confidence 1.
+    binary.update_state(np.append(y, [1, 0]), np.append(z, [1e4, 1e4]).astype("f4"))
+    assert binary.bins().weight[-1] == 2
+    out = plots.plot_reliability(binary, tmp_path / "binary" / "reliability.png")
+    assert out == tmp_path / "binary" / "reliability.png"
+    assert_png(out)
+    labels = rng.integers(0, 4, 800)
+    logits = rng.normal(size=(800, 4)) + 2.0 * np.eye(4)[labels]
+    multiclass = CalibrationError(num_bins=10, norm=norm, from_logits=True)
+    multiclass.update_state(labels, logits.astype(np.float32))
+    assert_png(plots.plot_reliability(multiclass, tmp_path / "multiclass.png"))
+
+
 def test_argument_validation(tmp_path):
     roc, _ = _binary_metrics()
     with pytest.raises(TypeError, match="Invalid type for argument `path`"):
@@ -227,6 +246,14 @@ def test_argument_validation(tmp_path):
         plots.plot_roc(roc, tmp_path / "x.png", class_names=["a", "b", "c"])
     with pytest.raises(ValueError, match="needs data"):
         plots.plot_roc(AUROC(), tmp_path / "x.png")
+    with pytest.raises(TypeError, match=r"argument `metric`.*CalibrationError"):
+        plots.plot_reliability(roc, tmp_path / "x.png")
+    with pytest.raises(ValueError, match=r"argument `metric`.*seen data"):
+        plots.plot_reliability(CalibrationError(), tmp_path / "x.png")
+    empty = CalibrationError()
+    empty.update_state([0, 1], [0.2, 0.7], [0.0, 0.0])
+    with pytest.raises(ValueError, match=r"argument `metric`.*total weight"):
+        plots.plot_reliability(empty, tmp_path / "x.png")
     with pytest.raises(ValueError, match="argument `normalize`"):
         plots.plot_confusion_matrix(np.eye(2), tmp_path / "x.png", normalize="rows")
     with pytest.raises(ValueError, match=r"argument `matrix`.*\(2, 3\)"):
@@ -244,11 +271,14 @@ def test_without_matplotlib_every_function_names_the_extra(tmp_path, monkeypatch
             monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     roc, pr = _binary_metrics()
+    calibrated = CalibrationError()
+    calibrated.update_state([0, 1], [0.2, 0.7])
     calls = [
         lambda: plots.plot_history(HISTORY, tmp_path / "a.png"),
         lambda: plots.plot_roc(roc, tmp_path / "b.png"),
         lambda: plots.plot_precision_recall(pr, tmp_path / "c.png"),
         lambda: plots.plot_confusion_matrix(np.eye(2), tmp_path / "d.png"),
+        lambda: plots.plot_reliability(calibrated, tmp_path / "e.png"),
     ]
     for call in calls:
         with pytest.raises(

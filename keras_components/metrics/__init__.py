@@ -10,9 +10,11 @@ from here (or `keras_components`): the implementation modules are private.
   `MCC`, `CohenKappa`, `ConfusionMatrix`, `Specificity`, `HammingLoss`.
 - Ranking (`_ranking.py`): `AUROC`, `AUPRC`.
 - Probabilistic (`_probabilistic.py`): `LogLoss`.
+- Calibration (`_calibration.py`): `CalibrationError`.
 - Regression (`_regression.py`): `R2`, `RMSE`, `MAE`, `MSLE`.
 """
 
+from keras_components.metrics._calibration import CalibrationError
 from keras_components.metrics._classification import (
     F1,
     MCC,
@@ -43,6 +45,7 @@ __all__ = [
     "RMSE",
     "Accuracy",
     "BalancedAccuracy",
+    "CalibrationError",
     "CohenKappa",
     "ConfusionMatrix",
     "Dice",

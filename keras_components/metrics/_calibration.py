@@ -1,0 +1,354 @@
+"""Calibration: `CalibrationError` (expected / RMS / maximum calibration error).
+
+Top-label calibration error over uniform confidence bins, as torchmetrics'
+`calibration_error` defines it. The state is three sums per bin (weight,
+confidence, correct), so the value streams exactly: batches, replicas and
+merged shards add.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from keras import ops
+
+from keras_components import _backend, _inputs, _math
+from keras_components._export import export
+from keras_components._validation import check_bool, check_choice, check_int
+from keras_components.metrics._base import STATE_DTYPE, StreamingMetric
+
+__all__ = ["CalibrationBins", "CalibrationError", "bin_edges", "bin_index"]
+
+CALIBRATION_TASKS = ("binary", "multiclass")
+NORMS = ("l1", "l2", "max")
+
+
+def bin_edges(num_bins: int, dtype: str = "float64") -> np.ndarray:
+    """The `num_bins + 1` bin edges `j / num_bins`, rounded once to `dtype`.
+
+    Bin `j < num_bins` holds the confidences `c` with `edge[j] <= c <
+    edge[j + 1]`; a confidence of exactly 1 has a bin of its own (index
+    `num_bins`), as `torch.bucketize(c, linspace(0, 1, n + 1), right=True) - 1`
+    gives in torchmetrics.
+    """
+    return (np.arange(num_bins + 1, dtype=np.float64) / num_bins).astype(dtype)
+
+
+def bin_index(confidence: Any, num_bins: int) -> Any:
+    """int32 bin of each confidence in `[0, 1]` (`bin_edges`), pure `keras.ops`.
+
+    `floor(c * n)` can be one off next to an edge (the product rounds); one
+    comparison with each neighbouring edge, in `c`'s dtype, corrects it, so
+    the bin is exactly the one the rounded edges define.
+    """
+    dtype = _math.compute_dtype(confidence)
+    confidence = ops.cast(confidence, dtype)
+    edges = ops.convert_to_tensor(
+        np.append(bin_edges(num_bins, dtype), np.inf).astype(dtype)
+    )
+    guess = ops.floor(confidence * float(num_bins))
+    guess = ops.cast(ops.clip(guess, 0.0, float(num_bins)), "int32")
+    low = ops.take(edges, guess)
+    high = ops.take(edges, guess + 1)
+    index = (
+        guess
+        - ops.cast(confidence < low, "int32")
+        + ops.cast(confidence >= high, "int32")
+    )
+    return ops.clip(index, 0, num_bins)
+
+
+class CalibrationBins(NamedTuple):
+    """The reliability diagram's data: one entry per bin (NumPy float64).
+
+    Attributes:
+        lower: Each bin's lower edge `j / n`; the last bin (confidence
+            exactly 1) has lower = upper = 1.
+        upper: Each bin's upper edge (excluded, except for the last bin).
+        weight: The (weighted) number of samples in the bin.
+        accuracy: Mean correctness in the bin (binary: the fraction of
+            positives); 0 for an empty bin, as torchmetrics.
+        confidence: Mean confidence in the bin; 0 for an empty bin.
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    weight: np.ndarray
+    accuracy: np.ndarray
+    confidence: np.ndarray
+
+
+def _per_bin(state: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """`(weight, accuracy, confidence)` per bin; empty bins 0 (pure)."""
+    count = ops.convert_to_tensor(state["bin_weight"])
+    filled = count > 0
+    safe = ops.where(filled, count, ops.ones_like(count))
+    zero = ops.zeros_like(count)
+    accuracy = ops.where(filled, state["bin_correct"] / safe, zero)
+    confidence = ops.where(filled, state["bin_confidence"] / safe, zero)
+    return count, accuracy, confidence
+
+
+@export
+class CalibrationError(StreamingMetric):
+    """Top-label calibration error (ECE, RMSCE or MCE) over uniform bins.
+
+    Every sample gets a confidence `c` and a correctness `a`: binary, `c`
+    is the predicted probability of class 1 and `a` the label (so a bin's
+    accuracy is its fraction of positives); multiclass, `c` is the largest
+    probability and `a` is 1 when its class (the first argmax) is the label.
+    The confidences fall in `num_bins` uniform bins `[j / n, (j + 1) / n)`
+    and one more for `c = 1` exactly; bin b holds the weight `n_b`, the
+    mean correctness `acc_b` and the mean confidence `conf_b`
+    (`sample_weight`-weighted; an empty bin counts 0). With `N = sum_b n_b`,
+    for `norm="l1"`, `"l2"` and `"max"`:
+
+        ECE = sum_b (n_b / N) * |acc_b - conf_b|
+        RMSCE = sqrt(sum_b (n_b / N) * (acc_b - conf_b)^2)
+        MCE = max_b |acc_b - conf_b|
+
+    This is torchmetrics'
+    `calibration_error` (`binary_calibration_error` /
+    `multiclass_calibration_error` with `n_bins=num_bins`), which this
+    metric equals to float32 rounding, plus sample weights (torchmetrics has
+    none). The edges are `j / n` rounded once to the scores' dtype
+    (`bin_edges`); torch's `linspace` may be one ulp off some of them, so a
+    confidence lying exactly on such an edge can fall in the neighbouring
+    bin there. Scikit-learn has no calibration error; its
+    `calibration_curve(strategy="uniform")` closes bins on the right instead.
+    State: float64 per-bin sums of weight, confidence and correctness.
+    No data (or a total weight <= 0): NaN.
+
+    Args:
+        num_bins: Number of uniform bins over `[0, 1]` (>= 1).
+        norm: `"l1"` (expected calibration error, the default), `"l2"`
+            (root-mean-square calibration error) or `"max"` (maximum
+            calibration error).
+        task: `"auto"` (binary when `y_pred` is 1-D or has a last axis of 1,
+            else multiclass), `"binary"` (`y_pred` the probability or logit
+            of class 1) or `"multiclass"` (`y_pred` `(N, C)` probabilities or
+            logits; `y_true` sparse labels or one-hot rows).
+        from_logits: Whether `y_pred` holds logits (binary: sigmoid,
+            multiclass: softmax, computed in float32 or wider). Without it
+            probabilities must lie in `[0, 1]`; multiclass rows are not
+            renormalised (torchmetrics neither).
+        name: Name of the metric instance.
+        dtype: dtype of the result (float32 by default).
+
+    Inputs of any rank: every position of `y_pred.shape[:-1]` (binary: of
+    `y_pred`'s positions) is one sample; `sample_weight` per position.
+
+    Bad input: NaN or infinite `y_pred`, probabilities outside `[0, 1]`
+    (without `from_logits`), labels that are not whole numbers in range, NaN
+    weights: `ValueError` when eager, NaN result when traced.
+
+    Returns:
+        `result()`: a scalar (lower is better; 0 is perfectly calibrated).
+        `bins()`: the per-bin data of the reliability diagram
+        (`keras_components.plots.plot_reliability` draws it).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_components.metrics import CalibrationError
+    >>> metric = CalibrationError(num_bins=2)
+    >>> metric.update_state([0, 0, 1, 1, 1], [0.25, 0.25, 0.55, 0.75, 0.75])
+    >>> print(np.asarray(metric.result()).round(4))
+    0.29
+    >>> print(np.asarray(CalibrationError(num_bins=2, norm="max")(
+    ...     [0, 0, 1, 1, 1], [0.25, 0.25, 0.55, 0.75, 0.75])).round(4))
+    0.3167
+
+    Reference:
+        Guo et al., 2017, "On Calibration of Modern Neural Networks", ICML;
+        Naeini et al., 2015, "Obtaining Well Calibrated Probabilities Using
+        Bayesian Binning", AAAI; torchmetrics, `calibration_error`.
+    """
+
+    default_name = "calibration_error"
+    direction = "down"
+
+    def __init__(
+        self,
+        num_bins: int = 15,
+        norm: str = "l1",
+        *,
+        task: str = "auto",
+        from_logits: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.num_bins = check_int("num_bins", num_bins, low=1)
+        self.norm = check_choice("norm", norm, NORMS)
+        self.task = check_choice("task", task, ("auto", *CALIBRATION_TASKS))
+        self.from_logits = check_bool("from_logits", from_logits)
+        if self.task == "binary":
+            self.build_from_spec(("binary", 2), fixed=True)
+
+    def state_spec(self, y_true: Any, y_pred: Any) -> tuple[str, int]:
+        # As LogLoss: the bins do not depend on the classes, but a second
+        # batch with another task or class count is refused, not mixed in.
+        task = _inputs.resolve_task(self.task, y_pred, y_true)
+        return task, _inputs.class_count(y_pred, task)
+
+    def state_shapes(self, spec: Any) -> dict[str, tuple[int, ...]]:
+        bins = (self.num_bins + 1,)  # the last one: confidence exactly 1
+        return {"bin_weight": bins, "bin_confidence": bins, "bin_correct": bins}
+
+    def update_options(self) -> dict[str, Any]:
+        task, num_classes = self._spec
+        return {
+            "task": task,
+            "num_classes": num_classes,
+            "from_logits": self.from_logits,
+            "num_bins": self.num_bins,
+        }
+
+    def score_options(self) -> dict[str, Any]:
+        return {"norm": self.norm}
+
+    @staticmethod
+    def increments(
+        y_true, y_pred, sample_weight, *, task, num_classes, from_logits, num_bins
+    ):
+        found = _inputs.score_targets(
+            y_true,
+            y_pred,
+            sample_weight,
+            task=task,
+            num_classes=num_classes,
+            dtype=STATE_DTYPE,
+        )
+        scores = found.scores
+        scores = ops.cast(scores, _math.compute_dtype(scores))
+        bad_scores = ops.logical_not(ops.isfinite(scores))
+        if not from_logits:
+            bad_scores = ops.logical_or(
+                bad_scores, ops.logical_or(scores < 0, scores > 1)
+            )
+        bad_scores = ops.any(bad_scores, axis=-1)
+        bad_weights = None
+        if found.weights is not None:
+            bad_weights = ops.logical_not(ops.isfinite(found.weights[:, 0]))
+        bad, code = _inputs.reason_codes(
+            targets=ops.any(found.invalid, axis=-1),
+            soft=None if found.soft is None else ops.any(found.soft, axis=-1),
+            predictions=bad_scores,
+            weights=bad_weights,
+        )
+        scores = ops.where(ops.expand_dims(bad, -1), ops.zeros_like(scores), scores)
+        if task == "binary":
+            probabilities = _backend.sigmoid(scores) if from_logits else scores
+            confidence = probabilities[:, 0]
+            correct = found.targets[:, 0]
+        else:
+            probabilities = ops.softmax(scores, axis=-1) if from_logits else scores
+            confidence = ops.max(probabilities, axis=-1)
+            predicted = _inputs.argmax_last(probabilities)
+            correct = ops.take_along_axis(
+                found.targets, ops.expand_dims(predicted, -1), axis=-1
+            )[:, 0]
+        index = bin_index(confidence, num_bins)
+        if found.weights is None:
+            weights = ops.cast(ops.logical_not(bad), STATE_DTYPE)
+        else:
+            weights = ops.cast(found.weights[:, 0], STATE_DTYPE)
+            weights = ops.where(bad, ops.zeros_like(weights), weights)
+        zero = ops.zeros_like(weights)
+        correct = ops.where(bad, zero, ops.cast(correct, STATE_DTYPE))
+        confidence = ops.where(bad, zero, ops.cast(confidence, STATE_DTYPE))
+
+        # One scatter of the three sums (a column each), not three.
+        sums = ops.segment_sum(
+            ops.stack([weights, weights * confidence, weights * correct], axis=1),
+            index,
+            num_segments=num_bins + 1,
+        )
+        return {
+            "bin_weight": sums[:, 0],
+            "bin_confidence": sums[:, 1],
+            "bin_correct": sums[:, 2],
+            "invalid": ops.segment_sum(
+                ops.cast(bad, STATE_DTYPE), code, num_segments=_inputs.NUM_REASONS
+            ),
+        }
+
+    def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+        task, num_classes = self._spec
+        _inputs.check_score_inputs(
+            y_true,
+            y_pred,
+            sample_weight,
+            task=task,
+            num_classes=num_classes,
+            from_logits=self.from_logits,
+        )
+
+    @staticmethod
+    def score(state, *, norm):
+        count, accuracy, confidence = _per_bin(state)
+        total = ops.sum(count)
+        # A total weight <= 0 holds nothing (negative sample weights).
+        share = _math.divide(count, ops.maximum(total, 0.0), 0.0)
+        gap = ops.abs(accuracy - confidence)
+        if norm == "l1":
+            value = ops.sum(share * gap)
+        elif norm == "l2":
+            value = ops.sqrt(ops.maximum(ops.sum(share * gap * gap), 0.0))
+        else:
+            value = ops.max(gap)
+        return ops.where(total > 0, value, float("nan"))
+
+    def bins(self) -> CalibrationBins:
+        """The per-bin weight, accuracy and confidence, read eagerly (NumPy).
+
+        `num_bins + 1` entries: the uniform bins, then the bin of confidence
+        exactly 1 (torchmetrics' extra bin). This is the data of the
+        reliability diagram (`plots.plot_reliability`).
+
+        Raises:
+            RuntimeError: Called while traced.
+            ValueError: No data yet, or the state counted invalid inputs.
+        """
+        if not self.state_built:
+            raise ValueError(
+                f"{type(self).__name__}(name={self.name!r}) has seen no data: "
+                "call `update_state` (or `evaluate`) first."
+            )
+        state = {
+            k: _inputs.concrete_value(ops.convert_to_tensor(v))
+            for k, v in self.state_tensors().items()
+        }
+        if any(v is None for v in state.values()):
+            raise RuntimeError(
+                f"{type(self).__name__}.bins() reads the state eagerly; it "
+                "cannot run while traced."
+            )
+        if np.any(state["invalid"] > 0):
+            raise ValueError(
+                f"{type(self).__name__}(name={self.name!r}) counted invalid "
+                "inputs (its result is NaN): `reset_state()` and feed valid "
+                "ones."
+            )
+        state = {k: np.asarray(v, np.float64) for k, v in state.items()}
+        count = state["bin_weight"]
+        filled = count > 0
+        safe = np.where(filled, count, 1.0)
+        edges = bin_edges(self.num_bins)
+        return CalibrationBins(
+            lower=edges.copy(),
+            upper=np.append(edges[1:], 1.0),
+            weight=count,
+            accuracy=np.where(filled, state["bin_correct"] / safe, 0.0),
+            confidence=np.where(filled, state["bin_confidence"] / safe, 0.0),
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "num_bins": self.num_bins,
+            "norm": self.norm,
+            "task": self.task,
+            "from_logits": self.from_logits,
+        }
