@@ -316,15 +316,18 @@ class CalibrationError(StreamingMetric):
                 f"{type(self).__name__}(name={self.name!r}) has seen no data: "
                 "call `update_state` (or `evaluate`) first."
             )
-        state = {
+        read = {
             k: _inputs.concrete_value(ops.convert_to_tensor(v))
             for k, v in self.state_tensors().items()
         }
-        if any(v is None for v in state.values()):
+        if any(v is None for v in read.values()):
             raise RuntimeError(
                 f"{type(self).__name__}.bins() reads the state eagerly; it "
                 "cannot run while traced."
             )
+        state: dict[str, np.ndarray] = {
+            k: np.asarray(v) for k, v in read.items() if v is not None
+        }
         if np.any(state["invalid"] > 0):
             raise ValueError(
                 f"{type(self).__name__}(name={self.name!r}) counted invalid "
