@@ -333,6 +333,18 @@ def skip_without_float64() -> None:
             pytest.skip("JAX without jax_enable_x64 has no float64 tensors")
 
 
+def expected_state_shapes(*shapes: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The shapes of a metric's `variables` for states of `shapes`, in order.
+
+    Where the backend has no float64 (JAX without x64) each state is two
+    float32 words: its low-word variable, of the same shape, follows it.
+    """
+    from keras_components import _backend
+
+    words = 1 if _backend.float64_state() else 2
+    return [tuple(shape) for shape in shapes for _ in range(words)]
+
+
 # --------------------------------------------------------------------------
 # Streaming metrics: batch splits, merging, models, distribution
 # --------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from keras import ops
 
 from keras_components import _backend, _inputs
 
+# The state's dtype where float64 exists; kernels read the backend's own
+# with `_backend.state_dtype()` (float32 words on JAX without x64).
 STATE_DTYPE = "float64"
 
 
@@ -259,7 +261,7 @@ class StreamingMetric(keras.metrics.Metric):
             return self.add_variable(
                 shape=shape,
                 initializer="zeros",
-                dtype=STATE_DTYPE,
+                dtype=_backend.state_dtype(),
                 aggregation="sum",
                 name=name,
             )
@@ -580,12 +582,11 @@ def invalid_counts(**masks: Any) -> Any:
     keyed by reason (`_inputs.INVALID_REASONS`); missing reasons count 0.
     """
     counts = []
+    dtype = _backend.state_dtype()
     for reason in _inputs.INVALID_REASONS:
         mask = masks.get(reason)
         counts.append(
-            ops.zeros((), STATE_DTYPE)
-            if mask is None
-            else ops.sum(ops.cast(mask, STATE_DTYPE))
+            ops.zeros((), dtype) if mask is None else ops.sum(ops.cast(mask, dtype))
         )
     return ops.stack(counts)
 
