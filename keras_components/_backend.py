@@ -390,6 +390,18 @@ def state_dtype() -> str:
     return "float64" if float64_state() else "float32"
 
 
+def available_dtype(dtype: Any) -> str:
+    """`dtype` (standardized), float32 for float64 where float64 is unavailable.
+
+    A metric asked for a float64 result (its configuration keeps the
+    request, so a saved model loads as float64 elsewhere) returns float32
+    on JAX without `jax_enable_x64`, the nearest it can hold, instead of
+    asking JAX for float64 (which truncates it, with a warning).
+    """
+    dtype = keras.backend.standardize_dtype(dtype)
+    return "float32" if dtype == "float64" and not float64_state() else dtype
+
+
 def add_words(hi: Any, lo: Any, x: Any, x_lo: Any = None) -> tuple[Any, Any]:
     """`(hi, lo) + (x, x_lo)` as two words, with no rounding error (pure).
 

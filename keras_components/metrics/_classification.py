@@ -60,7 +60,7 @@ from typing import Any
 
 from keras import ops
 
-from keras_components import _backend, _docs, _inputs
+from keras_components import _docs, _inputs
 from keras_components._export import export
 from keras_components._validation import (
     check_bool,
@@ -745,7 +745,8 @@ class ConfusionMatrix(_ConfusionMetric):
         from_logits: Whether `y_pred` holds logits.
         ignore_index: Label value to drop before counting.
         name: Metric name.
-        dtype: Result dtype, default float64 (float32 on JAX without x64).
+        dtype: Result dtype, default float64 (a float64 result is float32 on
+            JAX without x64, which has no float64).
 
     Example:
 
@@ -766,8 +767,7 @@ class ConfusionMatrix(_ConfusionMetric):
         self.normalize = check_choice(
             "normalize", normalize, (None, "true", "pred", "all")
         )
-        # float64 where the backend has it (float32 on JAX without x64).
-        kwargs["dtype"] = kwargs.get("dtype") or _backend.state_dtype()
+        kwargs["dtype"] = kwargs.get("dtype") or "float64"
         super().__init__(**kwargs)
 
     def score_options(self) -> dict[str, Hashable]:
