@@ -60,7 +60,6 @@ KNOWN_FAILURES["torch"] = {
     "tests/losses/test_classification.py::test_reductions_with_ignore_index_mask": UNCLASSIFIED,
     "tests/losses/test_classification.py::test_model_roundtrips": TORCH_EXPORT,
     "tests/losses/test_combined.py::test_model_compiled_with_dice_plus_focal_roundtrips": TORCH_EXPORT,
-    "tests/losses/test_combined.py::test_readme_segmentation_example_with_void_255_trains[False]": EAGER_FIT,
     "tests/losses/test_segmentation.py::test_model_roundtrips": TORCH_EXPORT,
     "tests/metrics/test_invalid_inputs.py::test_soft_targets_in_fit_warn_with_the_fix": EAGER_FIT,
     "tests/metrics/test_invalid_inputs.py::test_valid_inputs_do_not_warn": TORCH_ARRAY_WARNING,
