@@ -379,6 +379,29 @@ def float64_state() -> bool:
     return bool(jax.config.read("jax_enable_x64"))
 
 
+def state_dtype() -> str:
+    """The dtype of metric state and of the kernels' sums on this backend.
+
+    `"float64"` where `float64_state()`, else `"float32"` (the two-word
+    representation's word): asking JAX without `jax_enable_x64` for float64
+    only truncates it to float32, with a warning. Read when a kernel is
+    traced or a variable is created, so enabling x64 at startup is enough.
+    """
+    return "float64" if float64_state() else "float32"
+
+
+def available_dtype(dtype: Any) -> str:
+    """`dtype` (standardized), float32 for float64 where float64 is unavailable.
+
+    A metric asked for a float64 result (its configuration keeps the
+    request, so a saved model loads as float64 elsewhere) returns float32
+    on JAX without `jax_enable_x64`, the nearest it can hold, instead of
+    asking JAX for float64 (which truncates it, with a warning).
+    """
+    dtype = keras.backend.standardize_dtype(dtype)
+    return "float32" if dtype == "float64" and not float64_state() else dtype
+
+
 def add_words(hi: Any, lo: Any, x: Any, x_lo: Any = None) -> tuple[Any, Any]:
     """`(hi, lo) + (x, x_lo)` as two words, with no rounding error (pure).
 

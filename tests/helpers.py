@@ -333,6 +333,47 @@ def skip_without_float64() -> None:
             pytest.skip("JAX without jax_enable_x64 has no float64 tensors")
 
 
+def expected_state_shapes(*shapes: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The shapes of a metric's `variables` for states of `shapes`, in order.
+
+    Where the backend has no float64 (JAX without x64) each state is two
+    float32 words: its low-word variable, of the same shape, follows it.
+    """
+    from keras_components import _backend
+
+    words = 1 if _backend.float64_state() else 2
+    return [tuple(shape) for shape in shapes for _ in range(words)]
+
+
+def fold_state(metric: Any) -> dict[str, np.ndarray]:
+    """The metric's state by name in float64, each two-word pair summed exactly."""
+    from keras_components import _backend
+
+    raw = {v.name: to_numpy(v).astype(np.float64) for v in metric.variables}
+    return {
+        name: value + raw.get(name + _backend.LOW_SUFFIX, 0.0)
+        for name, value in raw.items()
+        if not name.endswith(_backend.LOW_SUFFIX)
+    }
+
+
+def float32_slack(ulps: float, scale: Any = 1.0) -> Any:
+    """What a float32 result may add to a float64 tolerance: `ulps` float32 eps.
+
+    0 where results can be float64 (TensorFlow, PyTorch, JAX with x64), so
+    their checks are unchanged. On JAX without x64 the state is exact (two
+    float32 words) but the result is float32: `ulps * eps32 * scale`, with
+    `scale` the magnitude of the value (or of the summed terms). Use it only
+    where the result is right to float32 rounding, with `ulps` the roundings
+    the computation makes (measured, and said where it is used).
+    """
+    from keras_components import _backend
+
+    if _backend.float64_state():
+        return 0.0
+    return ulps * float(np.finfo(np.float32).eps) * np.abs(scale)
+
+
 # --------------------------------------------------------------------------
 # Streaming metrics: batch splits, merging, models, distribution
 # --------------------------------------------------------------------------

@@ -15,19 +15,14 @@ TORCH_EXPORT = "model.export on PyTorch (torch.export) rejects the model's input
 # complex128 into complex64 (its own dtype rule, with a warning); these tests
 # assert that a float64 / complex128 input reaches our code as it is.
 X64_INPUTS = "JAX without x64 casts float64/complex128 inputs to float32/complex64 before our code sees them"
-# The state is exact on JAX without x64 (two float32 words), but results are
-# read in float32: these tests assert more than float32 resolves (1e-9, 1e-12,
-# log loss's float64 clipping bound, R2 at 1e4-1e5 offsets over 100 batches).
-FLOAT32_RESULTS = "JAX without x64 reads results in float32; the test asserts beyond float32 (results not yet computed in two-word arithmetic)"
-# Our code still asks for a float64 array somewhere on JAX without x64, and
-# JAX warns ("Explicitly requested dtype float64 ... truncated"); these tests
-# assert that no warning appears.
-FLOAT64_REQUEST = "a float64 array is still requested on JAX without x64 (JAX warns); the test asserts no warning"
-# The two-word state adds `*__lo` variables; these tests list the state
-# variables' shapes and do not expect them.
-LOW_WORDS = "the two-word state on JAX without x64 adds low-word variables the test does not expect"
-# Test-side: the rewritten test converts a traced value to NumPy, or runs the
-# eager case through `jax.vjp` (which traces, so the eager error never comes).
+# State and kernels use `_backend.state_dtype()` (float32 words on JAX
+# without x64), except AUROC/AUPRC's update kernel (metrics/_ranking.py),
+# which still asks for `STATE_DTYPE` (float64): JAX warns ("Explicitly
+# requested dtype float64 ... truncated") when it is traced, and this test
+# traces it with warnings as errors.
+FLOAT64_REQUEST = "the AUROC/AUPRC update kernel still requests float64 on JAX without x64 (JAX warns when tracing it); the test asserts no warning"
+# Test-side: the gradient-penalty test converts the critic's input to NumPy,
+# which JAX traces (through its autodiff) on the way in.
 TEST_TRACES = "test-side: the test traces what it meant to run eagerly on JAX"
 # PyTorch 2.13's own `Tensor.__array__(self, dtype=None)` has no `copy`
 # keyword, so NumPy 2 emits a DeprecationWarning on every `np.array(tensor)`;
@@ -56,33 +51,8 @@ KNOWN_FAILURES["jax"] = {
     "tests/test_inputs_scores.py::TestRegressionTargets::test_higher_rank_positions_are_samples": X64_INPUTS,
     "tests/losses/test_adversarial.py::test_interpolates_each_sample_between_real_and_fake": TEST_TRACES,
     "tests/losses/test_base.py::test_half_precision_predictions_reach_the_function_as_they_are": X64_INPUTS,
-    "tests/losses/test_focal_gradient.py::test_nan_logits_give_nan_value_and_gradient_rows[eager]": TEST_TRACES,
     "tests/losses/test_loss_inputs.py::test_real_tensor": X64_INPUTS,
-    "tests/metrics/test_classification.py::test_confusion_matrix[binary-None]": FLOAT32_RESULTS,
-    "tests/metrics/test_classification.py::test_confusion_matrix[binary-true]": FLOAT32_RESULTS,
-    "tests/metrics/test_classification.py::test_confusion_matrix[binary-pred]": FLOAT32_RESULTS,
-    "tests/metrics/test_classification.py::test_confusion_matrix[binary-all]": FLOAT32_RESULTS,
-    "tests/metrics/test_classification.py::test_confusion_matrix[multiclass-None]": FLOAT32_RESULTS,
-    "tests/metrics/test_classification.py::test_confusion_matrix[multiclass-true]": FLOAT32_RESULTS,
-    "tests/metrics/test_classification.py::test_confusion_matrix[multiclass-pred]": FLOAT32_RESULTS,
-    "tests/metrics/test_classification.py::test_confusion_matrix[multiclass-all]": FLOAT32_RESULTS,
-    "tests/metrics/test_classification.py::test_multilabel_confusion_matrix[None]": FLOAT32_RESULTS,
-    "tests/metrics/test_classification.py::test_multilabel_confusion_matrix[true]": FLOAT32_RESULTS,
-    "tests/metrics/test_classification.py::test_multilabel_confusion_matrix[pred]": FLOAT32_RESULTS,
-    "tests/metrics/test_classification.py::test_multilabel_confusion_matrix[all]": FLOAT32_RESULTS,
-    "tests/metrics/test_invalid_inputs.py::test_valid_inputs_do_not_warn": FLOAT64_REQUEST,
-    "tests/metrics/test_invalid_inputs.py::test_reset_accepts_another_number_of_classes": LOW_WORDS,
-    "tests/metrics/test_probabilistic.py::test_clipping_matches_sklearn_for_certain_mistakes": FLOAT32_RESULTS,
-    "tests/metrics/test_ranking.py::test_state_is_fixed_size_and_built_when_known": LOW_WORDS,
-    "tests/metrics/test_ranking.py::test_error_bound_holds_on_random_small_data[AUROC]": FLOAT32_RESULTS,
-    "tests/metrics/test_ranking.py::test_error_bound_holds_on_random_small_data[AUPRC]": FLOAT32_RESULTS,
-    "tests/metrics/test_ranking.py::test_error_bound_holds_for_every_average[None]": FLOAT32_RESULTS,
-    "tests/metrics/test_ranking.py::test_near_ties_warn_once_with_the_bound[AUROC]": FLOAT64_REQUEST,
-    "tests/metrics/test_ranking.py::test_near_ties_warn_once_with_the_bound[AUPRC]": FLOAT64_REQUEST,
     "tests/metrics/test_ranking.py::test_traced_result_never_computes_the_warning": FLOAT64_REQUEST,
-    "tests/metrics/test_ranking.py::test_ap_square_excess_state": FLOAT32_RESULTS,
-    "tests/metrics/test_regression.py::test_r2_at_offsets_over_100_batches[10000.0]": FLOAT32_RESULTS,
-    "tests/metrics/test_regression.py::test_r2_at_offsets_over_100_batches[100000.0]": FLOAT32_RESULTS,
 }
 KNOWN_FAILURES["torch"] = {
     "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[all-zero-mode=evaluate-jit_compile=True]": DYNAMO_FALLBACK,

@@ -29,6 +29,8 @@ from keras import ops
 
 from keras_components import _backend, _inputs
 
+# The state's dtype where float64 exists; kernels read the backend's own
+# with `_backend.state_dtype()` (float32 words on JAX without x64).
 STATE_DTYPE = "float64"
 
 
@@ -259,7 +261,7 @@ class StreamingMetric(keras.metrics.Metric):
             return self.add_variable(
                 shape=shape,
                 initializer="zeros",
-                dtype=STATE_DTYPE,
+                dtype=_backend.state_dtype(),
                 aggregation="sum",
                 name=name,
             )
@@ -481,9 +483,9 @@ class StreamingMetric(keras.metrics.Metric):
         traced (or symbolic, when Keras builds metrics) the same ops inline.
         """
         if not self.state_built:
-            return ops.cast(self.empty_result(), self.dtype)
+            return ops.cast(self.empty_result(), self.result_dtype)
         state = self.state_values()
-        dtype = keras.backend.standardize_dtype(self.dtype)
+        dtype = self.result_dtype
         options = tuple(sorted(self.score_options().items()))
         score = type(self).score
         if not _inputs.is_eager(state["invalid"]):
@@ -522,13 +524,18 @@ class StreamingMetric(keras.metrics.Metric):
                     stacklevel=3,
                 )
 
+    @property
+    def result_dtype(self) -> str:
+        """The result's dtype: `dtype`, float32 for float64 on JAX without x64."""
+        return _backend.available_dtype(self.dtype)
+
     def guard(self, value: Any) -> Any:
         """`value` as this metric's dtype, NaN wherever invalid input was seen."""
         return self.guarded(value, self.invalid)
 
     def guarded(self, value: Any, invalid: Any) -> Any:
         """`guard` for a given value of the `invalid` state (pure)."""
-        return guarded(value, invalid, self.dtype)
+        return guarded(value, invalid, self.result_dtype)
 
     # -- merging ----------------------------------------------------------
     def _merge_key(self) -> dict[str, Any]:
@@ -580,12 +587,11 @@ def invalid_counts(**masks: Any) -> Any:
     keyed by reason (`_inputs.INVALID_REASONS`); missing reasons count 0.
     """
     counts = []
+    dtype = _backend.state_dtype()
     for reason in _inputs.INVALID_REASONS:
         mask = masks.get(reason)
         counts.append(
-            ops.zeros((), STATE_DTYPE)
-            if mask is None
-            else ops.sum(ops.cast(mask, STATE_DTYPE))
+            ops.zeros((), dtype) if mask is None else ops.sum(ops.cast(mask, dtype))
         )
     return ops.stack(counts)
 

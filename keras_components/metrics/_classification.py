@@ -301,7 +301,8 @@ from_logits: Whether `y_pred` holds logits.
 ignore_index: Label value to drop before counting.
 zero_division: Value of an undefined ratio: 0.0, 1.0 or NaN.
 name: Metric name.
-dtype: Result dtype (the state is float64 regardless).
+dtype: Result dtype (the state is exact regardless: float64, or two
+    float32 words on JAX without x64).
 """,
     "average_arg": """\
 average: `"micro"`, `"macro"`, `"weighted"` (by true-class
@@ -729,7 +730,9 @@ class ConfusionMatrix(_ConfusionMetric):
     (`sklearn.metrics.confusion_matrix` with `labels=range(C)`; binary C=2).
     Multilabel: `(C, 2, 2)` blocks `[[tn, fp], [fn, tp]]`
     (`sklearn.metrics.multilabel_confusion_matrix`). The result is float64 by
-    default, so weighted counts stay exact past 2**24.
+    default, so weighted counts stay exact past 2**24 (float32 on JAX without
+    `jax_enable_x64`, which has no float64: the state is exact, the result
+    its float32 rounding).
 
     Args:
         normalize: None (weighted counts), `"true"` (rows sum to 1), `"pred"`
@@ -742,7 +745,8 @@ class ConfusionMatrix(_ConfusionMetric):
         from_logits: Whether `y_pred` holds logits.
         ignore_index: Label value to drop before counting.
         name: Metric name.
-        dtype: Result dtype, default float64.
+        dtype: Result dtype, default float64 (a float64 result is float32 on
+            JAX without x64, which has no float64).
 
     Example:
 

@@ -25,7 +25,6 @@ from keras import ops
 from keras_components import _backend, _inputs, _math
 from keras_components.metrics._base import average_classes
 
-COUNT_DTYPE = "float64"
 AVERAGES = ("micro", "macro", "weighted", None)
 
 
@@ -125,7 +124,7 @@ def batch_confusion(
     if sample_weight is not None:
         positions = predicted if task != "multilabel" else predicted[..., 0]
         position_weights = _inputs.broadcast_weights(
-            sample_weight, positions, COUNT_DTYPE
+            sample_weight, positions, _backend.state_dtype()
         )
         if task == "multilabel":
             position_weights = ops.expand_dims(position_weights, -1)
@@ -146,7 +145,7 @@ def batch_confusion(
     index = ops.where(bad, length + code, index)
     # (Written so that with every label kept and no sample_weight the weights
     # are a constant 1, which compilers fold away.)
-    weights = ops.cast(ops.logical_or(keep, bad), COUNT_DTYPE)
+    weights = ops.cast(ops.logical_or(keep, bad), _backend.state_dtype())
     if position_weights is not None:
         weights = ops.where(bad, weights, weights * position_weights)
     # A segment sum over a static number of cells (a bincount whose length
@@ -164,7 +163,9 @@ def batch_confusion(
     # A position counts when any of its labels does; it is an exact match
     # when every counted label is right.
     if position_weights is None:
-        position_weights = ops.ones(ops.shape(predicted[..., 0]), COUNT_DTYPE)
+        position_weights = ops.ones(
+            ops.shape(predicted[..., 0]), _backend.state_dtype()
+        )
     else:
         position_weights = position_weights[..., 0]
     counted = ops.any(keep, axis=-1)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
 import numpy as np
 from keras import ops
 
-from keras_components import _inputs, _math
+from keras_components import _backend, _inputs, _math
 from keras_components._export import export
 from keras_components._validation import check_bool, check_choice
-from keras_components.metrics._base import STATE_DTYPE, StreamingMetric
+from keras_components.metrics._base import StreamingMetric
 
 __all__ = ["LogLoss", "log_loss_per_sample"]
 
@@ -18,7 +19,12 @@ LOG_LOSS_TASKS = ("binary", "multiclass")
 
 
 def log_loss_per_sample(
-    targets: Any, scores: Any, *, task: str, from_logits: bool = False
+    targets: Any,
+    scores: Any,
+    *,
+    task: str,
+    from_logits: bool = False,
+    eps: float | None = None,
 ) -> Any:
     """Negative log-likelihood of the true class at each position, `(M,)`.
 
@@ -31,6 +37,10 @@ def log_loss_per_sample(
             `log_softmax`), exactly. Probabilities are clipped to
             `[eps, 1 - eps]` with `eps` the machine epsilon of their dtype
             (float32 for half precision), as `sklearn.metrics.log_loss` does.
+        eps: The clipping bound when not the scores' own (the float64 eps of
+            float64 probabilities that reached this function as float32,
+            on JAX without x64). `eps` and `log(eps)` are normal float32
+            numbers, so `-log` of a clipped certain mistake is exact.
 
     Returns:
         Float32 (float64 for float64 scores) losses per position.
@@ -44,16 +54,25 @@ def log_loss_per_sample(
         if from_logits:
             positive, negative = ops.log_sigmoid(scores), ops.log_sigmoid(-scores)
         else:
-            eps = float(np.finfo(dtype).eps)
+            eps = float(np.finfo(dtype).eps) if eps is None else eps
             positive = ops.log(ops.clip(scores, eps, 1.0 - eps))
             negative = ops.log(ops.clip(1.0 - scores, eps, 1.0 - eps))
         return -ops.where(targets > 0, positive, negative)
     if from_logits:
         log_p = ops.log_softmax(scores, axis=-1)
     else:
-        eps = float(np.finfo(dtype).eps)
+        eps = float(np.finfo(dtype).eps) if eps is None else eps
         log_p = ops.log(ops.clip(scores, eps, 1.0 - eps))
     return -ops.sum(ops.where(targets > 0, log_p, ops.zeros_like(log_p)), axis=-1)
+
+
+def _is_float64(x: Any) -> bool:
+    """Whether `x` has a float64 dtype (a host array, before any conversion)."""
+    dtype = getattr(x, "dtype", None)
+    try:
+        return dtype is not None and keras.backend.standardize_dtype(dtype) == "float64"
+    except ValueError:
+        return False
 
 
 @export
@@ -68,7 +87,8 @@ class LogLoss(StreamingMetric):
 
     Equals `sklearn.metrics.log_loss(y_true, y_prob, labels=range(C),
     sample_weight=w)` within 1e-5: from probabilities it clips them to
-    `[eps, 1 - eps]` (eps of the input dtype) exactly as scikit-learn does;
+    `[eps, 1 - eps]` (eps of the input dtype, also for a float64 array on
+    JAX without x64, which computes it in float32) exactly as scikit-learn does;
     from logits it is exact (`log_sigmoid` / `log_softmax`, no clipping).
     Probabilities are not renormalised (scikit-learn only warns when rows do
     not sum to 1). State: float64 weighted loss sum and weight total. No
@@ -130,23 +150,35 @@ class LogLoss(StreamingMetric):
     def state_shapes(self, spec: Any) -> dict[str, tuple[int, ...]]:
         return {"total_loss": (), "total_weight": ()}
 
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
+        # scikit-learn clips to the eps of the probabilities' dtype. Without
+        # float64 tensors (JAX without x64) a float64 array reaches the
+        # kernel as float32: its eps is the dtype the caller passed.
+        self._eps = None
+        if not _backend.float64_state() and _is_float64(y_pred):
+            self._eps = float(np.finfo(np.float64).eps)
+        super().update_state(y_true, y_pred, sample_weight)
+
     def update_options(self) -> dict[str, Any]:
         task, num_classes = self._spec
         return {
             "task": task,
             "num_classes": num_classes,
             "from_logits": self.from_logits,
+            "eps": getattr(self, "_eps", None),
         }
 
     @staticmethod
-    def increments(y_true, y_pred, sample_weight, *, task, num_classes, from_logits):
+    def increments(
+        y_true, y_pred, sample_weight, *, task, num_classes, from_logits, eps=None
+    ):
         found = _inputs.score_targets(
             y_true,
             y_pred,
             sample_weight,
             task=task,
             num_classes=num_classes,
-            dtype=STATE_DTYPE,
+            dtype=_backend.state_dtype(),
         )
         bad_scores = ops.logical_not(ops.isfinite(found.scores))
         if not from_logits:
@@ -167,18 +199,20 @@ class LogLoss(StreamingMetric):
             ops.expand_dims(bad, -1), ops.zeros_like(found.scores), found.scores
         )
         losses = log_loss_per_sample(
-            found.targets, scores, task=task, from_logits=from_logits
+            found.targets, scores, task=task, from_logits=from_logits, eps=eps
         )
         if found.weights is None:
-            weights = ops.cast(ops.logical_not(bad), STATE_DTYPE)
+            weights = ops.cast(ops.logical_not(bad), _backend.state_dtype())
         else:
             weights = ops.where(bad, 0.0, found.weights[:, 0])
-        losses = ops.where(bad, 0.0, ops.cast(losses, STATE_DTYPE))
+        losses = ops.where(bad, 0.0, ops.cast(losses, _backend.state_dtype()))
         return {
             "total_loss": ops.sum(weights * losses),
             "total_weight": ops.sum(weights),
             "invalid": ops.segment_sum(
-                ops.cast(bad, STATE_DTYPE), code, num_segments=_inputs.NUM_REASONS
+                ops.cast(bad, _backend.state_dtype()),
+                code,
+                num_segments=_inputs.NUM_REASONS,
             ),
         }
 

@@ -1075,7 +1075,7 @@ class _BinnedRankingMetric(StreamingMetric):
             "task": self._spec[0],
             "average": self.average,
             "ties_at_ends": self._ties_at_ends,
-            "dtype": keras.backend.standardize_dtype(self.dtype),
+            "dtype": self.result_dtype,
         }
 
     @staticmethod
@@ -1090,7 +1090,7 @@ class _BinnedRankingMetric(StreamingMetric):
     # -- result -----------------------------------------------------------
     def compute_result(self):
         if not self.state_built:
-            return ops.cast(float("nan"), self.dtype)
+            return ops.cast(float("nan"), self.result_dtype)
         state = self.state_values()
         eager = not any(isinstance(v, keras.KerasTensor) for v in state.values())
         eager = eager and _inputs.concrete_value(state["invalid"]) is not None
@@ -1116,7 +1116,7 @@ class _BinnedRankingMetric(StreamingMetric):
         eagerly (compiled), traced and under XLA.
         """
         if not self.state_built:
-            return ops.cast(float("nan"), self.dtype)
+            return ops.cast(float("nan"), self.result_dtype)
         state = self.state_values()
         if any(isinstance(v, keras.KerasTensor) for v in state.values()):
             return self._from_state(state, "bound")
@@ -1145,7 +1145,7 @@ class _BinnedRankingMetric(StreamingMetric):
             value = _average(per_class, positives, self.average)
         invalid = ops.sum(state["invalid"]) > 0
         value = ops.where(invalid, ops.full_like(value, float("nan")), value)
-        return ops.cast(value, self.dtype)
+        return ops.cast(value, self.result_dtype)
 
     def _from_state(self, state: dict[str, Any], output: str) -> Any:
         task, _ = self._spec
@@ -1156,7 +1156,7 @@ class _BinnedRankingMetric(StreamingMetric):
             task=task,
             average=self.average,
             ties_at_ends=self._ties_at_ends,
-            dtype=self.dtype,
+            dtype=self.result_dtype,
         )
 
     def _compiled(self, output: str):
@@ -1168,7 +1168,7 @@ class _BinnedRankingMetric(StreamingMetric):
             "task": task,
             "average": self.average,
             "ties_at_ends": self._ties_at_ends,
-            "dtype": keras.backend.standardize_dtype(self.dtype),
+            "dtype": self.result_dtype,
         }
         # The state's shapes (classes, bins) are part of the key: one
         # function traced once per shape, never retraced.

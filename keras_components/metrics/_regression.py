@@ -28,11 +28,11 @@ import numpy as np
 from keras import ops
 from keras.backend import standardize_dtype
 
-from keras_components import _docs, _inputs, _math
+from keras_components import _backend, _docs, _inputs, _math
 from keras_components._backend import LOW_SUFFIX
 from keras_components._export import export
 from keras_components._validation import check_int, check_multioutput
-from keras_components.metrics._base import STATE_DTYPE, StreamingMetric, invalid_counts
+from keras_components.metrics._base import StreamingMetric, invalid_counts
 
 __all__ = [
     "MAE",
@@ -100,8 +100,8 @@ def _nan_divide(numerator: Any, denominator: Any) -> Any:
 def _batch_weight(found: _inputs.RegressionTargets, outputs: int) -> Any:
     """Per-output total weight of the batch, `(D,)`."""
     if found.weights is None:
-        rows = ops.cast(ops.shape(found.y_true)[1], STATE_DTYPE)
-        return rows * ops.ones((outputs,), STATE_DTYPE)
+        rows = ops.cast(ops.shape(found.y_true)[1], _backend.state_dtype())
+        return rows * ops.ones((outputs,), _backend.state_dtype())
     return ops.sum(found.weights, axis=-1)
 
 
@@ -218,7 +218,7 @@ class _MeanErrorMetric(_RegressionMetric):
     @classmethod
     def increments(cls, y_true, y_pred, sample_weight, *, outputs, nonnegative):
         found = _inputs.regression_targets(
-            y_true, y_pred, sample_weight, dtype=STATE_DTYPE
+            y_true, y_pred, sample_weight, dtype=_backend.state_dtype()
         )
         total = _output_sum(cls.term(found.y_true, found.y_pred), found.weights)
         return {
@@ -360,7 +360,10 @@ class MSLE(_MeanErrorMetric):
 
     @staticmethod
     def term(y_true: Any, y_pred: Any) -> Any:
-        return ops.square(ops.log1p(y_true) - ops.log1p(y_pred))
+        # log1p(y) - log1p(y_hat) as one log1p of their ratio minus 1, so
+        # that near-equal values at a large offset keep their difference
+        # (two float32 log1p values ~11.5 at 1e5 would cancel it away).
+        return ops.square(ops.log1p((y_true - y_pred) / (1.0 + y_pred)))
 
 
 @export
@@ -455,7 +458,7 @@ class R2(_RegressionMetric):
         (`target_sum` and its low word) and `M2` sums small deviations.
         """
         found = _inputs.regression_targets(
-            y_true, y_pred, sample_weight, dtype=STATE_DTYPE
+            y_true, y_pred, sample_weight, dtype=_backend.state_dtype()
         )
         y, weights = found.y_true, found.weights
         batch_n = _batch_weight(found, outputs)
@@ -474,7 +477,9 @@ class R2(_RegressionMetric):
         if weights is None:
             batch_count = batch_n
         else:
-            batch_count = ops.sum(ops.cast(weights != 0, STATE_DTYPE), axis=-1)
+            batch_count = ops.sum(
+                ops.cast(weights != 0, _backend.state_dtype()), axis=-1
+            )
         return {
             "count": batch_count,
             "weight_sum": batch_n,
