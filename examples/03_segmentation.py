@@ -25,12 +25,13 @@
 # truth.
 
 # %%
-# Setup 1/2: install keras-components where it is not importable (Colab). The
-# only network access of this notebook: a shallow clone of the repository (which
-# also holds the data files example 06 reads) and `pip install` from it.
+# Setup: install keras-components where it is not importable (Colab), and put
+# examples/ on the path for the helpers all six notebooks share
+# (examples/_setup.py). The only network access of this notebook: a shallow clone
+# of the repository (which also holds those helpers and the data files example
+# 06 reads) and `pip install` from it.
 import importlib
 import importlib.util
-import os
 import pathlib
 import subprocess
 import sys
@@ -41,88 +42,34 @@ REPOSITORY = "OWNER/keras-components"  # GitHub owner/name: see examples/README.
 def _checkout(start):
     """The repository folder holding `start` (a keras_components checkout)."""
     for folder in [start, *start.parents]:
-        if (folder / "keras_components").is_dir() and (folder / "examples").is_dir():
+        if (folder / "keras_components").is_dir() and (
+            folder / "examples" / "_setup.py"
+        ).is_file():
             return folder
     return None
 
 
+_spec = importlib.util.find_spec("keras_components")
 ROOT = _checkout(pathlib.Path.cwd().resolve())
-if importlib.util.find_spec("keras_components") is None:
-    if ROOT is None:  # Colab, or anywhere outside a checkout
-        ROOT = pathlib.Path.cwd() / "keras-components"
-        if not ROOT.exists():
-            url = f"https://github.com/{REPOSITORY}"
-            subprocess.run(
-                ["git", "clone", "-q", "--depth", "1", url, ROOT], check=True
-            )
+if ROOT is None and _spec is not None:  # importable: from a checkout?
+    ROOT = _checkout(pathlib.Path(_spec.origin).resolve().parent)
+if ROOT is None:  # Colab, or anywhere outside a checkout
+    ROOT = pathlib.Path.cwd() / "keras-components"
+    if not ROOT.exists():
+        url = f"https://github.com/{REPOSITORY}"
+        subprocess.run(["git", "clone", "-q", "--depth", "1", url, ROOT], check=True)
+    if _spec is None:
         pip = [sys.executable, "-m", "pip", "install", "-q", f"{ROOT}[demo]"]
         subprocess.run(pip, check=True)
         importlib.invalidate_caches()
-    else:  # a checkout: use it as it is
-        sys.path.insert(0, str(ROOT))
-
-# %%
-# Setup 2/2: size switch, output folder, pictures.
-#   KC_SMALL=1    small data and few epochs (under about a minute on 2 CPU cores)
-#   KC_GALLERY=1  also write the figures into docs/gallery/ of the checkout
-#   KC_OUT=DIR    where files go (default: a new temporary folder)
-import tempfile
-
-SMALL = os.environ.get("KC_SMALL", "") == "1"
-GALLERY = os.environ.get("KC_GALLERY", "") == "1" and ROOT is not None
-OUT = pathlib.Path(os.environ.get("KC_OUT") or tempfile.mkdtemp(prefix="kc_examples_"))
-OUT.mkdir(parents=True, exist_ok=True)
-print(f"size: {'small (KC_SMALL=1)' if SMALL else 'full'}; files go to {OUT}")
-
-try:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-except ImportError:
-    Figure = None
-    print(
-        "matplotlib is not installed: the figures are skipped, everything else runs. "
-        'Install it with: pip install "keras-components[plot]"'
-    )
-
-
-def figure(**kwargs):
-    """A new matplotlib Figure (no pyplot: no window, no global state), or None."""
-    if Figure is None:
-        return None
-    fig = Figure(layout="constrained", **kwargs)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def show(fig_or_png, name):
-    """Saves a Figure (or copies a PNG) as OUT/name, shows it, fills the gallery."""
-    if fig_or_png is None:
-        return None
-    path = OUT / name
-    if isinstance(fig_or_png, (str, os.PathLike)):
-        if pathlib.Path(fig_or_png) != path:
-            path.write_bytes(pathlib.Path(fig_or_png).read_bytes())
-    else:
-        fig_or_png.savefig(path, format="png", dpi=72)
-    if GALLERY:  # a small copy: 64 colours (Pillow comes with matplotlib)
-        from PIL import Image as PILImage
-
-        gallery = ROOT / "docs" / "gallery"
-        gallery.mkdir(parents=True, exist_ok=True)
-        small = PILImage.open(path).convert("RGB").quantize(64)
-        small.save(gallery / name, format="PNG", optimize=True)
-    if "IPython" in sys.modules and sys.modules["IPython"].get_ipython() is not None:
-        from IPython.display import Image, display
-
-        display(Image(filename=str(path)))
-    else:
-        print(f"figure: {path}")
-    return path
-
+elif _spec is None:  # a checkout: use it as it is
+    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "examples"))
 
 # %%
 import keras
 import numpy as np
+from _setup import OUT, SMALL, Figure, figure, show
 from sklearn.metrics import f1_score, jaccard_score
 
 import keras_components as kc

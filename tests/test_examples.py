@@ -1,9 +1,10 @@
 """The notebooks of examples/: in sync with their scripts, and executed.
 
 Every `examples/NN_name.ipynb` is the jupytext pairing of `NN_name.py` with no
-outputs stored, opens with its own "Open in Colab" badge and the shared setup
-cells, and runs top to bottom (nbclient, `KC_SMALL=1`) in a temporary folder,
-so it writes nothing into the repository. The WGAN-GP notebook (a
+outputs stored, opens with its own "Open in Colab" badge and the shared install
+cell, imports the rest of the setup from `examples/_setup.py`, and runs top
+to bottom (nbclient, `KC_SMALL=1`) in a temporary folder, so it writes nothing
+into the repository. The WGAN-GP notebook (a
 `tf.GradientTape` training step) and the export notebook (SavedModel, LiteRT,
 tfa fixtures) need TensorFlow.
 """
@@ -52,21 +53,51 @@ def test_notebook_in_sync_with_script_and_stripped(script):
             assert cell.execution_count is None, f"{script.stem}: execution count"
 
 
-def _setup_cells(script):
-    code = [c.source for c in jupytext.read(script).cells if c.cell_type == "code"]
-    return code[:2]
+def _code_cells(script):
+    return [c.source for c in jupytext.read(script).cells if c.cell_type == "code"]
 
 
 def test_badge_points_at_the_notebook_and_setup_is_shared():
-    first = _setup_cells(SCRIPTS[0])
-    repository = re.search(r'REPOSITORY = "([^"]+)"', first[0]).group(1)
+    """The install cell is the same everywhere; the rest comes from _setup.py."""
+    install = _code_cells(SCRIPTS[0])[0]
+    repository = re.search(r'REPOSITORY = "([^"]+)"', install).group(1)
     for script in SCRIPTS:
         head = jupytext.read(script).cells[0]
         assert head.cell_type == "markdown"
         match = BADGE.search(head.source)
         assert match, f"{script.stem}: no Open in Colab badge"
         assert match.groups() == (repository, script.stem)
-        assert _setup_cells(script) == first, f"{script.stem}: setup cells differ"
+        code = _code_cells(script)
+        assert code[0] == install, f"{script.stem}: install cell differs"
+        # The shared helpers, imported right after the install cell (not
+        # copied into the notebook).
+        assert re.search(r"^from _setup import ", code[1], re.MULTILINE), script.stem
+        assert "def show(" not in "\n".join(code), f"{script.stem}: inline setup"
+
+
+def test_shared_setup_reads_the_switches(tmp_path):
+    """examples/_setup.py: KC_SMALL, KC_OUT, and show() writes the PNG there."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from _setup import OUT, SMALL, figure, show\n"
+        "assert SMALL and str(OUT) == sys.argv[2], (SMALL, OUT)\n"
+        "fig = figure(figsize=(2, 2))\n"
+        "fig.add_subplot().plot([0, 1])\n"
+        "assert show(fig, 'x.png') == OUT / 'x.png'\n"
+    )
+    env = {**os.environ, "KC_SMALL": "1", "KC_OUT": str(out)}
+    env.pop("KC_GALLERY", None)
+    subprocess.run(
+        [sys.executable, "-c", script, str(EXAMPLES), str(out)],
+        check=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert (out / "x.png").read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize(
