@@ -12,10 +12,28 @@ Every class keeps tfa's constructor arguments, defaults and numerics (tested
 against values written by the real tensorflow-addons 0.23), including where
 they differ from keras-components' own components: `F1Score` / `FBetaScore`
 threshold with `>` and `threshold=None` as "the row maximum (ties included)
-is 1", with no input validation, so logits with a threshold are compared
+is 1", any finite score allowed, so logits with a threshold are compared
 raw; `SigmoidFocalCrossEntropy` *sums* over the last axis (ours averages),
 defaults `alpha=0.25, gamma=2, reduction="none"` and treats `alpha=0` as "no
 alpha weighting", as tfa did; `gelu` defaults to `approximate=True`.
+
+Inputs tfa accepted silently and turned into a finite wrong number are
+checked by the package's shared input checks (`keras_components._inputs`,
+the ones its own metrics and losses use), with the package's contract:
+eagerly a `ValueError` naming the values and the fix; traced (`tf.function`,
+`fit` / `evaluate`, `jit_compile=True`) a NaN result, never a finite number,
+and for the metrics a count of the invalid entries by reason, which an
+eager `result()` reports in one `UserWarning` per reason. Checked: NaN or
+infinite scores (`y_pred`) and `sample_weight` everywhere; targets other
+than 0 and 1 (soft targets from label smoothing included) in the counting
+metrics (`F1Score`, `FBetaScore`, `CohenKappa`,
+`MatthewsCorrelationCoefficient`, `HammingLoss`,
+`MultiLabelConfusionMatrix`); class labels and predicted classes outside
+`[0, num_classes)` or fractional in `CohenKappa` (and a 1-D `y_true` with
+`sparse_labels=False` is a shape error suggesting `sparse_labels=True`);
+targets outside `[0, 1]` (soft ones are valid) and, without `from_logits`,
+probabilities outside `[0, 1]` in `SigmoidFocalCrossEntropy`. Valid data
+gives tfa's numbers exactly; each class's docstring says what it checks.
 
 Names registered, and what a loaded model holds (so what a re-save as
 `.keras` stores):
@@ -44,8 +62,8 @@ by TF 2.15 under Keras's own names (`"gelu"`, `"mish"`), which Keras 3
 resolves itself (`"gelu"` is Keras's exact-erf gelu, as it was when such a
 file was reloaded with tfa installed). Only the mapped rows are stored as our
 native classes: the other tfa objects compute something ours do not (sums,
-unvalidated inputs, tie handling), so a re-saved model keeps their `Addons>`
-names and needs this module to load again.
+tfa's input conventions, tie handling), so a re-saved model keeps their
+`Addons>` names and needs this module to load again.
 
 Keras 2 files may name their loss or metrics by Keras's short aliases
 (`"mse"`, `"mae"`, `"mape"`, `"msle"`, `"kld"`, `"bce"`): Keras 3.15 cannot
@@ -863,8 +881,16 @@ class CohenKappa(_Metric):
     (truncated, as tfa). Then `kappa = 1 - sum(W O) / sum(W E)` over the
     normalised confusion matrix `O` and outer product of its marginals `E`,
     `W` 0/1 (`weightage=None`), `|i - j|` or `(i - j)**2`; 0 when empty.
-    Class indices outside `[0, num_classes)` raise eagerly (as tfa) and make
-    the result NaN when traced.
+
+    Checked (eagerly a `ValueError`, traced a NaN result): one-hot `y_true`
+    must be 0/1 and of rank 2 (a 1-D `y_true` with `sparse_labels=False` is
+    a shape error suggesting `sparse_labels=True`; tfa died in `ArgMax`);
+    sparse labels, a rank-1 `y_pred` and the predicted classes must be whole
+    numbers in `[0, num_classes)` (tfa truncated 1.5 to 1); scores and
+    `sample_weight` must be finite. With `regression=True` any real
+    prediction is valid, rounded from its absolute value as tfa did, unless
+    it rounds outside `[0, num_classes)`. The binary case thresholds any
+    finite score at 0.5, as tfa.
 
     Example:
 
@@ -1022,7 +1048,11 @@ class MatthewsCorrelationCoefficient(_Metric):
 
     `(c s - t.p) / sqrt((s**2 - p.p)(s**2 - t.t))` from the confusion
     matrix's trace `c`, total `s`, true and predicted class totals `t`, `p`;
-    0 where that is NaN (as tfa).
+    0 where that is NaN (as tfa). `y_true` and `y_pred` are `(N, C)`;
+    `y_true` must be 0/1 (a soft row such as `[0.3, 0.7]` is refused: tfa
+    took its argmax), scores and `sample_weight` finite, and the argmax
+    classes below `num_classes`. Invalid inputs raise eagerly and make the
+    result NaN when traced.
 
     Example:
 
