@@ -503,11 +503,14 @@ def check_labels(
     *,
     name: str = "y_true",
     binary_values: bool = False,
+    hint: str | None = None,
 ) -> None:
     """Raises, in eager mode, on labels outside `[0, C)` other than `ignore_index`.
 
     While tracing this does nothing; consumers then report invalid entries as
-    NaN (see the module docstring).
+    NaN (see the module docstring). `hint`, when given, is the fix the message
+    ends with (instead of the `ignore_index` suggestion, for callers that
+    have no `ignore_index`).
     """
     values = concrete_value(labels)
     if values is None:
@@ -528,17 +531,19 @@ def check_labels(
     else:
         allowed = f"integers in [0, {num_classes})"
     if ignore_index is None:
-        hint = (
+        fix = (
             " Labels that mark positions to skip (such as 255 for void pixels) "
             "need `ignore_index`, e.g. ignore_index=255."
         )
         expected = allowed
     else:
-        hint = ""
+        fix = ""
         expected = f"{allowed} or ignore_index={ignore_index}"
+    if hint is not None:
+        fix = f" {hint}"
     raise ValueError(
         f"Invalid values in `{name}`. Expected {expected}. "
-        f"Received values: {shown}.{hint}"
+        f"Received values: {shown}.{fix}"
     )
 
 

@@ -12,10 +12,28 @@ Every class keeps tfa's constructor arguments, defaults and numerics (tested
 against values written by the real tensorflow-addons 0.23), including where
 they differ from keras-components' own components: `F1Score` / `FBetaScore`
 threshold with `>` and `threshold=None` as "the row maximum (ties included)
-is 1", with no input validation, so logits with a threshold are compared
+is 1", any finite score allowed, so logits with a threshold are compared
 raw; `SigmoidFocalCrossEntropy` *sums* over the last axis (ours averages),
 defaults `alpha=0.25, gamma=2, reduction="none"` and treats `alpha=0` as "no
 alpha weighting", as tfa did; `gelu` defaults to `approximate=True`.
+
+Inputs tfa accepted silently and turned into a finite wrong number are
+checked by the package's shared input checks (`keras_components._inputs`,
+the ones its own metrics and losses use), with the package's contract:
+eagerly a `ValueError` naming the values and the fix; traced (`tf.function`,
+`fit` / `evaluate`, `jit_compile=True`) a NaN result, never a finite number,
+and for the metrics a count of the invalid entries by reason, which an
+eager `result()` reports in one `UserWarning` per reason. Checked: NaN or
+infinite scores (`y_pred`) and `sample_weight` everywhere; targets other
+than 0 and 1 (soft targets from label smoothing included) in the counting
+metrics (`F1Score`, `FBetaScore`, `CohenKappa`,
+`MatthewsCorrelationCoefficient`, `HammingLoss`,
+`MultiLabelConfusionMatrix`); class labels and predicted classes outside
+`[0, num_classes)` or fractional in `CohenKappa` (and a 1-D `y_true` with
+`sparse_labels=False` is a shape error suggesting `sparse_labels=True`);
+targets outside `[0, 1]` (soft ones are valid) and, without `from_logits`,
+probabilities outside `[0, 1]` in `SigmoidFocalCrossEntropy`. Valid data
+gives tfa's numbers exactly; each class's docstring says what it checks.
 
 Names registered, and what a loaded model holds (so what a re-save as
 `.keras` stores):
@@ -44,8 +62,8 @@ by TF 2.15 under Keras's own names (`"gelu"`, `"mish"`), which Keras 3
 resolves itself (`"gelu"` is Keras's exact-erf gelu, as it was when such a
 file was reloaded with tfa installed). Only the mapped rows are stored as our
 native classes: the other tfa objects compute something ours do not (sums,
-unvalidated inputs, tie handling), so a re-saved model keeps their `Addons>`
-names and needs this module to load again.
+tfa's input conventions, tie handling), so a re-saved model keeps their
+`Addons>` names and needs this module to load again.
 
 Keras 2 files may name their loss or metrics by Keras's short aliases
 (`"mse"`, `"mae"`, `"mape"`, `"msle"`, `"kld"`, `"bce"`): Keras 3.15 cannot
@@ -71,10 +89,10 @@ import keras
 from keras import ops
 from typing_extensions import override
 
+from keras_components import _inputs
 from keras_components import activations as _activations
 from keras_components import layers as _layers
 from keras_components import losses as _losses
-from keras_components._inputs import concrete_value
 from keras_components._keras_compat import wrap_legacy_training_config
 from keras_components._validation import (
     check_bool,
@@ -83,6 +101,8 @@ from keras_components._validation import (
     check_int,
     invalid_value,
 )
+from keras_components.losses._base import nan_where
+from keras_components.metrics._base import INVALID_TEXT, guarded
 
 __all__ = [
     "GELU",
@@ -292,15 +312,31 @@ def sigmoid_focal_crossentropy(
     clipped to `[eps, 1 - eps]` inside the log (Keras 2's
     `binary_crossentropy`); `p_t` uses the unclipped values.
 
+    Inputs are checked by the package's shared input checks, as for
+    `keras_components.losses.FocalLoss` in binary mode: `y_true` must lie in
+    `[0, 1]` (soft targets, e.g. from label smoothing, are valid) and have
+    `y_pred`'s shape; `y_pred` must be finite, and without `from_logits`
+    probabilities in `[0, 1]` (tfa computed a finite, meaningless value
+    there, e.g. a negative loss for a target of -1). Eagerly an invalid
+    input is a `ValueError` naming the values and the fix; traced (in
+    `tf.function`, `fit`) the affected samples are NaN.
+
     Returns:
         Per-sample values, shape `y_pred.shape[:-1]`.
     """
     if gamma is not None and gamma < 0:
         raise invalid_value("gamma", "a float >= 0", gamma)
-    y_pred = ops.convert_to_tensor(y_pred)
+    y_pred = _inputs.real_tensor(y_pred, name="y_pred")
     if not keras.backend.is_float_dtype(y_pred.dtype):
         y_pred = ops.cast(y_pred, "float32")
-    y_true = ops.cast(y_true, y_pred.dtype)
+    targets = _inputs.binary_targets(y_true, y_pred, dtype=y_pred.dtype)
+    _inputs.check_loss_predictions(y_pred, from_logits=from_logits)
+    if from_logits:
+        bad_pred = ops.logical_not(ops.isfinite(y_pred))
+    else:
+        bad_pred = _inputs.invalid_probabilities(y_pred)
+    invalid = ops.any(ops.logical_or(targets.invalid, bad_pred), axis=-1)
+    y_true = targets.values
     if from_logits:
         ce = (
             ops.maximum(y_pred, 0.0)
@@ -322,7 +358,7 @@ def sigmoid_focal_crossentropy(
     if gamma:
         p_t = y_true * prob + (1.0 - y_true) * (1.0 - prob)
         factor = factor * ops.power(1.0 - p_t, gamma)
-    return ops.sum(factor * ce, axis=-1)
+    return nan_where(invalid, ops.sum(factor * ce, axis=-1))
 
 
 @_register("SigmoidFocalCrossEntropy")
@@ -331,6 +367,11 @@ class SigmoidFocalCrossEntropy(keras.losses.Loss):
 
     Defaults as tfa: `alpha=0.25, gamma=2.0, reduction="none"` (per-sample
     values). tf.keras's `reduction="auto"` is `"sum_over_batch_size"`.
+    Invalid inputs (targets outside `[0, 1]`, non-finite scores,
+    probabilities outside `[0, 1]` without `from_logits`, see
+    `sigmoid_focal_crossentropy`; and non-finite `sample_weight`) raise a
+    `ValueError` eagerly and give NaN when traced, where tfa returned a
+    finite number.
 
     Example:
 
@@ -356,6 +397,13 @@ class SigmoidFocalCrossEntropy(keras.losses.Loss):
         self.from_logits = check_bool("from_logits", from_logits)
         self.alpha = check_float("alpha", alpha)
         self.gamma = check_float("gamma", gamma, low=0.0)
+
+    @override
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is not None:
+            # Traced, a NaN weight makes the (reduced) loss NaN by itself.
+            _inputs.check_finite(sample_weight, name="sample_weight")
+        return super().__call__(y_true, y_pred, sample_weight=sample_weight)
 
     @override
     def call(self, y_true, y_pred):
@@ -436,11 +484,128 @@ class WeightedKappaLoss(_losses.WeightedKappaLoss):
 # --------------------------------------------------------------------------
 # Metrics
 # --------------------------------------------------------------------------
+# What each reason of the `invalid` state means for these metrics, and its
+# fix (the warning an eager `result()` gives after invalid input was counted
+# while traced): the package's texts, refined where tfa's inputs differ.
+_INVALID_TEXT = {
+    **INVALID_TEXT,
+    "targets": (
+        "invalid targets (values other than 0 and 1; CohenKappa labels outside "
+        "[0, num_classes) or fractional; NaN or infinite RSquare targets)",
+        "pass 0/1 (one-hot or multi-hot) targets, or whole-number labels in "
+        "range with CohenKappa(sparse_labels=True)",
+    ),
+    "predictions": (
+        "invalid predictions (NaN or infinite scores; predicted classes outside "
+        "[0, num_classes) or fractional for CohenKappa; MultiLabelConfusionMatrix "
+        "predictions whose integer part is not 0 or 1)",
+        "check the model's outputs for NaN, and `num_classes`",
+    ),
+}
+
+
+def _invalid_counts(
+    cells: Any,
+    *,
+    targets: Any = None,
+    soft: Any = None,
+    predictions: Any = None,
+    weights: Any = None,
+) -> Any:
+    """`(NUM_REASONS,)` counts of one batch's invalid entries, by reason.
+
+    Each mask (None: impossible) broadcasts to `cells`' shape; an entry with
+    several faults counts once, under the first (`_inputs.reason_codes`).
+    """
+    shape = ops.shape(cells)
+
+    def full(mask: Any) -> Any:
+        return None if mask is None else ops.broadcast_to(mask, shape)
+
+    base = full(targets)
+    if base is None:
+        base = ops.zeros(shape, dtype="bool")
+    bad, code = _inputs.reason_codes(
+        targets=base,
+        soft=full(soft),
+        predictions=full(predictions),
+        weights=full(weights),
+    )
+    hot = ops.one_hot(ops.reshape(code, (-1,)), _inputs.NUM_REASONS, dtype=STATE_DTYPE)
+    return ops.sum(hot * ops.reshape(ops.cast(bad, STATE_DTYPE), (-1, 1)), axis=0)
+
+
+def _not_finite(x: Any) -> Any:
+    return ops.logical_not(ops.isfinite(ops.convert_to_tensor(x)))
+
+
+_HARD_HINT = (
+    "Pass 0/1 targets (one-hot or multi-hot rows, as TensorFlow Addons expected)."
+)
+
+
+def _hard_targets(y_true: Any, *, name: str = "y_true") -> _inputs.ClassTargets:
+    """0/1 targets of the counting metrics, checked per cell.
+
+    Eagerly a value other than 0 and 1 (a soft target from label smoothing
+    included) is a `ValueError`; the masks mark them for traced callers.
+    """
+    _inputs.check_labels(
+        y_true, 2, None, name=name, binary_values=True, hint=_HARD_HINT
+    )
+    return _inputs.hard_binary_labels(y_true)
+
+
+def _check_scores_and_weights(y_pred: Any, sample_weight: Any) -> None:
+    """Eager checks (no-ops while traced): finite `y_pred` and `sample_weight`."""
+    _inputs.check_finite(y_pred, name="y_pred")
+    if sample_weight is not None:
+        _inputs.check_finite(sample_weight, name="sample_weight")
+
+
 class _Metric(keras.metrics.Metric):
-    """Shared by the tfa metrics: config checking, float32 zero states."""
+    """Shared by the tfa metrics: config checking, float32 zero states, checks.
+
+    Besides tfa's own states, every metric has an `invalid` state: the
+    counts, by reason (`_inputs.INVALID_REASONS`), of entries seen while
+    traced that could not be counted (eager updates raise instead, leaving
+    the state as it was). The result is NaN when any is non-zero, and an
+    eager `result()` then warns once per reason, as the package's own
+    metrics do.
+    """
 
     _tfa_name = ""
     _config_keys: frozenset[str] = frozenset()
+
+    def __init__(self, name: str, dtype: Any = None) -> None:
+        super().__init__(name=name, dtype=dtype)
+        self.invalid = self._state("invalid", (_inputs.NUM_REASONS,))
+
+    def _count_invalid(self, cells: Any, **masks: Any) -> None:
+        self.invalid.assign_add(_invalid_counts(cells, **masks))
+
+    def _score(self) -> Any:
+        """The value TensorFlow Addons computed from the state."""
+        raise NotImplementedError
+
+    @override
+    def result(self):
+        value = guarded(self._score(), self.invalid, STATE_DTYPE)
+        counts = _inputs.concrete_value(ops.convert_to_tensor(self.invalid.value))
+        if counts is not None:
+            for reason, count in zip(_inputs.INVALID_REASONS, counts, strict=True):
+                if count > 0:
+                    what, fix = _INVALID_TEXT[reason]
+                    warnings.warn(
+                        f"{type(self).__name__}(name={self.name!r}).result() is "
+                        f"NaN: {int(count)} entries with {what} were seen while "
+                        "traced (in `fit`, `evaluate` or a compiled function, "
+                        f"where no error can be raised). Fix: {fix}. "
+                        "`reset_state()` clears the state.",
+                        UserWarning,
+                        stacklevel=2,
+                    )
+        return value
 
     def _state(self, name: str, shape: tuple[int, ...] = ()) -> keras.Variable:
         return self.add_variable(
@@ -504,7 +669,16 @@ class FBetaScore(_Metric):
     maximum (every tied maximum, and never a zero) is 1. Per class,
     `F = (1 + b**2) P R / (b**2 P + R)` with 0 for 0/0; `average`: None (per
     class), `"micro"` (global counts), `"macro"` (mean), `"weighted"` (by
-    the number of true instances). No input validation, as tfa.
+    the number of true instances).
+
+    Inputs are checked (tfa checked none): `y_true` must be 0/1 per cell
+    (a soft target such as 0.7 from label smoothing is refused: tfa counted
+    it as a fraction of a true positive), `y_pred` and `sample_weight`
+    finite. Any finite score is allowed, as in tfa: logits compared raw
+    against `threshold` stay valid. Eagerly an invalid input is a
+    `ValueError` naming the values and the fix; traced (`fit`, `evaluate`,
+    `tf.function`) it is counted and the result is NaN, with a warning when
+    read eagerly.
 
     Example:
 
@@ -550,6 +724,17 @@ class FBetaScore(_Metric):
 
     @override
     def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = ops.convert_to_tensor(y_pred)
+        _check_scores_and_weights(y_pred, sample_weight)
+        targets = _hard_targets(ops.convert_to_tensor(y_true))
+        w = None if sample_weight is None else _row_weights(sample_weight)
+        self._count_invalid(
+            y_pred,
+            targets=targets.invalid,
+            soft=targets.soft,
+            predictions=_not_finite(y_pred),
+            weights=None if w is None else _not_finite(w),
+        )
         y_pred = ops.cast(y_pred, STATE_DTYPE)
         if self.threshold is None:
             top = ops.max(y_pred, axis=-1, keepdims=True)
@@ -558,7 +743,6 @@ class FBetaScore(_Metric):
             pred = y_pred > self.threshold
         pred = ops.cast(pred, STATE_DTYPE)
         y_true = ops.cast(y_true, STATE_DTYPE)
-        w = None if sample_weight is None else _row_weights(sample_weight)
         axis = None if self.average == "micro" else 0
 
         def total(values):
@@ -572,7 +756,7 @@ class FBetaScore(_Metric):
         self.weights_intermediate.assign_add(total(y_true))
 
     @override
-    def result(self):
+    def _score(self):
         tp = self.true_positives
         precision = _divide_no_nan(tp, tp + self.false_positives)
         recall = _divide_no_nan(tp, tp + self.false_negatives)
@@ -648,33 +832,43 @@ def _divide_no_nan(a, b):
 
 
 def _confusion(labels, predictions, num_classes, weights):
-    """Weighted confusion matrix `(C, C)` (rows true) and an out-of-range count."""
-    labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
-    predictions = ops.reshape(ops.cast(predictions, "int32"), (-1,))
-    out = ops.logical_or(
-        ops.logical_or(labels < 0, labels >= num_classes),
-        ops.logical_or(predictions < 0, predictions >= num_classes),
-    )
+    """Weighted confusion matrix `(C, C)` (rows true) of in-range class indices."""
+    labels = ops.reshape(labels, (-1,))
+    predictions = ops.reshape(predictions, (-1,))
     t = ops.one_hot(labels, num_classes, dtype=STATE_DTYPE)
     p = ops.one_hot(predictions, num_classes, dtype=STATE_DTYPE)
     if weights is not None:
         p = p * ops.reshape(ops.cast(weights, STATE_DTYPE), (-1, 1))
-    bad = ops.sum(ops.cast(out, STATE_DTYPE))
-    return ops.matmul(ops.transpose(t), p), bad, labels, predictions
+    return ops.matmul(ops.transpose(t), p)
 
 
-def _raise_if_out_of_range(labels, predictions, num_classes, metric):
-    for name, value in (("y_true", labels), ("y_pred", predictions)):
-        array = concrete_value(value)
-        if array is not None and array.size:
-            wrong = array[(array < 0) | (array >= num_classes)]
-            if wrong.size:
-                raise ValueError(
-                    f"{metric}: class indices from `{name}` must lie in "
-                    f"[0, num_classes={num_classes}); received "
-                    f"{sorted(set(wrong.tolist()))[:10]}. Check `num_classes` "
-                    "(and `sparse_labels` / `regression` for CohenKappa)."
-                )
+def _class_indices(x: Any, num_classes: int, *, name: str, hint: str):
+    """`(indices, invalid)`: int32 class indices, 0 where invalid, and the mask.
+
+    Whole numbers in `[0, num_classes)` count; anything else (fractional,
+    out of range, NaN) is invalid: eagerly a `ValueError` ending with
+    `hint`, traced a mask.
+    """
+    x = ops.reshape(x, (-1,))
+    _inputs.check_labels(x, num_classes, None, name=name, hint=hint)
+    keep, invalid = _inputs.label_masks(x, num_classes, None)
+    return _inputs.safe_labels(x, keep), invalid
+
+
+_NUM_CLASSES_HINT = "Check `num_classes` against the class axis of the inputs."
+_SPARSE_HINT = (
+    "With sparse_labels=True, `y_true` holds whole-number class labels in "
+    "[0, num_classes); pass one-hot rows with sparse_labels=False."
+)
+_REGRESSION_HINT = (
+    "CohenKappa(regression=True) rounds |y_pred| to the nearest class, as "
+    "TensorFlow Addons did: clip the outputs to [0, num_classes - 1]."
+)
+_LABELS_HINT = (
+    "A rank-1 `y_pred` holds class labels (TensorFlow Addons truncated "
+    "fractional values); for real-valued outputs pass shape (N, 1) with "
+    "regression=True."
+)
 
 
 class CohenKappa(_Metric):
@@ -687,8 +881,16 @@ class CohenKappa(_Metric):
     (truncated, as tfa). Then `kappa = 1 - sum(W O) / sum(W E)` over the
     normalised confusion matrix `O` and outer product of its marginals `E`,
     `W` 0/1 (`weightage=None`), `|i - j|` or `(i - j)**2`; 0 when empty.
-    Class indices outside `[0, num_classes)` raise eagerly (as tfa) and make
-    the result NaN when traced.
+
+    Checked (eagerly a `ValueError`, traced a NaN result): one-hot `y_true`
+    must be 0/1 and of rank 2 (a 1-D `y_true` with `sparse_labels=False` is
+    a shape error suggesting `sparse_labels=True`; tfa died in `ArgMax`);
+    sparse labels, a rank-1 `y_pred` and the predicted classes must be whole
+    numbers in `[0, num_classes)` (tfa truncated 1.5 to 1); scores and
+    `sample_weight` must be finite. With `regression=True` any real
+    prediction is valid, rounded from its absolute value as tfa did, unless
+    it rounds outside `[0, num_classes)`. The binary case thresholds any
+    finite score at 0.5, as tfa.
 
     Example:
 
@@ -723,13 +925,14 @@ class CohenKappa(_Metric):
         self.sparse_labels = check_bool("sparse_labels", sparse_labels)
         self.regression = check_bool("regression", regression)
         self.conf_mtx = self._state("conf_mtx", (self.num_classes, self.num_classes))
-        self.out_of_range = self._state("out_of_range")
 
     @override
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_pred = ops.convert_to_tensor(y_pred)
         y_true = ops.convert_to_tensor(y_true)
-        if self.num_classes == 2:
+        c = self.num_classes
+        soft = None
+        if c == 2:
             for name, x in (("y_true", y_true), ("y_pred", y_pred)):
                 if len(x.shape) > 1 and x.shape[-1] not in (1, None):
                     # tfa paired the flattened elements of such inputs into a
@@ -740,28 +943,69 @@ class CohenKappa(_Metric):
                         f"shape {tuple(x.shape)}. Pass class-1 columns, or use "
                         "num_classes > 2 semantics with argmax."
                     )
-            labels = ops.cast(y_true, "int32")
+            _check_scores_and_weights(y_pred, sample_weight)
+            targets = _hard_targets(ops.reshape(y_true, (-1,)))
+            labels, bad_labels, soft = targets.labels, targets.invalid, targets.soft
             predictions = ops.cast(ops.cast(y_pred, STATE_DTYPE) > 0.5, "int32")
+            predictions = ops.reshape(predictions, (-1,))
+            bad_pred = ops.reshape(_not_finite(y_pred), (-1,))
         else:
-            labels = y_true if self.sparse_labels else ops.argmax(y_true, axis=1)
+            if self.sparse_labels:
+                labels, bad_labels = _class_indices(
+                    y_true, c, name="y_true", hint=_SPARSE_HINT
+                )
+            else:
+                if len(y_true.shape) != 2:
+                    raise _inputs.shape_error(
+                        "one-hot y_true of shape (N, num_classes) for "
+                        "CohenKappa(sparse_labels=False); for integer class "
+                        "labels of shape (N,) pass sparse_labels=True",
+                        y_true=_inputs.static_shape(y_true),
+                        y_pred=_inputs.static_shape(y_pred),
+                    )
+                targets = _hard_targets(y_true)
+                labels, bad_labels = _class_indices(
+                    ops.argmax(y_true, axis=1),
+                    c,
+                    name="argmax(y_true)",
+                    hint=_NUM_CLASSES_HINT,
+                )
+                bad_labels = ops.logical_or(
+                    bad_labels, ops.any(targets.invalid, axis=1)
+                )
+                if targets.soft is not None:
+                    soft = ops.any(targets.soft, axis=1)
+            bad_scores = None
             if len(y_pred.shape) > 1:
+                _inputs.check_finite(y_pred, name="y_pred")
+                bad_scores = ops.reshape(ops.any(_not_finite(y_pred), axis=-1), (-1,))
                 if self.regression:
                     predictions = ops.round(ops.abs(ops.cast(y_pred, STATE_DTYPE)))
+                    name, hint = "round(abs(y_pred))", _REGRESSION_HINT
                 else:
                     predictions = ops.argmax(y_pred, axis=-1)
+                    name, hint = "argmax(y_pred)", _NUM_CLASSES_HINT
             else:
-                predictions = y_pred  # cast (truncated) below, as tfa
-            labels = ops.cast(labels, "int32")
-            predictions = ops.cast(predictions, "int32")
-        matrix, bad, labels, predictions = _confusion(
-            labels, predictions, self.num_classes, sample_weight
+                predictions, name, hint = y_pred, "y_pred", _LABELS_HINT
+            predictions, bad_pred = _class_indices(predictions, c, name=name, hint=hint)
+            if bad_scores is not None:
+                bad_pred = ops.logical_or(bad_pred, bad_scores)
+            if sample_weight is not None:
+                _inputs.check_finite(sample_weight, name="sample_weight")
+        self._count_invalid(
+            labels,
+            targets=bad_labels,
+            soft=soft,
+            predictions=bad_pred,
+            weights=None
+            if sample_weight is None
+            else ops.reshape(_not_finite(sample_weight), (-1,)),
         )
-        _raise_if_out_of_range(labels, predictions, self.num_classes, "CohenKappa")
+        matrix = _confusion(labels, predictions, c, sample_weight)
         self.conf_mtx.assign_add(matrix)
-        self.out_of_range.assign_add(bad)
 
     @override
-    def result(self):
+    def _score(self):
         c = self.num_classes
         idx = ops.arange(c, dtype=STATE_DTYPE)
         diff = ops.expand_dims(idx, -1) - idx
@@ -779,13 +1023,10 @@ class CohenKappa(_Metric):
         outer = outer / ops.sum(outer)
         numerator = ops.sum(conf * weight)
         denominator = ops.sum(outer * weight)
-        kappa = ops.where(
+        return ops.where(
             ops.isnan(denominator),
             ops.zeros_like(denominator),
             1.0 - numerator / denominator,
-        )
-        return ops.where(
-            self.out_of_range > 0, ops.full_like(kappa, float("nan")), kappa
         )
 
     @override
@@ -807,7 +1048,11 @@ class MatthewsCorrelationCoefficient(_Metric):
 
     `(c s - t.p) / sqrt((s**2 - p.p)(s**2 - t.t))` from the confusion
     matrix's trace `c`, total `s`, true and predicted class totals `t`, `p`;
-    0 where that is NaN (as tfa).
+    0 where that is NaN (as tfa). `y_true` and `y_pred` are `(N, C)`;
+    `y_true` must be 0/1 (a soft row such as `[0.3, 0.7]` is refused: tfa
+    took its argmax), scores and `sample_weight` finite, and the argmax
+    classes below `num_classes`. Invalid inputs raise eagerly and make the
+    result NaN when traced.
 
     Example:
 
@@ -834,16 +1079,37 @@ class MatthewsCorrelationCoefficient(_Metric):
 
     @override
     def update_state(self, y_true, y_pred, sample_weight=None):
-        matrix, _, _, _ = _confusion(
-            ops.argmax(y_true, axis=1),
-            ops.argmax(y_pred, axis=1),
-            self.num_classes,
-            sample_weight,
+        y_true = ops.convert_to_tensor(y_true)
+        y_pred = ops.convert_to_tensor(y_pred)
+        if len(y_true.shape) != 2 or len(y_pred.shape) != 2:
+            raise _inputs.shape_error(
+                "y_true and y_pred of shape (N, num_classes) (one-hot rows and "
+                "scores: TensorFlow Addons took the argmax of each row)",
+                y_true=_inputs.static_shape(y_true),
+                y_pred=_inputs.static_shape(y_pred),
+            )
+        c = self.num_classes
+        _check_scores_and_weights(y_pred, sample_weight)
+        targets = _hard_targets(y_true)
+        labels, bad_labels = _class_indices(
+            ops.argmax(y_true, axis=1), c, name="argmax(y_true)", hint=_NUM_CLASSES_HINT
         )
-        self.conf_mtx.assign_add(matrix)
+        predictions, bad_pred = _class_indices(
+            ops.argmax(y_pred, axis=1), c, name="argmax(y_pred)", hint=_NUM_CLASSES_HINT
+        )
+        self._count_invalid(
+            labels,
+            targets=ops.logical_or(bad_labels, ops.any(targets.invalid, axis=1)),
+            soft=None if targets.soft is None else ops.any(targets.soft, axis=1),
+            predictions=ops.logical_or(bad_pred, ops.any(_not_finite(y_pred), axis=1)),
+            weights=None
+            if sample_weight is None
+            else ops.reshape(_not_finite(sample_weight), (-1,)),
+        )
+        self.conf_mtx.assign_add(_confusion(labels, predictions, c, sample_weight))
 
     @override
-    def result(self):
+    def _score(self):
         conf = self.conf_mtx
         t = ops.sum(conf, axis=1)
         p = ops.sum(conf, axis=0)
@@ -873,7 +1139,10 @@ class RSquare(_Metric):
     `1 - (1 - R2)(n - 1)/(n - k - 1)` when `k < n - 1`. `y_shape` (tfa
     derived it from the first batch) fixes the per-sample shape; a batch of
     another shape is an error. A `(N,)` `sample_weight` with `(N, D)` targets
-    is an error as in tfa: pass `(N, 1)`.
+    is an error as in tfa: pass `(N, 1)`. Any finite targets and predictions
+    are valid; NaN or infinite `y_true`, `y_pred` or `sample_weight` raise
+    eagerly and make the result NaN when traced (tfa turned an infinite
+    score into a finite 0).
 
     Example:
 
@@ -935,6 +1204,8 @@ class RSquare(_Metric):
 
     @override
     def update_state(self, y_true, y_pred, sample_weight=None):
+        _inputs.check_finite(y_true, name="y_true")
+        _check_scores_and_weights(y_pred, sample_weight)
         y_true = ops.cast(y_true, STATE_DTYPE)
         y_pred = ops.cast(y_pred, STATE_DTYPE)
         shape = tuple(y_true.shape[1:])
@@ -962,6 +1233,12 @@ class RSquare(_Metric):
                     "it too); pass weights of shape (N, 1)."
                 )
             w = ops.broadcast_to(w, ops.shape(y_true))
+        self._count_invalid(
+            y_true,
+            targets=_not_finite(y_true),
+            predictions=_not_finite(y_pred),
+            weights=None if sample_weight is None else _not_finite(w),
+        )
         wy = y_true * w
         self.sum.assign_add(ops.sum(wy, axis=0))
         self.squared_sum.assign_add(ops.sum(y_true * wy, axis=0))
@@ -970,7 +1247,7 @@ class RSquare(_Metric):
         self.num_samples.assign_add(ops.cast(ops.size(y_true), "int32"))
 
     @override
-    def result(self):
+    def _score(self):
         if self._built_shape is None:
             return ops.convert_to_tensor(0.0, STATE_DTYPE)
         mean = self.sum / self.count
@@ -1031,7 +1308,10 @@ class HammingLoss(_Metric):
     maximum (ties included, never a zero) is 1; `y_true` is cast to
     integers. Per sample: `"multiclass"`: 1 unless a predicted class is a
     true one; `"multilabel"`: the fraction of labels that differ. The result
-    is the (weighted) mean over samples.
+    is the (weighted) mean over samples. `y_true` must be 0/1 (tfa cast a
+    soft 0.7 to 0), `y_pred` and `sample_weight` finite (any finite score,
+    as tfa); invalid inputs raise eagerly and make the result NaN when
+    traced.
 
     Example:
 
@@ -1065,6 +1345,21 @@ class HammingLoss(_Metric):
 
     @override
     def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = ops.convert_to_tensor(y_pred)
+        _check_scores_and_weights(y_pred, sample_weight)
+        targets = _hard_targets(ops.convert_to_tensor(y_true))
+        bad_weights = None
+        if sample_weight is not None:
+            w = ops.cast(ops.convert_to_tensor(sample_weight), STATE_DTYPE)
+            w = ops.reshape(w, ops.shape(w)[:1])
+            bad_weights = ops.expand_dims(_not_finite(w), -1)
+        self._count_invalid(
+            y_pred,
+            targets=targets.invalid,
+            soft=targets.soft,
+            predictions=_not_finite(y_pred),
+            weights=bad_weights,
+        )
         y_pred = ops.cast(y_pred, STATE_DTYPE)
         if self.threshold is None:
             top = ops.max(y_pred, axis=-1, keepdims=True)
@@ -1088,7 +1383,7 @@ class HammingLoss(_Metric):
         self.count.assign_add(ops.sum(w))
 
     @override
-    def result(self):
+    def _score(self):
         return _divide_no_nan(self.total, self.count)
 
     @override
@@ -1098,12 +1393,24 @@ class HammingLoss(_Metric):
         return config
 
 
+_MLCM_HINT = (
+    "MultiLabelConfusionMatrix casts `y_pred` to integers as TensorFlow Addons "
+    "did (probabilities below 1 count as 0): pass 0/1 predictions, e.g. "
+    "`y_pred > 0.5`."
+)
+
+
 class MultiLabelConfusionMatrix(_Metric):
     """tfa's per-label 2x2 confusion matrices `[[tn, fp], [fn, tp]]`, `(C, 2, 2)`.
 
     `y_true` and `y_pred` are cast to integers as given (tfa did not
     threshold: probabilities below 1 count as 0). Like tfa, it ignores
-    `sample_weight`, with a warning.
+    `sample_weight`, with a warning. Checked (tfa checked nothing): `y_true`
+    must be 0/1, `y_pred` finite with an integer part of 0 or 1 (2 or -1
+    would count one cell as both a false positive and a true negative), and
+    a given `sample_weight` finite even though it is ignored (a NaN weight is
+    a bug upstream). Invalid inputs raise eagerly and make the result NaN
+    when traced.
 
     Example:
 
@@ -1140,8 +1447,30 @@ class MultiLabelConfusionMatrix(_Metric):
                 "Addons' did.",
                 stacklevel=2,
             )
+        y_pred = ops.convert_to_tensor(y_pred)
+        _check_scores_and_weights(y_pred, sample_weight)
+        targets = _hard_targets(ops.convert_to_tensor(y_true))
+        finite = ops.isfinite(y_pred)
+        # NaN has no integer value: cast 0 instead (counted invalid below).
+        y_pred = ops.cast(ops.where(finite, y_pred, ops.zeros_like(y_pred)), "int32")
+        _inputs.check_labels(
+            y_pred, 2, None, name="y_pred", binary_values=True, hint=_MLCM_HINT
+        )
+        bad_weights = None
+        if sample_weight is not None:
+            w = ops.convert_to_tensor(sample_weight)
+            bad_weights = ops.reshape(_not_finite(w), (-1, 1))
+        self._count_invalid(
+            y_pred,
+            targets=targets.invalid,
+            soft=targets.soft,
+            predictions=ops.logical_or(
+                ops.logical_not(finite),
+                ops.logical_and(y_pred != 0, y_pred != 1),
+            ),
+            weights=bad_weights,
+        )
         y_true = ops.cast(y_true, "int32")
-        y_pred = ops.cast(y_pred, "int32")
 
         def nonzero(x):
             return ops.sum(ops.cast(x, STATE_DTYPE), axis=0)
@@ -1155,7 +1484,7 @@ class MultiLabelConfusionMatrix(_Metric):
         )
 
     @override
-    def result(self):
+    def _score(self):
         flat = ops.stack(
             [
                 self.true_negatives,

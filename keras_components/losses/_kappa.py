@@ -187,7 +187,12 @@ def weighted_kappa_loss(
         ops.logical_or(targets.invalid, invalid_distribution_rows(y_pred, tolerance))
     )
     if weights is not None:
-        invalid = ops.logical_or(invalid, ops.any(ops.logical_not(weights >= 0)))
+        # Not `logical_not(weights >= 0)`: TensorFlow's graph optimizer
+        # rewrites that as `weights < 0`, which is False for NaN.
+        bad_weights = ops.logical_or(
+            weights < 0, ops.logical_not(ops.isfinite(weights))
+        )
+        invalid = ops.logical_or(invalid, ops.any(bad_weights))
     return ops.where(invalid, ops.full_like(value, float("nan")), value)
 
 
