@@ -527,3 +527,31 @@ def test_bad_inputs_raise_eagerly_and_give_nan_traced():
     if not runs_eagerly_in_model():
         out = metrics_in_model(lambda: [km.PrecisionAtRecall(0.5)], y, p)
         assert np.isnan(out["precision_at_recall"])
+
+
+# --------------------------------------------------------------------------
+# The evaluate command's report (the demo's shares `_report`)
+# --------------------------------------------------------------------------
+def test_evaluate_reports_the_best_threshold(tmp_path):
+    from keras_components import _evaluate
+
+    rng = np.random.default_rng(40)
+    x = rng.normal(size=(200, 3)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * rng.normal(size=200) > 0).astype(np.int64)
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))  # logits
+    model.save(tmp_path / "m.keras")
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    report = _evaluate.run(
+        tmp_path / "m.keras", tmp_path / "d.npz", out_dir=tmp_path / "r", verbose=0
+    )
+    best = report["best_threshold"]
+    logits = model.predict(x, verbose=0)[:, 0].astype(np.float64)
+    value, _ = _best_reference("f1", y, expit(logits))
+    rows = {r["metric"]: r for r in report["validation"]}
+    assert rows["best_f1"]["passed"]
+    assert best["value"] == pytest.approx(value, abs=rows["best_f1"]["allowed"])
+    # The threshold is a logit, and as a rule it gives the reported F1.
+    predicted = (logits >= best["threshold"] - 1e-6).astype(int)
+    assert skm.f1_score(y, predicted) == pytest.approx(best["value"], abs=1e-6)
+    assert best["probability"] == pytest.approx(expit(best["threshold"]))
