@@ -123,12 +123,25 @@ def _ratio(numerator: Any, denominator: Any) -> Any:
 
 
 def _rates(tp: Any, fp: Any, total_pos: Any, total_neg: Any) -> dict[str, Any]:
-    """Recall, specificity and precision at each `(tp, fp)` (NaN: undefined)."""
+    """`(numerator, denominator)` of recall, specificity and precision."""
     return {
-        "recall": _ratio(tp, total_pos),
-        "specificity": _ratio(total_neg - fp, total_neg),
-        "precision": _ratio(tp, tp + fp),
+        "recall": (tp, total_pos),
+        "specificity": (total_neg - fp, total_neg),
+        "precision": (tp, tp + fp),
     }
+
+
+def _meets(rate: tuple[Any, Any], target: float) -> Any:
+    """`numerator / denominator >= target`, without rounding a quotient.
+
+    Compared as `numerator >= target * denominator`: exact at the ends (a
+    recall or specificity of 1 is its own denominator, whatever the
+    division's rounding: XLA's float32 division on CPU is not correctly
+    rounded); a zero denominator (undefined rate) never meets it.
+    """
+    numerator, denominator = rate
+    scaled = ops.cast(target, denominator.dtype) * denominator
+    return ops.logical_and(denominator > 0, numerator >= scaled)
 
 
 def _objective(
@@ -187,17 +200,20 @@ def _rows(
         best = ops.max(clean, axis=-1)
         chosen = _last_index(ops.equal(clean, ops.expand_dims(best, -1)))
     else:
-        constrained, dependent = (
-            _rates(tp, fp, total_pos, total_neg)[name] for name in CONSTRAINTS[kind]
-        )
-        feasible = constrained >= target  # NaN (undefined) is never feasible
+        rates = _rates(tp, fp, total_pos, total_neg)
+        constraint, wanted = (rates[name] for name in CONSTRAINTS[kind])
+        feasible = _meets(constraint, target)
+        constrained, dependent = _ratio(*constraint), _ratio(*wanted)
         score = ops.where(
             ops.logical_and(feasible, ops.logical_not(ops.isnan(dependent))),
             dependent,
             ops.zeros_like(dependent),
         )
         score = ops.where(feasible, score, ops.full_like(score, -np.inf))
-        best = ops.maximum(ops.max(score, axis=-1), 0.0)  # none feasible: 0
+        best = ops.max(score, axis=-1)
+        # None feasible: 0. (`ops.where`: Keras's torch `maximum` of two
+        # float64 tensors returns float32.)
+        best = ops.where(best > 0, best, ops.zeros_like(best))
         # Ties: the larger constrained rate, then the highest threshold.
         tied = ops.logical_and(feasible, ops.equal(score, ops.expand_dims(best, -1)))
         runner = ops.max(
@@ -208,7 +224,7 @@ def _rows(
         chosen = _last_index(tied)
     if output == "threshold":
         table = ops.cast(thresholds, best.dtype)
-        found = ops.take(table, ops.maximum(chosen, 0))
+        found = ops.take(table, ops.where(chosen >= 0, chosen, ops.zeros_like(chosen)))
         best = ops.where(chosen >= 0, found, nan)
     return ops.where(defined, best, nan)
 
@@ -263,7 +279,8 @@ def operating_point(
             output="bound",
             thresholds=None,
         )
-        return ops.maximum(upper - rows(pos, neg), 0.0)
+        gap = upper - rows(pos, neg)
+        return ops.where(gap > 0, gap, ops.zeros_like(gap))
 
     if task == "binary":
         return per_class(positives, negatives)[0]
