@@ -140,7 +140,8 @@ def _meets(rate: tuple[Any, Any], target: float) -> Any:
     rounded); a zero denominator (undefined rate) never meets it.
     """
     numerator, denominator = rate
-    scaled = ops.cast(target, denominator.dtype) * denominator
+    # Not `ops.cast(target, ...)`: a Python float would pass through float32.
+    scaled = ops.convert_to_tensor(target, dtype=denominator.dtype) * denominator
     return ops.logical_and(denominator > 0, numerator >= scaled)
 
 
