@@ -141,6 +141,10 @@ RANKING = (
     "y_pred scores: probabilities or logits (from_logits), (N,) / (N, 1) for "
     "binary or (N, C)"
 )
+BINARY_SCORES = (
+    "y_true 0/1 labels (N,) / (N, 1); y_pred scores of the positive class: "
+    "probabilities or logits (from_logits), (N,) / (N, 1)"
+)
 LOG_LOSS = (
     "y_true int labels (N,) or one-hot (N, C), 0/1 for binary; y_pred "
     "probabilities or logits (from_logits), (N,) / (N, 1) (class 1) or (N, C)"
@@ -214,6 +218,11 @@ _OURS: dict[str, _Ours] = {
     ),
     "AUROC": _Ours(RANKING),
     "AUPRC": _Ours(RANKING),
+    "PrecisionAtRecall": _Ours(RANKING),
+    "RecallAtPrecision": _Ours(RANKING),
+    "SensitivityAtSpecificity": _Ours(RANKING),
+    "SpecificityAtSensitivity": _Ours(RANKING),
+    "BestThreshold": _Ours(BINARY_SCORES),
     "LogLoss": _Ours(LOG_LOSS),
     "CalibrationError": _Ours(
         LOG_LOSS, no_sklearn="torchmetrics.functional.calibration_error"

@@ -5,8 +5,10 @@ download): the breast cancer data by default (binary, 37% malignant), or the
 8x8 handwritten digits (`dataset="digits"`, 10 classes). The model uses our
 activations and `FocalLoss`; the compiled metrics are ours; a
 `ValidationMetrics` callback reports accuracy, balanced accuracy, precision,
-recall, F1, MCC, AUROC, AUPRC, log loss, the calibration error (ECE), the
-confusion matrix and the validation loss every epoch, with `CSVLogger` and
+recall, F1, MCC, AUROC, AUPRC, the best F1 over the thresholds (binary;
+`BestThreshold`, whose threshold the report gives), log loss, the
+calibration error (ECE), the confusion matrix and the validation loss every
+epoch, with `CSVLogger` and
 `TrainingCurves` listed after it so both see its values.
 
 At the end every reported value is compared with scikit-learn (the
@@ -259,6 +261,7 @@ def run(
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
         "best": validation.best,
         "validation": _report.rows_as_json(rows),
+        "best_threshold": _report.best_threshold(reported),
         "confusion_matrix": np.asarray(ours["confusion_matrix"]).astype(int).tolist(),
         "confusion_matrix_max_abs_diff_vs_sklearn": matrix.ours,
         "calibration": calibration,
@@ -277,6 +280,8 @@ def run(
         )
         print(_report.format_summary(rows, matrix))
         print(_report.format_calibration(report["calibration"]))
+        if report["best_threshold"]:
+            print(_report.format_best_threshold(report["best_threshold"]))
         print(
             "Reloaded model.keras: max |diff| = "
             f"{artifacts['max_abs_diff_reloaded_keras']:.3g} (must be 0); "

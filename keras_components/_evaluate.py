@@ -5,8 +5,9 @@ imported first, so our registered classes resolve without
 `custom_objects`), predicts the stored inputs, streams the predictions
 through our metrics batch by batch, and prints and writes the same report as
 the demo: each metric next to scikit-learn's value on the same predictions,
-the verdict line, the calibration error (ECE), `roc.png`, `pr.png`,
-`confusion_matrix.png`, `reliability.png` and `report.json`.
+for binary models the best F1 threshold (`BestThreshold`), the verdict line,
+the calibration error (ECE), `roc.png`, `pr.png`, `confusion_matrix.png`,
+`reliability.png` and `report.json`.
 
 Decisions, since a saved model does not say what its outputs mean:
 - The task is binary when the model has one output unit and multiclass
@@ -272,6 +273,7 @@ def run(
         "outputs": "logits" if from_logits else "probabilities",
         "class_names": list(info.class_names),
         "validation": _report.rows_as_json(rows),
+        "best_threshold": _report.best_threshold(metrics),
         "confusion_matrix": np.asarray(ours["confusion_matrix"]).astype(int).tolist(),
         "calibration": calibration,
         "out": str(out),
@@ -287,6 +289,8 @@ def run(
             f"{num_classes} classes, outputs read as {report['outputs']}"
         )
         print(_report.format_summary(rows, matrix))
+        if report["best_threshold"]:
+            print(_report.format_best_threshold(report["best_threshold"]))
         print(_report.format_calibration(report["calibration"]))
         print(
             "Wrote roc.png, pr.png, confusion_matrix.png, reliability.png, "

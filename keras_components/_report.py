@@ -66,6 +66,8 @@ def report_metrics(task: Task) -> list[Any]:
     options: dict[str, Any] = {"from_logits": task.from_logits}
     if task.kind == "multiclass":
         options["num_classes"] = task.num_classes
+    # Binary: the best F1 over the thresholds, and its threshold (`best_threshold`).
+    best = [metrics.BestThreshold("f1", **options)] if task.kind == "binary" else []
     return [
         metrics.Accuracy(**options),
         metrics.BalancedAccuracy(**options),
@@ -75,6 +77,7 @@ def report_metrics(task: Task) -> list[Any]:
         metrics.MCC(**options),
         metrics.AUROC(**options),
         metrics.AUPRC(**options),
+        *best,
         metrics.LogLoss(from_logits=task.from_logits),
         metrics.CalibrationError(from_logits=task.from_logits),
         metrics.ConfusionMatrix(**options),
@@ -171,8 +174,55 @@ def _references(
             ranking(skm.average_precision_score),
             AUPRC_TOLERANCE,
         ),
+        "best_f1": ("precision_recall_curve", _best_f1, COUNTING_TOLERANCE),
         "log_loss": ("log_loss", log_loss, LOG_LOSS_TOLERANCE),
     }
+
+
+def _best_f1(y: np.ndarray, p: np.ndarray, yhat: np.ndarray) -> float:
+    """The largest F1 over the points of scikit-learn's precision-recall curve.
+
+    Exact on the scores; `BestThreshold` is at most its `error_bound()` below.
+    """
+    from sklearn.metrics import precision_recall_curve
+
+    del yhat
+    precision, recall, _ = precision_recall_curve(y, p)
+    total = precision + recall
+    f1 = 2 * precision * recall / np.where(total > 0, total, 1.0)
+    return float(f1.max())
+
+
+def best_threshold(metrics: Sequence[Any]) -> dict[str, Any] | None:
+    """The `BestThreshold` metric's value and threshold (None: not reported).
+
+    `threshold` is on the model's output scale (a logit for logits), and
+    `probability` the same threshold as a probability.
+    """
+    found = [m for m in metrics if type(m).__name__ == "BestThreshold"]
+    if not found:
+        return None
+    metric = found[0]
+    threshold = float(np.asarray(metric.threshold()))
+    with np.errstate(over="ignore"):
+        probability = (
+            1.0 / (1.0 + np.exp(-threshold)) if metric.from_logits else threshold
+        )
+    return {
+        "metric": metric.metric,
+        "value": float(np.asarray(metric.result())),
+        "threshold": threshold,
+        "probability": float(probability),
+        "rule": "predict positive where the output >= threshold",
+    }
+
+
+def format_best_threshold(best: dict[str, Any]) -> str:
+    """One line for the summary."""
+    return (
+        f"Best threshold ({best['metric'].upper()} {best['value']:.4f}): output >= "
+        f"{best['threshold']:.4g} (probability {best['probability']:.4g})"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

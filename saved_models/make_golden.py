@@ -209,7 +209,7 @@ def classification_metrics_model() -> tuple[keras.Model, Any, Any]:
 
 
 def ranking_metrics_model() -> tuple[keras.Model, Any, Any]:
-    """`AUROC` and `AUPRC`, multiclass (exact) and binary (binned, logits)."""
+    """`AUROC`, `AUPRC` and the operating points, multiclass and binary (logits)."""
     rng = np.random.default_rng(106)
     inputs = keras.Input((6,), name="x")
     outputs = {
@@ -226,10 +226,18 @@ def ranking_metrics_model() -> tuple[keras.Model, Any, Any]:
             "binary": keras.losses.BinaryCrossentropy(from_logits=True),
         },
         metrics={
-            "multiclass": [metrics.AUROC(average="weighted"), metrics.AUPRC()],
+            "multiclass": [
+                metrics.AUROC(average="weighted"),
+                metrics.AUPRC(),
+                metrics.PrecisionAtRecall(0.5, average="micro"),
+                metrics.SpecificityAtSensitivity(0.8),
+            ],
             "binary": [
                 metrics.AUROC(from_logits=True, num_thresholds=100_000),
                 metrics.AUPRC(from_logits=True, num_thresholds=100_000),
+                metrics.RecallAtPrecision(0.6, from_logits=True),
+                metrics.SensitivityAtSpecificity(0.5, from_logits=True),
+                metrics.BestThreshold("youden", from_logits=True),
             ],
         },
     )

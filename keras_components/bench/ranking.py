@@ -36,6 +36,8 @@ from keras_components.metrics._ranking import DEFAULT_NUM_THRESHOLDS
 # least 50x finer; R2 at most 1.5x R2Score.
 AUROC_VS_KERAS_AUC_TARGET = 1.0
 R2_VS_KERAS_R2SCORE_TARGET = 1.5
+# Issue 15's target: PrecisionAtRecall no slower than Keras's at 200 thresholds.
+PRECISION_AT_RECALL_TARGET = 1.0
 # Issue 10's targets inside `fit`.
 FIT_EPOCH_WITH_AUROC_TARGET = 1.05
 AUROC_ADDED_COST_TARGET = 1.5
@@ -117,6 +119,15 @@ def cases(*, quick: bool = False) -> list[Case]:
                 step(AUPRC(), y, scores),
                 step(keras.metrics.AUC(num_thresholds=200, curve="PR"), y, scores),
                 "keras AUC(200, PR)",
+            ),
+            Case(
+                f"PrecisionAtRecall(0.8) ({bins} bins) update+result {n} {mode}",
+                step(metrics.PrecisionAtRecall(0.8), y, scores),
+                step(
+                    keras.metrics.PrecisionAtRecall(0.8, num_thresholds=200), y, scores
+                ),
+                "keras PrecisionAtRecall(0.8, 200)",
+                PRECISION_AT_RECALL_TARGET,
             ),
             Case(
                 f"R2 update+result ({n}, 4) {mode}",

@@ -9,6 +9,9 @@ from here (or `keras_components`): the implementation modules are private.
   `Precision`, `Recall`, `IoU`, `Dice`, `Accuracy`, `BalancedAccuracy`,
   `MCC`, `CohenKappa`, `ConfusionMatrix`, `Specificity`, `HammingLoss`.
 - Ranking (`_ranking.py`): `AUROC`, `AUPRC`.
+- Operating points (`_operating_points.py`, the ranking histograms read at a
+  threshold): `PrecisionAtRecall`, `RecallAtPrecision`,
+  `SensitivityAtSpecificity`, `SpecificityAtSensitivity`, `BestThreshold`.
 - Probabilistic (`_probabilistic.py`): `LogLoss`.
 - Calibration (`_calibration.py`): `CalibrationError`.
 - Regression (`_regression.py`): `R2`, `RMSE`, `MAE`, `MSLE`.
@@ -30,6 +33,13 @@ from keras_components.metrics._classification import (
     Recall,
     Specificity,
 )
+from keras_components.metrics._operating_points import (
+    BestThreshold,
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
 from keras_components.metrics._probabilistic import LogLoss
 from keras_components.metrics._ranking import AUPRC, AUROC
 from keras_components.metrics._regression import MAE, MSLE, R2, RMSE
@@ -45,6 +55,7 @@ __all__ = [
     "RMSE",
     "Accuracy",
     "BalancedAccuracy",
+    "BestThreshold",
     "CalibrationError",
     "CohenKappa",
     "ConfusionMatrix",
@@ -54,6 +65,10 @@ __all__ = [
     "IoU",
     "LogLoss",
     "Precision",
+    "PrecisionAtRecall",
     "Recall",
+    "RecallAtPrecision",
+    "SensitivityAtSpecificity",
     "Specificity",
+    "SpecificityAtSensitivity",
 ]
