@@ -251,7 +251,7 @@ def ranking_metrics_model() -> tuple[keras.Model, Any, Any]:
 
 
 def regression_probabilistic_metrics_model() -> tuple[keras.Model, Any, Any]:
-    """`R2`, `RMSE`, `MAE`, `MSLE` (several multioutputs) and `LogLoss`."""
+    """`R2`, `RMSE`, `MAE`, `MSLE`, `LogLoss`, `CalibrationError`."""
     rng = np.random.default_rng(107)
     inputs = keras.Input((6,), name="x")
     outputs = {
@@ -275,7 +275,10 @@ def regression_probabilistic_metrics_model() -> tuple[keras.Model, Any, Any]:
                 metrics.MAE(multioutput="raw_values"),
                 metrics.MSLE(),
             ],
-            "probabilistic": [metrics.LogLoss(from_logits=True)],
+            "probabilistic": [
+                metrics.LogLoss(from_logits=True),
+                metrics.CalibrationError(num_bins=10, from_logits=True),
+            ],
         },
     )
     x = rng.standard_normal((N, 6)).astype(np.float32)

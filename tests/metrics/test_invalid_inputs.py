@@ -274,6 +274,16 @@ def test_string_sample_weight_is_a_type_error():
         km.F1().update_state([0, 1], [[0.9, 0.1], [0.2, 0.8]], ["a", "b"])
 
 
+# The operating points need their constraint; every other public metric has a
+# default for every argument.
+REQUIRED_ARGUMENTS = {
+    "PrecisionAtRecall": {"recall": 0.5},
+    "RecallAtPrecision": {"precision": 0.5},
+    "SensitivityAtSpecificity": {"specificity": 0.5},
+    "SpecificityAtSensitivity": {"sensitivity": 0.5},
+}
+
+
 # --------------------------------------------------------------------------
 # Dtypes
 # --------------------------------------------------------------------------
@@ -283,7 +293,7 @@ def test_integer_result_dtype_is_an_error(name):
     if not (isinstance(cls, type) and issubclass(cls, keras.metrics.Metric)):
         pytest.skip("not a metric class")
     with pytest.raises(ValueError, match=r"argument `dtype`.*Received: dtype='int32'"):
-        cls(dtype="int32")
+        cls(dtype="int32", **REQUIRED_ARGUMENTS.get(name, {}))
 
 
 def test_complex_inputs_are_a_type_error():
@@ -442,18 +452,10 @@ def test_every_public_metric_declares_its_direction():
     expected = {"log_loss": "down", "rmse": "down", "mae": "down", "msle": "down"}
     expected["hamming_loss"] = "down"
     expected["calibration_error"] = "down"
-    # The operating points need their constraint; every other metric has
-    # defaults for all its arguments.
-    required = {
-        "PrecisionAtRecall": {"recall": 0.5},
-        "RecallAtPrecision": {"precision": 0.5},
-        "SensitivityAtSpecificity": {"specificity": 0.5},
-        "SpecificityAtSensitivity": {"sensitivity": 0.5},
-    }
     for name in km.__all__:
         cls = getattr(km, name)
         if isinstance(cls, type) and issubclass(cls, keras.metrics.Metric):
-            metric = cls(**required.get(name, {}))
+            metric = cls(**REQUIRED_ARGUMENTS.get(name, {}))
             assert metric._direction == expected.get(metric.name, "up"), name
 
 
