@@ -48,7 +48,6 @@ NOT_STRICT = {DYNAMO_FALLBACK}
 # (`compute_output_spec`, meta tensors) meets the contract's compiled update,
 # whose increments are on the meta device and the state on the CPU (AUPRC in
 # the same model fails alike: `_backend.accumulator`, not the metric).
-TORCH_META_UPDATE = "PyTorch: the compiled update adds meta-device increments to CPU state when Keras builds the metric symbolically (AUPRC fails alike)"
 
 KNOWN_FAILURES: dict[str, dict[str, str]] = {}
 KNOWN_FAILURES["jax"] = {
@@ -72,8 +71,4 @@ KNOWN_FAILURES["torch"] = {
     "tests/metrics/test_invalid_inputs.py::test_valid_inputs_do_not_warn": TORCH_ARRAY_WARNING,
     "tests/metrics/test_ranking.py::test_error_bound_holds_on_random_small_data[AUROC]": TORCH_FLOAT64_OPS,
     "tests/metrics/test_ranking.py::test_error_bound_holds_on_random_small_data[AUPRC]": TORCH_FLOAT64_OPS,
-    "tests/metrics/test_operating_points.py::test_saved_model_with_metrics_roundtrips": TORCH_META_UPDATE,
-    "tests/metrics/test_operating_points.py::test_early_stopping_mode_auto_maximises": TORCH_META_UPDATE,
-    "tests/metrics/test_operating_points.py::test_threshold_read_inside_a_compiled_step": TORCH_META_UPDATE,
-    "tests/metrics/test_operating_points.py::test_bad_inputs_raise_eagerly_and_give_nan_traced": TORCH_META_UPDATE,
 }
