@@ -44,10 +44,6 @@ UNCLASSIFIED = "not yet diagnosed (issue 13)"
 # are not strict.
 DYNAMO_FALLBACK = "torch.compile falls back to eager after its recompile limit (order-dependent: traced NaN alone, eager ValueError in the full run)"
 NOT_STRICT = {DYNAMO_FALLBACK}
-# PyTorch: a model that builds the metric through Keras's symbolic pass
-# (`compute_output_spec`, meta tensors) meets the contract's compiled update,
-# whose increments are on the meta device and the state on the CPU (AUPRC in
-# the same model fails alike: `_backend.accumulator`, not the metric).
 
 KNOWN_FAILURES: dict[str, dict[str, str]] = {}
 KNOWN_FAILURES["jax"] = {
