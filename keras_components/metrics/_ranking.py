@@ -86,7 +86,8 @@ result is within 1e-6 of scikit-learn's.
 
 State
 -----
-`histogram` of shape `(K, 2, B)` (negatives, positives) in float64 with
+`histogram` of shape `(K, 2, B)` (negatives, positives) in float64 (float32
+on JAX without x64) with
 `aggregation="sum"` (AUPRC also `square_excess`, `(K,)`), so it is exact for
 integer weights up to 2**53, additive across batches, replicas and
 `merge_state`, and never grows with the number of samples. K is 1 (binary)
@@ -133,7 +134,6 @@ from keras_components._validation import (
     check_num_classes,
 )
 from keras_components.metrics._base import (
-    STATE_DTYPE,
     StreamingMetric,
     average_classes,
 )
@@ -368,7 +368,7 @@ def bin_index(logits: Any, num_bins: int) -> Any:
 
 
 def weighted_bincount(index: Any, weights: Any, length: int) -> Any:
-    """`out[i] = sum(weights[index == i])` for `i < length`, float64.
+    """`out[i] = sum(weights[index == i])` for `i < length`, in the state dtype.
 
     `index` is int32 in `[0, length)`; `weights` None counts (exactly, in
     int32 per batch). A segment sum with a static number of segments: the
@@ -377,7 +377,7 @@ def weighted_bincount(index: Any, weights: Any, length: int) -> Any:
     if weights is None:
         weights = ops.ones(ops.shape(index), "int32")
     counts = _backend.segment_sum(weights, index, length)
-    return ops.cast(counts, STATE_DTYPE)
+    return ops.cast(counts, _backend.state_dtype())
 
 
 def _at_or_above(histogram: Any) -> Any:
@@ -587,7 +587,7 @@ def batch_histogram(
 ) -> tuple[Any, Any]:
     """`(histogram, invalid)` of one batch (pure; run compiled by the metrics).
 
-    `histogram` is float64 `(K, 2, num_bins)`: per class, the weight of
+    `histogram` is `(K, 2, num_bins)` in the state dtype: per class, the weight of
     negatives (row 0) and positives (row 1) in each logit bin (K = 1 for the
     binary task). `invalid` counts cells that could not be binned (non-finite
     scores or logits, probabilities outside [0, 1], labels that are not 0/1).
@@ -618,7 +618,7 @@ def _batch_cells(
 
     Returns `(M, K)` tensors: `"bin"` (int32), `"label"` (int32 0/1),
     `"invalid"` (bool), `"code"` (the reason of an invalid cell, int32) and
-    `"weights"` (the float64 per-cell weights, None without
+    `"weights"` (the per-cell weights in the state dtype, None without
     `sample_weight`).
     """
     found = _inputs.score_targets(
@@ -627,7 +627,7 @@ def _batch_cells(
         sample_weight,
         task=task,
         num_classes=max(num_classes, 2),
-        dtype=STATE_DTYPE,
+        dtype=_backend.state_dtype(),
     )
     logits = one_vs_rest_logits(found.scores, task=task, from_logits=from_logits)
     # Probabilities outside [0, 1] (and NaN) have a NaN logit; logits must be
@@ -718,15 +718,15 @@ def _square_excess(weights: Any, targets: Any, k: int) -> Any:
     `weights` is the flat weight per cell, 1 on invalid cells (excess 0).
     """
     if weights is None:  # every weight is 1
-        return ops.zeros((k,), STATE_DTYPE)
+        return ops.zeros((k,), _backend.state_dtype())
 
     def exact():
-        flags = ops.reshape(ops.cast(targets, STATE_DTYPE), (-1,))
+        flags = ops.reshape(ops.cast(targets, _backend.state_dtype()), (-1,))
         excess = weights * (weights - 1.0) * flags
         return ops.sum(ops.reshape(excess, (-1, k)), axis=0)
 
     def skipped():
-        return ops.full((k,), float("inf"), STATE_DTYPE)
+        return ops.full((k,), float("inf"), _backend.state_dtype())
 
     cells = weights.shape[0]
     if cells is not None:
@@ -784,7 +784,7 @@ def _many_cells(invalid: Any, block_size: int, num_bins: int) -> bool:
 
 
 def _sum_by_index(weights: Any, index: Any, length: int, unit: bool) -> Any:
-    """`weighted_bincount` of float64 `weights`; in int32 when `unit` (0 / 1).
+    """`weighted_bincount` of `weights` (state dtype); in int32 when `unit` (0 / 1).
 
     A scatter of int32 counts is about half the cost of a float64 one under
     XLA, and exact for fewer than 2**31 cells per batch.
@@ -854,13 +854,14 @@ def rank_update(
     # past the histogram, one block of `size` slots per reason of an invalid
     # cell.
     cell, weights = _packed_cells(cells, k, b, size)
+    dtype = _backend.state_dtype()
     unit = weights is None  # every weight 0 or 1: counted in int32
     size_h = 2 * k * b
     slots = 2 * k * groups
     invalid = cell >= size_h
     if unit:
         weights = ops.where(invalid, 0.0, 1.0)
-        weights = ops.cast(weights, STATE_DTYPE)
+        weights = ops.cast(weights, dtype)
     else:
         weights = ops.where(invalid, ops.zeros_like(weights), weights)
     # One bincount gives the batch's blocks and, in one extra slot per
@@ -902,7 +903,7 @@ def rank_update(
     # The old histogram with the batch's negatives, and the blocks alike.
     first = old + _backend.segment_sum(neg_w, index, size_h)
     negative_rows = ops.reshape(
-        ops.stack([ops.ones((k,), STATE_DTYPE), ops.zeros((k,), STATE_DTYPE)], 1),
+        ops.stack([ops.ones((k,), dtype), ops.zeros((k,), dtype)], 1),
         (k, 2, 1),
     )
     rows = ops.reshape(state["blocks"] + batch_blocks * negative_rows, (2 * k, groups))
@@ -913,8 +914,8 @@ def rank_update(
     in_block = ops.take(ops.reshape(first, (2 * k * groups, size)), other_block, axis=0)
     # The share of each bin of the block below the cell's bin: 1 below it,
     # 1/2 in it, 0 above, as clipped arithmetic (cheaper than selects).
-    offset = ops.cast(ops.expand_dims(index % size, -1), STATE_DTYPE)
-    position = ops.arange(size, dtype=STATE_DTYPE)
+    offset = ops.cast(ops.expand_dims(index % size, -1), dtype)
+    position = ops.arange(size, dtype=dtype)
     share = ops.clip(offset - position + 0.5, 0.0, 1.0)
     below = ops.take(before, other_block) + ops.sum(in_block * share, axis=-1)
     above = ops.take(ops.sum(rows, axis=-1), other // b) - below
@@ -938,7 +939,7 @@ def _packed_cells(
     `cell` is the cell's index in the flat `(K, 2, B)` histogram, or, for an
     invalid cell, `K * 2 * B + reason * size` (`size` the block size, so
     that `cell // size` is the cell's block, or the reason's slot after the
-    blocks). `weights` is the flat float64 weight per cell, None without
+    blocks). `weights` is the flat weight per cell (state dtype), None without
     `sample_weight`.
 
     Both are computed once (`_materialized`): the per-sample checks and the
