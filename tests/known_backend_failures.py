@@ -15,12 +15,6 @@ TORCH_EXPORT = "model.export on PyTorch (torch.export) rejects the model's input
 # complex128 into complex64 (its own dtype rule, with a warning); these tests
 # assert that a float64 / complex128 input reaches our code as it is.
 X64_INPUTS = "JAX without x64 casts float64/complex128 inputs to float32/complex64 before our code sees them"
-# State and kernels use `_backend.state_dtype()` (float32 words on JAX
-# without x64), except AUROC/AUPRC's update kernel (metrics/_ranking.py),
-# which still asks for `STATE_DTYPE` (float64): JAX warns ("Explicitly
-# requested dtype float64 ... truncated") when it is traced, and this test
-# traces it with warnings as errors.
-FLOAT64_REQUEST = "the AUROC/AUPRC update kernel still requests float64 on JAX without x64 (JAX warns when tracing it); the test asserts no warning"
 # Test-side: the gradient-penalty test converts the critic's input to NumPy,
 # which JAX traces (through its autodiff) on the way in.
 TEST_TRACES = "test-side: the test traces what it meant to run eagerly on JAX"
@@ -52,7 +46,6 @@ KNOWN_FAILURES["jax"] = {
     "tests/losses/test_adversarial.py::test_interpolates_each_sample_between_real_and_fake": TEST_TRACES,
     "tests/losses/test_base.py::test_half_precision_predictions_reach_the_function_as_they_are": X64_INPUTS,
     "tests/losses/test_loss_inputs.py::test_real_tensor": X64_INPUTS,
-    "tests/metrics/test_ranking.py::test_traced_result_never_computes_the_warning": FLOAT64_REQUEST,
 }
 KNOWN_FAILURES["torch"] = {
     "tests/metrics/test_invalid_inputs.py::test_dense_multiclass_rows_that_are_not_one_hot_give_nan_when_traced[all-zero-mode=evaluate-jit_compile=True]": DYNAMO_FALLBACK,

@@ -86,7 +86,8 @@ result is within 1e-6 of scikit-learn's.
 
 State
 -----
-`histogram` of shape `(K, 2, B)` (negatives, positives) in float64 with
+`histogram` of shape `(K, 2, B)` (negatives, positives) in float64 (float32
+on JAX without x64) with
 `aggregation="sum"` (AUPRC also `square_excess`, `(K,)`), so it is exact for
 integer weights up to 2**53, additive across batches, replicas and
 `merge_state`, and never grows with the number of samples. K is 1 (binary)
@@ -104,7 +105,11 @@ so `wins` is always the histogram's count (exact for integer weights to
 step) is `wins / (P N)`, O(K), instead of a prefix sum over all K x B bins.
 The update reads the histogram only after the additions it must see, so XLA
 updates it in place: a step costs O(cells x 32 + K G), never a pass over the
-K x B bins (`_backend.state_replacer`). `average="micro"`, eager
+K x B bins (`_backend.state_replacer`). The update reads each cell
+through one int32 (its histogram index, or its invalid reason) computed
+once (`_packed_cells`): XLA on CPU otherwise fuses the input checks and the
+binning into each consumer and recomputes them there, which cost more than
+the rest of the update. `average="micro"`, eager
 `result()`, `error_bound()` and a traced read of the sum across replicas
 (each replica counts only its own pairs) use the histogram.
 """
@@ -129,7 +134,6 @@ from keras_components._validation import (
     check_num_classes,
 )
 from keras_components.metrics._base import (
-    STATE_DTYPE,
     StreamingMetric,
     average_classes,
 )
@@ -364,7 +368,7 @@ def bin_index(logits: Any, num_bins: int) -> Any:
 
 
 def weighted_bincount(index: Any, weights: Any, length: int) -> Any:
-    """`out[i] = sum(weights[index == i])` for `i < length`, float64.
+    """`out[i] = sum(weights[index == i])` for `i < length`, in the state dtype.
 
     `index` is int32 in `[0, length)`; `weights` None counts (exactly, in
     int32 per batch). A segment sum with a static number of segments: the
@@ -373,7 +377,7 @@ def weighted_bincount(index: Any, weights: Any, length: int) -> Any:
     if weights is None:
         weights = ops.ones(ops.shape(index), "int32")
     counts = _backend.segment_sum(weights, index, length)
-    return ops.cast(counts, STATE_DTYPE)
+    return ops.cast(counts, _backend.state_dtype())
 
 
 def _at_or_above(histogram: Any) -> Any:
@@ -583,7 +587,7 @@ def batch_histogram(
 ) -> tuple[Any, Any]:
     """`(histogram, invalid)` of one batch (pure; run compiled by the metrics).
 
-    `histogram` is float64 `(K, 2, num_bins)`: per class, the weight of
+    `histogram` is `(K, 2, num_bins)` in the state dtype: per class, the weight of
     negatives (row 0) and positives (row 1) in each logit bin (K = 1 for the
     binary task). `invalid` counts cells that could not be binned (non-finite
     scores or logits, probabilities outside [0, 1], labels that are not 0/1).
@@ -614,7 +618,7 @@ def _batch_cells(
 
     Returns `(M, K)` tensors: `"bin"` (int32), `"label"` (int32 0/1),
     `"invalid"` (bool), `"code"` (the reason of an invalid cell, int32) and
-    `"weights"` (the float64 per-cell weights, None without
+    `"weights"` (the per-cell weights in the state dtype, None without
     `sample_weight`).
     """
     found = _inputs.score_targets(
@@ -623,7 +627,7 @@ def _batch_cells(
         sample_weight,
         task=task,
         num_classes=max(num_classes, 2),
-        dtype=STATE_DTYPE,
+        dtype=_backend.state_dtype(),
     )
     logits = one_vs_rest_logits(found.scores, task=task, from_logits=from_logits)
     # Probabilities outside [0, 1] (and NaN) have a NaN logit; logits must be
@@ -714,15 +718,15 @@ def _square_excess(weights: Any, targets: Any, k: int) -> Any:
     `weights` is the flat weight per cell, 1 on invalid cells (excess 0).
     """
     if weights is None:  # every weight is 1
-        return ops.zeros((k,), STATE_DTYPE)
+        return ops.zeros((k,), _backend.state_dtype())
 
     def exact():
-        flags = ops.reshape(ops.cast(targets, STATE_DTYPE), (-1,))
+        flags = ops.reshape(ops.cast(targets, _backend.state_dtype()), (-1,))
         excess = weights * (weights - 1.0) * flags
         return ops.sum(ops.reshape(excess, (-1, k)), axis=0)
 
     def skipped():
-        return ops.full((k,), float("inf"), STATE_DTYPE)
+        return ops.full((k,), float("inf"), _backend.state_dtype())
 
     cells = weights.shape[0]
     if cells is not None:
@@ -780,7 +784,7 @@ def _many_cells(invalid: Any, block_size: int, num_bins: int) -> bool:
 
 
 def _sum_by_index(weights: Any, index: Any, length: int, unit: bool) -> Any:
-    """`weighted_bincount` of float64 `weights`; in int32 when `unit` (0 / 1).
+    """`weighted_bincount` of `weights` (state dtype); in int32 when `unit` (0 / 1).
 
     A scatter of int32 counts is about half the cost of a float64 one under
     XLA, and exact for fewer than 2**31 cells per batch.
@@ -845,98 +849,130 @@ def rank_update(
         num_bins=b,
         from_logits=from_logits,
     )
-    invalid = cells["invalid"]
-    weights = cells["weights"]
+    # Everything below reads each cell through one int32 per cell, computed
+    # once (`_packed_cells`): its flat histogram index (class, label, bin), or
+    # past the histogram, one block of `size` slots per reason of an invalid
+    # cell.
+    cell, weights = _packed_cells(cells, k, b, size)
+    dtype = _backend.state_dtype()
     unit = weights is None  # every weight 0 or 1: counted in int32
+    size_h = 2 * k * b
+    slots = 2 * k * groups
+    invalid = cell >= size_h
     if unit:
-        weights = ops.ones(ops.shape(invalid), STATE_DTYPE)
-    label = cells["label"]
-    bins = cells["bin"]
-    # Rows (class, label) of the flat (2K, B) histogram and (2K, G) blocks.
-    classes = ops.arange(k, dtype="int32")
-    own_row = ops.reshape(2 * classes + label, (-1,))
-    flat_bins = ops.reshape(bins, (-1,))
-    block = flat_bins // size
+        weights = ops.where(invalid, 0.0, 1.0)
+        weights = ops.cast(weights, dtype)
+    else:
+        weights = ops.where(invalid, ops.zeros_like(weights), weights)
     # One bincount gives the batch's blocks and, in one extra slot per
     # reason, its invalid cells (each counted once, whatever its weight).
-    flat_invalid = ops.reshape(invalid, (-1,))
-    slots = 2 * k * groups
     counted = _sum_by_index(
-        ops.where(flat_invalid, 1.0, ops.reshape(weights, (-1,))),
-        ops.where(
-            flat_invalid,
-            slots + ops.reshape(cells["code"], (-1,)),
-            own_row * groups + block,
-        ),
+        ops.where(invalid, 1.0, weights),
+        cell // size,
         slots + _inputs.NUM_REASONS,
         unit,
     )
     batch_blocks = ops.reshape(counted[:slots], (k, 2, groups))
     counts = counted[slots:]
-    weights = ops.where(invalid, ops.zeros_like(weights), weights)  # (M, K)
     added_counts = counts
     if gate:  # a rejected eager batch adds nothing
         keep = ops.all(ops.equal(counts, 0))
         weights = ops.where(keep, weights, ops.zeros_like(weights))
         batch_blocks = ops.where(keep, batch_blocks, ops.zeros_like(batch_blocks))
         added_counts = ops.where(keep, counts, ops.zeros_like(counts))
-    is_neg = label == 0
+    index = ops.where(invalid, 0, cell)  # invalid cells add weight 0 at 0
+    row = index // b  # 2 * class + label
+    is_neg = ops.equal(ops.bitwise_and(row, 1), 0)
     neg_w = ops.where(is_neg, weights, ops.zeros_like(weights))
     pos_w = weights - neg_w
-    flat_w = ops.reshape(weights, (-1,))
     new_state = {
         "blocks": state["blocks"] + batch_blocks,
         "invalid": state["invalid"] + added_counts,
     }
     old = ops.reshape(state["histogram"], (-1,))
-    cell = own_row * b + flat_bins
-    if _many_cells(invalid, size, b):
+    if _many_cells(cells["invalid"], size, b):
         # A large batch (more cells x block bins than bins): the pairs of the
         # whole new histogram, one prefix sum over the bins, are cheaper than
         # querying the old state cell by cell.
-        new = ops.reshape(old + _sum_by_index(flat_w, cell, 2 * k * b, unit), (k, 2, b))
+        new = ops.reshape(old + _sum_by_index(weights, index, size_h, unit), (k, 2, b))
         wins = roc_numerator(new[:, 1], new[:, 0])
         if gate:
             wins = ops.where(keep, wins, state["wins"])
         new_state.update(histogram=new, wins=wins)
         return new_state, {"invalid": counts}
     # The old histogram with the batch's negatives, and the blocks alike.
-    first = old + _backend.segment_sum(ops.reshape(neg_w, (-1,)), cell, 2 * k * b)
+    first = old + _backend.segment_sum(neg_w, index, size_h)
     negative_rows = ops.reshape(
-        ops.stack([ops.ones((k,), STATE_DTYPE), ops.zeros((k,), STATE_DTYPE)], 1),
+        ops.stack([ops.ones((k,), dtype), ops.zeros((k,), dtype)], 1),
         (k, 2, 1),
     )
     rows = ops.reshape(state["blocks"] + batch_blocks * negative_rows, (2 * k, groups))
-    other_row = ops.reshape(2 * classes + 1 - label, (-1,))
+    # The same bin of the other label's row: one row of b up or down.
+    other = index + ops.where(is_neg, b, -b)
+    other_block = other // size
     before = ops.reshape(ops.cumsum(rows, axis=-1) - rows, (-1,))
-    in_block = ops.take(
-        ops.reshape(first, (2 * k * groups, size)),
-        other_row * groups + block,
-        axis=0,
-    )
+    in_block = ops.take(ops.reshape(first, (2 * k * groups, size)), other_block, axis=0)
     # The share of each bin of the block below the cell's bin: 1 below it,
     # 1/2 in it, 0 above, as clipped arithmetic (cheaper than selects).
-    offset = ops.cast(ops.expand_dims(flat_bins - block * size, -1), STATE_DTYPE)
-    position = ops.arange(size, dtype=STATE_DTYPE)
+    offset = ops.cast(ops.expand_dims(index % size, -1), dtype)
+    position = ops.arange(size, dtype=dtype)
     share = ops.clip(offset - position + 0.5, 0.0, 1.0)
-    below = ops.take(before, other_row * groups + block) + ops.sum(
-        in_block * share, axis=-1
-    )
-    above = ops.take(ops.sum(rows, axis=-1), other_row) - below
-    pairs = ops.where(
-        ops.reshape(is_neg, (-1,)),
-        ops.reshape(neg_w, (-1,)) * above,
-        ops.reshape(pos_w, (-1,)) * below,
-    )
+    below = ops.take(before, other_block) + ops.sum(in_block * share, axis=-1)
+    above = ops.take(ops.sum(rows, axis=-1), other // b) - below
+    pairs = ops.where(is_neg, neg_w * above, pos_w * below)
     wins = ops.sum(ops.reshape(pairs, (-1, k)), axis=0)
     # The positives' weights depend on the pairs (NaN pairs would make the
     # result NaN anyway), so their addition follows the queries of the old
     # positives and can update `first` in place.
     total = ops.sum(wins)
-    late = ops.where(ops.isnan(total), total, ops.reshape(pos_w, (-1,)))
-    new = first + _backend.segment_sum(late, cell, 2 * k * b)
+    late = ops.where(ops.isnan(total), total, pos_w)
+    new = first + _backend.segment_sum(late, index, size_h)
     new_state.update(histogram=ops.reshape(new, (k, 2, b)), wins=state["wins"] + wins)
     return new_state, {"invalid": counts}
+
+
+def _packed_cells(
+    cells: dict[str, Any], k: int, num_bins: int, size: int
+) -> tuple[Any, Any]:
+    """`(cell, weights)`: one int32 per cell of `_batch_cells`, flat.
+
+    `cell` is the cell's index in the flat `(K, 2, B)` histogram, or, for an
+    invalid cell, `K * 2 * B + reason * size` (`size` the block size, so
+    that `cell // size` is the cell's block, or the reason's slot after the
+    blocks). `weights` is the flat weight per cell (state dtype), None without
+    `sample_weight`.
+
+    Both are computed once (`_materialized`): the per-sample checks and the
+    bin of each score (a few hundred cheap operations per cell) would
+    otherwise be fused by XLA into each of the update's consumers of the
+    cells and recomputed there, several times the cost of the update itself.
+    """
+    classes = ops.arange(k, dtype="int32")
+    cell = (2 * classes + cells["label"]) * num_bins + cells["bin"]
+    bad = 2 * k * num_bins + cells["code"] * size
+    cell = ops.reshape(ops.where(cells["invalid"], bad, cell), (-1,))
+    weights = cells["weights"]
+    if weights is not None:
+        weights = ops.reshape(weights, (-1,))
+        cell, weights = _materialized(cell), _materialized(weights)
+    else:
+        cell = _materialized(cell)
+    return cell, weights
+
+
+def _materialized(values: Any) -> Any:
+    """`values`, computed once into a buffer of their own under XLA.
+
+    XLA on CPU fuses cheap elementwise producers into every consumer,
+    recomputing them in each. A conditional is a fusion boundary: its
+    predicate here (whether every value exceeds the smallest int32, or is
+    not NaN) always holds, so it returns `values` unchanged.
+    """
+    if keras.backend.is_int_dtype(values.dtype):
+        holds = ops.min(values) > np.iinfo(np.int32).min
+    else:
+        holds = ops.logical_not(ops.isnan(ops.sum(values)))
+    return ops.cond(holds, lambda: values, lambda: values)
 
 
 @functools.cache
