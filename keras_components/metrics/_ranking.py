@@ -383,7 +383,7 @@ def _at_or_above(histogram: Any) -> Any:
     reversed one (two flips); exact for integer weights, otherwise within
     float64 rounding of the total.
     """
-    prefix = ops.cumsum(histogram, axis=-1)
+    prefix = _backend.cumsum(histogram, axis=-1)
     return prefix[..., -1:] - prefix + histogram
 
 
@@ -395,7 +395,7 @@ def roc_auc_from_histograms(positives: Any, negatives: Any) -> Any:
     statistic with same-bin pairs counted as ties (1/2). NaN where P or N is
     0 (undefined, as scikit-learn's NaN with `UndefinedMetricWarning`).
     """
-    below_or_at = ops.cumsum(negatives, axis=-1)
+    below_or_at = _backend.cumsum(negatives, axis=-1)
     total_neg = below_or_at[..., -1]
     total_pos = ops.sum(positives, axis=-1)
     wins = ops.sum(positives * (below_or_at - 0.5 * negatives), axis=-1)
@@ -429,7 +429,7 @@ def average_precision_from_histograms(positives: Any, negatives: Any) -> Any:
 
 def _above(histogram: Any) -> Any:
     """`out[..., b] = sum(histogram[..., b + 1:])`: the weight above bin b."""
-    prefix = ops.cumsum(histogram, axis=-1)
+    prefix = _backend.cumsum(histogram, axis=-1)
     return prefix[..., -1:] - prefix
 
 
@@ -557,7 +557,7 @@ def average_precision_error_bound(
         order = ops.argsort(-per_pair, axis=-1)
         slope = ops.take_along_axis(per_pair, order, axis=-1)
         capacity = ops.take_along_axis(capacity, order, axis=-1)
-        before = ops.cumsum(capacity, axis=-1) - capacity
+        before = _backend.cumsum(capacity, axis=-1) - capacity
         used = ops.minimum(ops.maximum(pair_total - before, 0.0), capacity)
         # An infinite excess marks squares that were not kept (large
         # weighted batches): the loose form then.
@@ -756,7 +756,7 @@ def roc_numerator(positives: Any, negatives: Any) -> Any:
     the Mann-Whitney count of ordered positive / negative pairs, same-bin pairs as 1/2
     (`roc_auc_from_histograms` divides it by `P * N`).
     """
-    below_or_at = ops.cumsum(negatives, axis=-1)
+    below_or_at = _backend.cumsum(negatives, axis=-1)
     return ops.sum(positives * (below_or_at - 0.5 * negatives), axis=-1)
 
 
@@ -908,7 +908,7 @@ def rank_update(
     )
     rows = ops.reshape(state["blocks"] + batch_blocks * negative_rows, (2 * k, groups))
     other_row = ops.reshape(2 * classes + 1 - label, (-1,))
-    before = ops.reshape(ops.cumsum(rows, axis=-1) - rows, (-1,))
+    before = ops.reshape(_backend.cumsum(rows, axis=-1) - rows, (-1,))
     in_block = ops.take(
         ops.reshape(first, (2 * k * groups, size)),
         other_row * groups + block,
