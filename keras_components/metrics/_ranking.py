@@ -446,7 +446,7 @@ def _average(per_class: Any, support: Any, average: str | None) -> Any:
 
 def _safe_divide(numerator: Any, denominator: Any) -> Any:
     """`numerator / denominator`, 0 where the denominator is not positive."""
-    return _math.divide(numerator, ops.maximum(denominator, 0.0), 0.0)
+    return _math.divide(numerator, _backend.maximum(denominator, 0.0), 0.0)
 
 
 def _inner_bins(values: Any, ties_at_ends: bool) -> Any:
@@ -505,8 +505,8 @@ def _ap_bin_terms(positives: Any, negatives: Any, ties_at_ends: bool):
     # of the positive pairs inside the bin: 0 for a single sample.
     per_pair = _safe_divide(g, base * base)
     return (
-        _inner_bins(ops.maximum(excess, 0.0), ties_at_ends),
-        _inner_bins(ops.maximum(continuum, 0.0), ties_at_ends),
+        _inner_bins(_backend.maximum(excess, 0.0), ties_at_ends),
+        _inner_bins(_backend.maximum(continuum, 0.0), ties_at_ends),
         _inner_bins(per_pair, ties_at_ends),
     )
 
@@ -548,17 +548,17 @@ def average_precision_error_bound(
     else:
         squares = ops.sum(positives, axis=-1) + square_excess  # sum_i w_i**2
         pair_total = 0.5 * (ops.sum(ops.square(positives), axis=-1) - squares)
-        pair_total = ops.expand_dims(ops.maximum(pair_total, 0.0), -1)
+        pair_total = ops.expand_dims(_backend.maximum(pair_total, 0.0), -1)
         # A bin takes at most w**2 / 2 pairs, and none past its continuum
         # deficit; fill the steepest bins first.
-        capacity = ops.minimum(
+        capacity = _backend.minimum(
             0.5 * ops.square(positives), _safe_divide(continuum, per_pair)
         )
         order = ops.argsort(-per_pair, axis=-1)
         slope = ops.take_along_axis(per_pair, order, axis=-1)
         capacity = ops.take_along_axis(capacity, order, axis=-1)
         before = _backend.cumsum(capacity, axis=-1) - capacity
-        used = ops.minimum(ops.maximum(pair_total - before, 0.0), capacity)
+        used = _backend.minimum(_backend.maximum(pair_total - before, 0.0), capacity)
         # An infinite excess marks squares that were not kept (large
         # weighted batches): the loose form then.
         deficit = ops.where(
@@ -566,7 +566,7 @@ def average_precision_error_bound(
         )
     total_pos = ops.sum(positives, axis=-1)
     total = total_pos + ops.sum(negatives, axis=-1)
-    worst = ops.maximum(ops.sum(excess, axis=-1), deficit)
+    worst = _backend.maximum(ops.sum(excess, axis=-1), deficit)
     bound = _safe_divide(worst, total_pos)
     return ops.where(total > 0, bound, ops.full_like(total, float("nan")))
 
