@@ -28,9 +28,12 @@ a size seen once costs no compilation. On JAX each new input shape is traced
 and compiled once (about 0.1 s; JAX has no shape-polymorphic execution);
 PyTorch runs the kernels eagerly.
 
-`segment_sum` is `keras.ops.segment_sum` except on PyTorch, where Keras
-accumulates in float32 (exact only to 2**24 per cell); ours keeps the data's
-dtype (float64 counts are exact to 2**53, int32 to 2**31).
+`segment_sum`, `cumsum`, `maximum`, `minimum`, `floor` and `matmul` are
+`keras.ops`'s except on PyTorch, where Keras 3.15 computes them in float32
+for float64 inputs (its `segment_sum` scatters `data.float()`; its
+`result_type` maps 64-bit to 32-bit dtypes off TensorFlow, and the others
+cast to it): a float64 count is then exact only to 2**24. Ours call torch in
+the inputs' dtype (float64 counts are exact to 2**53, int32 to 2**31).
 
 `float64_state()`, `add_words` and `added_state`: where float64 is
 unavailable (JAX without `jax_enable_x64`), metric state is two float32
@@ -136,6 +139,76 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
         (num_segments, *data.shape[1:]), dtype=data.dtype, device=data.device
     )
     return out.index_add_(0, segment_ids, data)
+
+
+def _torch_operands(x: Any, y: Any) -> tuple[Any, Any]:
+    """`x` and `y` as torch tensors, a Python number in the other's dtype."""
+    import torch
+
+    if not isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor):
+        y, x = _torch_operands(y, x)
+        return x, y
+    x = ops.convert_to_tensor(x)
+    if isinstance(y, (bool, int, float)) and x.is_floating_point():
+        y = torch.tensor(y, dtype=x.dtype, device=x.device)
+    else:
+        y = ops.convert_to_tensor(y)
+    return x, y
+
+
+def cumsum(x: Any, axis: int) -> Any:
+    """`ops.cumsum(x, axis)`, in `x`'s dtype on PyTorch too (bool: int32)."""
+    if keras.backend.backend() != "torch":
+        return ops.cumsum(x, axis=axis)
+    import torch
+
+    x = ops.convert_to_tensor(x)
+    if x.dtype == torch.bool:
+        x = x.to(torch.int32)
+    # (torch.cumsum alone promotes integers to int64.)
+    return torch.cumsum(x, dim=axis, dtype=x.dtype)
+
+
+def maximum(x: Any, y: Any) -> Any:
+    """`ops.maximum(x, y)`, float64 kept on PyTorch (a number takes `x`'s dtype)."""
+    if keras.backend.backend() != "torch":
+        return ops.maximum(x, y)
+    import torch
+
+    return torch.maximum(*_torch_operands(x, y))
+
+
+def minimum(x: Any, y: Any) -> Any:
+    """`ops.minimum(x, y)`, float64 kept on PyTorch (a number takes `x`'s dtype)."""
+    if keras.backend.backend() != "torch":
+        return ops.minimum(x, y)
+    import torch
+
+    return torch.minimum(*_torch_operands(x, y))
+
+
+def floor(x: Any) -> Any:
+    """`ops.floor(x)`, in a floating `x`'s dtype on PyTorch too."""
+    if keras.backend.backend() != "torch":
+        return ops.floor(x)
+    x = ops.convert_to_tensor(x)
+    if not x.is_floating_point():
+        return ops.floor(x)
+    import torch
+
+    return torch.floor(x)
+
+
+def matmul(x: Any, y: Any) -> Any:
+    """`ops.matmul(x, y)`, float64 kept on PyTorch (same floating dtypes)."""
+    if keras.backend.backend() != "torch":
+        return ops.matmul(x, y)
+    x, y = ops.convert_to_tensor(x), ops.convert_to_tensor(y)
+    if not (x.is_floating_point() and x.dtype == y.dtype):
+        return ops.matmul(x, y)
+    import torch
+
+    return torch.matmul(x, y)
 
 
 def _tf_handles(variables: Mapping[str, keras.Variable]) -> dict[str, Any] | None:

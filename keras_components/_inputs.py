@@ -283,8 +283,11 @@ def label_masks(labels: Any, num_classes: int, ignore_index: int | None):
     """
     in_range = ops.logical_and(labels >= 0, labels < num_classes)
     if not keras.backend.is_int_dtype(labels.dtype):
+        from keras_components import _backend  # (imports this module)
+
         # NaN fails both comparisons above; fractional values fail this one.
-        in_range = ops.logical_and(in_range, ops.equal(labels, ops.floor(labels)))
+        floor = _backend.floor(labels)
+        in_range = ops.logical_and(in_range, ops.equal(labels, floor))
     if ignore_index is None:
         return in_range, ops.logical_not(in_range)
     ignored = ops.equal(labels, ignore_index)
@@ -1004,11 +1007,13 @@ def _row_sum_and_min(x: Any) -> tuple[Any, Any]:
     num_classes = static_shape(x)[-1]
     if num_classes is None or num_classes > UNROLL_MAX_CLASSES:
         return ops.sum(x, axis=-1), ops.min(x, axis=-1)
+    from keras_components import _backend  # (imports this module)
+
     total = low = x[..., 0]
     for j in range(1, num_classes):
         column = x[..., j]
         total = total + column
-        low = ops.minimum(low, column)
+        low = _backend.minimum(low, column)
     return total, low
 
 
@@ -1074,7 +1079,7 @@ def invalid_distribution_samples(x: Any, tolerance: float) -> Any:
         rank = len(shape) - 1
         return ops.any(invalid, axis=tuple(range(1, rank))) if rank > 1 else invalid
     ones = ops.ones((num_classes, 1), dtype=x.dtype)
-    totals = ops.matmul(ops.reshape(x, (-1, num_classes)), ones)
+    totals = _backend.matmul(ops.reshape(x, (-1, num_classes)), ones)
     totals = ops.reshape(totals, (ops.shape(x)[0], -1))
     low, high = ops.min(totals, axis=1), ops.max(totals, axis=1)
     good_rows = ops.logical_and(  # NaN: bad

@@ -24,12 +24,6 @@ TEST_TRACES = "test-side: the test traces what it meant to run eagerly on JAX"
 # on every metric log, so the warning comes from Keras's own paths (not only
 # ours); this test turns every warning into an error.
 TORCH_ARRAY_WARNING = "PyTorch 2.13's Tensor.__array__ has no `copy` keyword (NumPy 2 DeprecationWarning), hit by Keras's own torch convert_to_numpy (predict, logs); the test asserts no warning"
-# Keras 3.15's `result_type` maps float64 to float32 on every backend but
-# TensorFlow, and its torch `cumsum`, `maximum`, `minimum`, `matmul` and
-# `floor` cast to it: float64 inputs come back float32. AUROC's / AUPRC's
-# update kernel (`rank_update`, `ops.cumsum` of the blocks) then adds
-# float32-rounded pair counts (2.9e-8 off sklearn where the bound is 0).
-TORCH_FLOAT64_OPS = "Keras 3.15's torch cumsum/maximum/minimum/matmul/floor return float32 for float64 (result_type maps 64 to 32 bits off TensorFlow); rank_update's cumsum rounds the pair counts"
 UNCLASSIFIED = "not yet diagnosed (issue 13)"
 # PyTorch with jit_compile=True: torch.compile traces the metric (NaN, as the
 # test expects) when run alone, but after many compilations in one process
@@ -58,6 +52,4 @@ KNOWN_FAILURES["torch"] = {
     "tests/losses/test_combined.py::test_model_compiled_with_dice_plus_focal_roundtrips": TORCH_EXPORT,
     "tests/losses/test_segmentation.py::test_model_roundtrips": TORCH_EXPORT,
     "tests/metrics/test_invalid_inputs.py::test_valid_inputs_do_not_warn": TORCH_ARRAY_WARNING,
-    "tests/metrics/test_ranking.py::test_error_bound_holds_on_random_small_data[AUROC]": TORCH_FLOAT64_OPS,
-    "tests/metrics/test_ranking.py::test_error_bound_holds_on_random_small_data[AUPRC]": TORCH_FLOAT64_OPS,
 }

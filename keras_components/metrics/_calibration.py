@@ -47,7 +47,7 @@ def bin_index(confidence: Any, num_bins: int) -> Any:
     edges = ops.convert_to_tensor(
         np.append(bin_edges(num_bins, dtype), np.inf).astype(dtype)
     )
-    guess = ops.floor(confidence * float(num_bins))
+    guess = _backend.floor(confidence * float(num_bins))
     guess = ops.cast(ops.clip(guess, 0.0, float(num_bins)), "int32")
     low = ops.take(edges, guess)
     high = ops.take(edges, guess + 1)
@@ -260,7 +260,7 @@ class CalibrationError(StreamingMetric):
         confidence = ops.where(bad, zero, ops.cast(confidence, STATE_DTYPE))
 
         # One scatter of the three sums (a column each), not three.
-        sums = ops.segment_sum(
+        sums = _backend.segment_sum(
             ops.stack([weights, weights * confidence, weights * correct], axis=1),
             index,
             num_segments=num_bins + 1,
@@ -269,7 +269,7 @@ class CalibrationError(StreamingMetric):
             "bin_weight": sums[:, 0],
             "bin_confidence": sums[:, 1],
             "bin_correct": sums[:, 2],
-            "invalid": ops.segment_sum(
+            "invalid": _backend.segment_sum(
                 ops.cast(bad, STATE_DTYPE), code, num_segments=_inputs.NUM_REASONS
             ),
         }
@@ -290,12 +290,12 @@ class CalibrationError(StreamingMetric):
         count, accuracy, confidence = _per_bin(state)
         total = ops.sum(count)
         # A total weight <= 0 holds nothing (negative sample weights).
-        share = _math.divide(count, ops.maximum(total, 0.0), 0.0)
+        share = _math.divide(count, _backend.maximum(total, 0.0), 0.0)
         gap = ops.abs(accuracy - confidence)
         if norm == "l1":
             value = ops.sum(share * gap)
         elif norm == "l2":
-            value = ops.sqrt(ops.maximum(ops.sum(share * gap * gap), 0.0))
+            value = ops.sqrt(_backend.maximum(ops.sum(share * gap * gap), 0.0))
         else:
             value = ops.max(gap)
         return ops.where(total > 0, value, float("nan"))

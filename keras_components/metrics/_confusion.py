@@ -216,7 +216,7 @@ def divide(numerator: Any, denominator: Any, zero_division: float) -> Any:
     `numerator / denominator`, `zero_division` where the denominator is not
     positive (weighted counts: a total <= 0 holds nothing).
     """
-    return _math.divide(numerator, ops.maximum(denominator, 0.0), zero_division)
+    return _math.divide(numerator, _backend.maximum(denominator, 0.0), zero_division)
 
 
 def average_scores(

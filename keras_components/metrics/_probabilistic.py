@@ -209,7 +209,7 @@ class LogLoss(StreamingMetric):
         return {
             "total_loss": ops.sum(weights * losses),
             "total_weight": ops.sum(weights),
-            "invalid": ops.segment_sum(
+            "invalid": _backend.segment_sum(
                 ops.cast(bad, _backend.state_dtype()),
                 code,
                 num_segments=_inputs.NUM_REASONS,
@@ -230,7 +230,7 @@ class LogLoss(StreamingMetric):
     @staticmethod
     def score(state):
         # A total weight <= 0 holds nothing (negative sample weights).
-        weight = ops.maximum(state["total_weight"], 0.0)
+        weight = _backend.maximum(state["total_weight"], 0.0)
         return _math.divide(state["total_loss"], weight, float("nan"))
 
     def get_config(self) -> dict[str, Any]:

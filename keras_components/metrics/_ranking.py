@@ -387,7 +387,7 @@ def _at_or_above(histogram: Any) -> Any:
     reversed one (two flips); exact for integer weights, otherwise within
     float64 rounding of the total.
     """
-    prefix = ops.cumsum(histogram, axis=-1)
+    prefix = _backend.cumsum(histogram, axis=-1)
     return prefix[..., -1:] - prefix + histogram
 
 
@@ -399,7 +399,7 @@ def roc_auc_from_histograms(positives: Any, negatives: Any) -> Any:
     statistic with same-bin pairs counted as ties (1/2). NaN where P or N is
     0 (undefined, as scikit-learn's NaN with `UndefinedMetricWarning`).
     """
-    below_or_at = ops.cumsum(negatives, axis=-1)
+    below_or_at = _backend.cumsum(negatives, axis=-1)
     total_neg = below_or_at[..., -1]
     total_pos = ops.sum(positives, axis=-1)
     wins = ops.sum(positives * (below_or_at - 0.5 * negatives), axis=-1)
@@ -433,7 +433,7 @@ def average_precision_from_histograms(positives: Any, negatives: Any) -> Any:
 
 def _above(histogram: Any) -> Any:
     """`out[..., b] = sum(histogram[..., b + 1:])`: the weight above bin b."""
-    prefix = ops.cumsum(histogram, axis=-1)
+    prefix = _backend.cumsum(histogram, axis=-1)
     return prefix[..., -1:] - prefix
 
 
@@ -450,7 +450,7 @@ def _average(per_class: Any, support: Any, average: str | None) -> Any:
 
 def _safe_divide(numerator: Any, denominator: Any) -> Any:
     """`numerator / denominator`, 0 where the denominator is not positive."""
-    return _math.divide(numerator, ops.maximum(denominator, 0.0), 0.0)
+    return _math.divide(numerator, _backend.maximum(denominator, 0.0), 0.0)
 
 
 def _inner_bins(values: Any, ties_at_ends: bool) -> Any:
@@ -509,8 +509,8 @@ def _ap_bin_terms(positives: Any, negatives: Any, ties_at_ends: bool):
     # of the positive pairs inside the bin: 0 for a single sample.
     per_pair = _safe_divide(g, base * base)
     return (
-        _inner_bins(ops.maximum(excess, 0.0), ties_at_ends),
-        _inner_bins(ops.maximum(continuum, 0.0), ties_at_ends),
+        _inner_bins(_backend.maximum(excess, 0.0), ties_at_ends),
+        _inner_bins(_backend.maximum(continuum, 0.0), ties_at_ends),
         _inner_bins(per_pair, ties_at_ends),
     )
 
@@ -552,17 +552,17 @@ def average_precision_error_bound(
     else:
         squares = ops.sum(positives, axis=-1) + square_excess  # sum_i w_i**2
         pair_total = 0.5 * (ops.sum(ops.square(positives), axis=-1) - squares)
-        pair_total = ops.expand_dims(ops.maximum(pair_total, 0.0), -1)
+        pair_total = ops.expand_dims(_backend.maximum(pair_total, 0.0), -1)
         # A bin takes at most w**2 / 2 pairs, and none past its continuum
         # deficit; fill the steepest bins first.
-        capacity = ops.minimum(
+        capacity = _backend.minimum(
             0.5 * ops.square(positives), _safe_divide(continuum, per_pair)
         )
         order = ops.argsort(-per_pair, axis=-1)
         slope = ops.take_along_axis(per_pair, order, axis=-1)
         capacity = ops.take_along_axis(capacity, order, axis=-1)
-        before = ops.cumsum(capacity, axis=-1) - capacity
-        used = ops.minimum(ops.maximum(pair_total - before, 0.0), capacity)
+        before = _backend.cumsum(capacity, axis=-1) - capacity
+        used = _backend.minimum(_backend.maximum(pair_total - before, 0.0), capacity)
         # An infinite excess marks squares that were not kept (large
         # weighted batches): the loose form then.
         deficit = ops.where(
@@ -570,7 +570,7 @@ def average_precision_error_bound(
         )
     total_pos = ops.sum(positives, axis=-1)
     total = total_pos + ops.sum(negatives, axis=-1)
-    worst = ops.maximum(ops.sum(excess, axis=-1), deficit)
+    worst = _backend.maximum(ops.sum(excess, axis=-1), deficit)
     bound = _safe_divide(worst, total_pos)
     return ops.where(total > 0, bound, ops.full_like(total, float("nan")))
 
@@ -760,7 +760,7 @@ def roc_numerator(positives: Any, negatives: Any) -> Any:
     the Mann-Whitney count of ordered positive / negative pairs, same-bin pairs as 1/2
     (`roc_auc_from_histograms` divides it by `P * N`).
     """
-    below_or_at = ops.cumsum(negatives, axis=-1)
+    below_or_at = _backend.cumsum(negatives, axis=-1)
     return ops.sum(positives * (below_or_at - 0.5 * negatives), axis=-1)
 
 
@@ -910,7 +910,7 @@ def rank_update(
     # The same bin of the other label's row: one row of b up or down.
     other = index + ops.where(is_neg, b, -b)
     other_block = other // size
-    before = ops.reshape(ops.cumsum(rows, axis=-1) - rows, (-1,))
+    before = ops.reshape(_backend.cumsum(rows, axis=-1) - rows, (-1,))
     in_block = ops.take(ops.reshape(first, (2 * k * groups, size)), other_block, axis=0)
     # The share of each bin of the block below the cell's bin: 1 below it,
     # 1/2 in it, 0 above, as clipped arithmetic (cheaper than selects).

@@ -124,7 +124,7 @@ def _invalid_outputs(
         total = total + other  # non-finite iff one of them is
     invalid = ops.logical_not(ops.isfinite(total))
     if nonnegative:
-        smallest = ops.minimum(
+        smallest = _backend.minimum(
             ops.min(found.y_true, axis=-1), ops.min(found.y_pred, axis=-1)
         )
         invalid = ops.logical_or(invalid, smallest < 0)

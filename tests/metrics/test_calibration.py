@@ -4,7 +4,6 @@ And against torchmetrics' `calibration_error` itself where it is installed
 (a test-only reference; the tests that need it skip cleanly otherwise).
 """
 
-import keras
 import numpy as np
 import pytest
 
@@ -26,9 +25,8 @@ from tests.helpers import (
 
 NORMS = ("l1", "l2", "max")
 # float32 confidences, float64 sums: the reference is float64 throughout.
-# Without float64 (JAX without x64) a batch's sums are float32 (_base.py);
-# on PyTorch, Keras's `segment_sum` accumulates a batch in a float32 buffer.
-EXACT_BATCH_SUMS = _backend.float64_state() and keras.backend.backend() != "torch"
+# Without float64 (JAX without x64) a batch's sums are float32 (_base.py).
+EXACT_BATCH_SUMS = _backend.float64_state()
 TOL = 1e-6 if EXACT_BATCH_SUMS else 1e-5
 
 
