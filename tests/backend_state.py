@@ -21,6 +21,7 @@ TensorFlow tests (tests/test_backend_state.py):
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
@@ -64,10 +65,16 @@ def _bad(family: str, how: str):
 def metric_cases() -> list[tuple[str, Callable[[], Any], str]]:
     """`(name, factory, family)` for every public metric class."""
     from keras_components import metrics
+    from tests.helpers import REQUIRED_ARGUMENTS
 
     families = {
         "AUROC": "score",
         "AUPRC": "score",
+        "PrecisionAtRecall": "score",
+        "RecallAtPrecision": "score",
+        "SensitivityAtSpecificity": "score",
+        "SpecificityAtSensitivity": "score",
+        "BestThreshold": "score",
         "LogLoss": "score",
         "R2": "regression",
         "RMSE": "regression",
@@ -76,7 +83,9 @@ def metric_cases() -> list[tuple[str, Callable[[], Any], str]]:
     }
     cases = []
     for name in metrics.__all__:
-        cases.append((name, getattr(metrics, name), families.get(name, "class")))
+        required = REQUIRED_ARGUMENTS.get(name, {})
+        factory = functools.partial(getattr(metrics, name), **required)
+        cases.append((name, factory, families.get(name, "class")))
     return cases
 
 

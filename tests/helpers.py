@@ -579,3 +579,13 @@ def metrics_in_model(
     values = {m.name: np.asarray(logs[m.name]) for m in metrics}
     values["predictions"] = model.predict(y_pred, batch_size=batch_size, verbose=0)
     return values
+
+
+# The operating points need their constraint; every other public metric has a
+# default for every argument.
+REQUIRED_ARGUMENTS: dict[str, dict[str, float]] = {
+    "PrecisionAtRecall": {"recall": 0.5},
+    "RecallAtPrecision": {"precision": 0.5},
+    "SensitivityAtSpecificity": {"specificity": 0.5},
+    "SpecificityAtSensitivity": {"sensitivity": 0.5},
+}

@@ -16,6 +16,7 @@ from sklearn import metrics as skm
 import keras_components as kc
 from keras_components import metrics as km
 from tests.helpers import (
+    REQUIRED_ARGUMENTS,
     expected_state_shapes,
     in_model_id,
     metric_in_model,
@@ -272,16 +273,6 @@ def test_non_finite_sample_weight(make, y_true, y_pred, bad):
 def test_string_sample_weight_is_a_type_error():
     with pytest.raises(TypeError, match="sample_weight"):
         km.F1().update_state([0, 1], [[0.9, 0.1], [0.2, 0.8]], ["a", "b"])
-
-
-# The operating points need their constraint; every other public metric has a
-# default for every argument.
-REQUIRED_ARGUMENTS = {
-    "PrecisionAtRecall": {"recall": 0.5},
-    "RecallAtPrecision": {"precision": 0.5},
-    "SensitivityAtSpecificity": {"specificity": 0.5},
-    "SpecificityAtSensitivity": {"sensitivity": 0.5},
-}
 
 
 # --------------------------------------------------------------------------

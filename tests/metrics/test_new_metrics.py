@@ -13,6 +13,7 @@ from sklearn import metrics as skm
 import keras_components
 from keras_components import metrics as km
 from tests.helpers import (
+    REQUIRED_ARGUMENTS,
     assert_config_roundtrip,
     assert_keras_roundtrip,
     assert_streaming_equals,
@@ -214,7 +215,14 @@ def test_public_signature_lists_every_argument(cls):
     parameters = inspect.signature(cls).parameters
     assert set(parameters) == init_argument_names(cls)
     assert not any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-    assert parameters["name"].default == cls().name
+    made = cls(**REQUIRED_ARGUMENTS.get(cls.__name__, {}))
+    if cls is km.BestThreshold:
+        # Its default name follows the rule it maximises ("best_" + metric).
+        assert parameters["name"].default is None
+        for rule in ("f1", "fbeta", "youden"):
+            assert cls(metric=rule).name == f"best_{rule}"
+    else:
+        assert parameters["name"].default == made.name
 
 
 def test_f1_signature():
