@@ -85,7 +85,8 @@ INVALID_TEXT = {
         "targets",
     ),
     "predictions": (
-        "invalid predictions (NaN or infinite, or probabilities outside [0, 1])",
+        "invalid predictions (NaN or infinite, probabilities outside [0, 1], "
+        "or multiclass probability rows not summing to 1)",
         "check the model's outputs for NaN; pass from_logits=True if "
         "`y_pred` holds logits",
     ),

@@ -15,12 +15,11 @@ from keras import ops
 
 from keras_components import _backend, _inputs, _math
 from keras_components._export import export
-from keras_components._validation import check_bool, check_choice, check_int
-from keras_components.metrics._base import STATE_DTYPE, StreamingMetric
+from keras_components._validation import check_choice, check_int
+from keras_components.metrics._probabilistic import ProbabilityMetric, checked_scores
 
 __all__ = ["CalibrationBins", "CalibrationError", "bin_edges", "bin_index"]
 
-CALIBRATION_TASKS = ("binary", "multiclass")
 NORMS = ("l1", "l2", "max")
 
 
@@ -91,7 +90,7 @@ def _per_bin(state: dict[str, Any]) -> tuple[Any, Any, Any]:
 
 
 @export
-class CalibrationError(StreamingMetric):
+class CalibrationError(ProbabilityMetric):
     """Top-label calibration error (ECE, RMSCE or MCE) over uniform bins.
 
     Every sample gets a confidence `c` and a correctness `a`: binary, `c`
@@ -131,8 +130,9 @@ class CalibrationError(StreamingMetric):
             logits; `y_true` sparse labels or one-hot rows).
         from_logits: Whether `y_pred` holds logits (binary: sigmoid,
             multiclass: softmax, computed in float32 or wider). Without it
-            probabilities must lie in `[0, 1]`; multiclass rows are not
-            renormalised (torchmetrics neither).
+            probabilities must lie in `[0, 1]`, and multiclass rows must sum
+            to 1 (they are not renormalised, as in torchmetrics; a row that
+            does not, e.g. independent sigmoid outputs, is invalid input).
         name: Name of the metric instance.
         dtype: dtype of the result (float32 by default).
 
@@ -140,8 +140,9 @@ class CalibrationError(StreamingMetric):
     `y_pred`'s positions) is one sample; `sample_weight` per position.
 
     Bad input: NaN or infinite `y_pred`, probabilities outside `[0, 1]`
-    (without `from_logits`), labels that are not whole numbers in range, NaN
-    weights: `ValueError` when eager, NaN result when traced.
+    or multiclass rows not summing to 1 (without `from_logits`), labels
+    that are not whole numbers in range, NaN weights: `ValueError` when
+    eager, NaN result when traced.
 
     Returns:
         `result()`: a scalar (lower is better; 0 is perfectly calibrated).
@@ -169,41 +170,19 @@ class CalibrationError(StreamingMetric):
     default_name = "calibration_error"
     direction = "down"
 
-    def __init__(
-        self,
-        num_bins: int = 15,
-        norm: str = "l1",
-        *,
-        task: str = "auto",
-        from_logits: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, num_bins: int = 15, norm: str = "l1", **kwargs: Any) -> None:
+        # Before the base's `__init__`: a fixed binary task builds the
+        # state there, and the bins' shape depends on `num_bins`.
         self.num_bins = check_int("num_bins", num_bins, low=1)
         self.norm = check_choice("norm", norm, NORMS)
-        self.task = check_choice("task", task, ("auto", *CALIBRATION_TASKS))
-        self.from_logits = check_bool("from_logits", from_logits)
-        if self.task == "binary":
-            self.build_from_spec(("binary", 2), fixed=True)
-
-    def state_spec(self, y_true: Any, y_pred: Any) -> tuple[str, int]:
-        # As LogLoss: the bins do not depend on the classes, but a second
-        # batch with another task or class count is refused, not mixed in.
-        task = _inputs.resolve_task(self.task, y_pred, y_true)
-        return task, _inputs.class_count(y_pred, task)
+        super().__init__(**kwargs)
 
     def state_shapes(self, spec: Any) -> dict[str, tuple[int, ...]]:
         bins = (self.num_bins + 1,)  # the last one: confidence exactly 1
         return {"bin_weight": bins, "bin_confidence": bins, "bin_correct": bins}
 
     def update_options(self) -> dict[str, Any]:
-        task, num_classes = self._spec
-        return {
-            "task": task,
-            "num_classes": num_classes,
-            "from_logits": self.from_logits,
-            "num_bins": self.num_bins,
-        }
+        return {**super().update_options(), "num_bins": self.num_bins}
 
     def score_options(self) -> dict[str, Any]:
         return {"norm": self.norm}
@@ -212,52 +191,31 @@ class CalibrationError(StreamingMetric):
     def increments(
         y_true, y_pred, sample_weight, *, task, num_classes, from_logits, num_bins
     ):
-        found = _inputs.score_targets(
+        checked = checked_scores(
             y_true,
             y_pred,
             sample_weight,
             task=task,
             num_classes=num_classes,
-            dtype=STATE_DTYPE,
+            from_logits=from_logits,
         )
-        scores = found.scores
-        scores = ops.cast(scores, _math.compute_dtype(scores))
-        bad_scores = ops.logical_not(ops.isfinite(scores))
-        if not from_logits:
-            bad_scores = ops.logical_or(
-                bad_scores, ops.logical_or(scores < 0, scores > 1)
-            )
-        bad_scores = ops.any(bad_scores, axis=-1)
-        bad_weights = None
-        if found.weights is not None:
-            bad_weights = ops.logical_not(ops.isfinite(found.weights[:, 0]))
-        bad, code = _inputs.reason_codes(
-            targets=ops.any(found.invalid, axis=-1),
-            soft=None if found.soft is None else ops.any(found.soft, axis=-1),
-            predictions=bad_scores,
-            weights=bad_weights,
-        )
-        scores = ops.where(ops.expand_dims(bad, -1), ops.zeros_like(scores), scores)
+        scores, targets = checked.scores, checked.targets
         if task == "binary":
             probabilities = _backend.sigmoid(scores) if from_logits else scores
             confidence = probabilities[:, 0]
-            correct = found.targets[:, 0]
+            correct = targets[:, 0]
         else:
             probabilities = ops.softmax(scores, axis=-1) if from_logits else scores
             confidence = ops.max(probabilities, axis=-1)
             predicted = _inputs.argmax_last(probabilities)
             correct = ops.take_along_axis(
-                found.targets, ops.expand_dims(predicted, -1), axis=-1
+                targets, ops.expand_dims(predicted, -1), axis=-1
             )[:, 0]
         index = bin_index(confidence, num_bins)
-        if found.weights is None:
-            weights = ops.cast(ops.logical_not(bad), STATE_DTYPE)
-        else:
-            weights = ops.cast(found.weights[:, 0], STATE_DTYPE)
-            weights = ops.where(bad, ops.zeros_like(weights), weights)
-        zero = ops.zeros_like(weights)
-        correct = ops.where(bad, zero, ops.cast(correct, STATE_DTYPE))
-        confidence = ops.where(bad, zero, ops.cast(confidence, STATE_DTYPE))
+        state_dtype = _backend.state_dtype()
+        weights, zero = checked.weights, ops.zeros_like(checked.weights)
+        correct = ops.where(checked.bad, zero, ops.cast(correct, state_dtype))
+        confidence = ops.where(checked.bad, zero, ops.cast(confidence, state_dtype))
 
         # One scatter of the three sums (a column each), not three.
         sums = _backend.segment_sum(
@@ -269,21 +227,8 @@ class CalibrationError(StreamingMetric):
             "bin_weight": sums[:, 0],
             "bin_confidence": sums[:, 1],
             "bin_correct": sums[:, 2],
-            "invalid": _backend.segment_sum(
-                ops.cast(bad, STATE_DTYPE), code, num_segments=_inputs.NUM_REASONS
-            ),
+            "invalid": checked.invalid,
         }
-
-    def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
-        task, num_classes = self._spec
-        _inputs.check_score_inputs(
-            y_true,
-            y_pred,
-            sample_weight,
-            task=task,
-            num_classes=num_classes,
-            from_logits=self.from_logits,
-        )
 
     @staticmethod
     def score(state, *, norm):
@@ -348,10 +293,4 @@ class CalibrationError(StreamingMetric):
         )
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "num_bins": self.num_bins,
-            "norm": self.norm,
-            "task": self.task,
-            "from_logits": self.from_logits,
-        }
+        return {**super().get_config(), "num_bins": self.num_bins, "norm": self.norm}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
@@ -13,9 +13,13 @@ from keras_components._export import export
 from keras_components._validation import check_bool, check_choice
 from keras_components.metrics._base import StreamingMetric
 
-__all__ = ["LogLoss", "log_loss_per_sample"]
-
-LOG_LOSS_TASKS = ("binary", "multiclass")
+__all__ = [
+    "CheckedScores",
+    "LogLoss",
+    "ProbabilityMetric",
+    "checked_scores",
+    "log_loss_per_sample",
+]
 
 
 def log_loss_per_sample(
@@ -75,8 +79,169 @@ def _is_float64(x: Any) -> bool:
         return False
 
 
+# The fix named when multiclass probabilities are not a distribution per row.
+ROWS_HINT = (
+    "A multiclass metric reads softmax outputs: for independent (sigmoid) "
+    "outputs, score each class as a binary task. If `y_pred` holds logits, "
+    "pass from_logits=True."
+)
+
+
+class CheckedScores(NamedTuple):
+    """One batch of a probability metric, checked (`checked_scores`).
+
+    Attributes:
+        targets: int `(M, K)` 0/1 (binary K = 1: the label; multiclass
+            one-hot), meaningless where `bad`.
+        scores: `(M, K)` in float32 or wider, zero where `bad`.
+        weights: `(M,)` in the state dtype, zero where `bad` (1 per valid
+            position without `sample_weight`).
+        bad: bool `(M,)`, positions that cannot be counted.
+        invalid: the counts of `bad` by reason (`_inputs.INVALID_REASONS`).
+    """
+
+    targets: Any
+    scores: Any
+    weights: Any
+    bad: Any
+    invalid: Any
+
+
+def checked_scores(
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any,
+    *,
+    task: str,
+    num_classes: int,
+    from_logits: bool,
+) -> CheckedScores:
+    """The canonical score form with every invalid position marked (pure).
+
+    Invalid: a target that is not a hard class indicator, a non-finite
+    score, a probability outside `[0, 1]` and, multiclass without
+    `from_logits`, a row not summing to 1 (`_inputs.row_sum_tolerance` of
+    `y_pred`'s dtype: independent sigmoid outputs are not a distribution),
+    a non-finite weight.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    tolerance = _inputs.row_sum_tolerance(y_pred.dtype)
+    state_dtype = _backend.state_dtype()
+    found = _inputs.score_targets(
+        y_true,
+        y_pred,
+        sample_weight,
+        task=task,
+        num_classes=num_classes,
+        dtype=state_dtype,
+    )
+    scores = ops.cast(found.scores, _math.compute_dtype(found.scores))
+    bad_scores = ops.logical_not(ops.isfinite(scores))
+    if not from_logits:
+        bad_scores = ops.logical_or(bad_scores, _inputs.invalid_probabilities(scores))
+    bad_scores = ops.any(bad_scores, axis=-1)
+    if task == "multiclass" and not from_logits:
+        bad_scores = ops.logical_or(
+            bad_scores, _inputs.invalid_row_sums(scores, tolerance)
+        )
+    bad_weights = None
+    if found.weights is not None:
+        bad_weights = ops.logical_not(ops.isfinite(found.weights[:, 0]))
+    bad, code = _inputs.reason_codes(
+        targets=ops.any(found.invalid, axis=-1),
+        soft=None if found.soft is None else ops.any(found.soft, axis=-1),
+        predictions=bad_scores,
+        weights=bad_weights,
+    )
+    scores = ops.where(ops.expand_dims(bad, -1), ops.zeros_like(scores), scores)
+    if found.weights is None:
+        weights = ops.cast(ops.logical_not(bad), state_dtype)
+    else:
+        weights = ops.where(
+            bad, ops.zeros_like(found.weights[:, 0]), found.weights[:, 0]
+        )
+    invalid = _backend.segment_sum(
+        ops.cast(bad, state_dtype), code, num_segments=_inputs.NUM_REASONS
+    )
+    return CheckedScores(found.targets, scores, weights, bad, invalid)
+
+
+class ProbabilityMetric(StreamingMetric):
+    """Base of the metrics of predicted probabilities: `LogLoss`, `CalibrationError`.
+
+    One task per metric, binary or multiclass (`task`, `from_logits`). The
+    state does not depend on the number of classes, but a second batch (or
+    a merged metric) with another task or class count is refused, as by
+    every other metric: the value would mix two problems. Every batch goes
+    through `checked_scores`; the eager checks (`explain_invalid`) name the
+    same invalid entries.
+
+    Args:
+        task: `"auto"` (binary when `y_pred` is 1-D or has a last axis of 1,
+            else multiclass), `"binary"` (`y_pred` is the probability or
+            logit of class 1, shape `(N,)` or `(N, 1)`) or `"multiclass"`
+            (`y_pred` `(N, C)` probabilities or logits; `y_true` sparse
+            labels or one-hot rows).
+        from_logits: Whether `y_pred` holds logits (binary: sigmoid,
+            multiclass: softmax). Without it, probabilities must lie in
+            `[0, 1]` and multiclass rows must sum to 1 (within
+            `_inputs.row_sum_tolerance` of their dtype; they are not
+            renormalised).
+    """
+
+    tasks = ("binary", "multiclass")
+
+    def __init__(
+        self, *, task: str = "auto", from_logits: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.task = check_choice("task", task, ("auto", *self.tasks))
+        self.from_logits = check_bool("from_logits", from_logits)
+        if self.task == "binary":
+            self.build_from_spec(("binary", 2), fixed=True)
+
+    def state_spec(self, y_true: Any, y_pred: Any) -> tuple[str, int]:
+        task = _inputs.resolve_task(self.task, y_pred, y_true)
+        return task, _inputs.class_count(y_pred, task)
+
+    def update_options(self) -> dict[str, Any]:
+        task, num_classes = self._spec
+        return {
+            "task": task,
+            "num_classes": num_classes,
+            "from_logits": self.from_logits,
+        }
+
+    def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+        task, num_classes = self._spec
+        _inputs.check_score_inputs(
+            y_true,
+            y_pred,
+            sample_weight,
+            task=task,
+            num_classes=num_classes,
+            from_logits=self.from_logits,
+        )
+        if task == "multiclass" and not self.from_logits:
+            y_pred = ops.convert_to_tensor(y_pred)
+            _inputs.check_probability_values(
+                y_pred,
+                name="y_pred",
+                rows=True,
+                tolerance=_inputs.row_sum_tolerance(y_pred.dtype),
+                rows_hint=ROWS_HINT,
+            )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "task": self.task,
+            "from_logits": self.from_logits,
+        }
+
+
 @export
-class LogLoss(StreamingMetric):
+class LogLoss(ProbabilityMetric):
     """Log loss (cross-entropy), the weighted mean negative log-likelihood.
 
     Formula, with `p_i` the predicted probability of sample i's true class:
@@ -90,9 +255,11 @@ class LogLoss(StreamingMetric):
     `[eps, 1 - eps]` (eps of the input dtype, also for a float64 array on
     JAX without x64, which computes it in float32) exactly as scikit-learn does;
     from logits it is exact (`log_sigmoid` / `log_softmax`, no clipping).
-    Probabilities are not renormalised (scikit-learn only warns when rows do
-    not sum to 1). State: float64 weighted loss sum and weight total. No
-    data: NaN.
+    Multiclass probability rows must sum to 1 (within
+    `row_sum_tolerance` of their dtype) and are not renormalised: a row that
+    does not (independent sigmoid outputs) is invalid input, where
+    scikit-learn only warns and returns a number. State: float64 weighted
+    loss sum and weight total. No data: NaN.
 
     Args:
         task: `"auto"` (binary when `y_pred` is 1-D or has a last axis of 1,
@@ -108,8 +275,9 @@ class LogLoss(StreamingMetric):
     `y_pred`'s positions) is one sample; `sample_weight` per position.
 
     Bad input: NaN or infinite `y_pred`, probabilities outside `[0, 1]`,
-    labels that are not whole numbers in range: `ValueError` when eager,
-    NaN result when traced.
+    multiclass probability rows not summing to 1, labels that are not whole
+    numbers in range, NaN weights: `ValueError` when eager, NaN result when
+    traced.
 
     Returns:
         `result()`: a scalar.
@@ -131,22 +299,6 @@ class LogLoss(StreamingMetric):
     default_name = "log_loss"
     direction = "down"
 
-    def __init__(
-        self, *, task: str = "auto", from_logits: bool = False, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.task = check_choice("task", task, ("auto", *LOG_LOSS_TASKS))
-        self.from_logits = check_bool("from_logits", from_logits)
-        if self.task == "binary":
-            self.build_from_spec(("binary", 2), fixed=True)
-
-    def state_spec(self, y_true: Any, y_pred: Any) -> tuple[str, int]:
-        # The state is two scalars whatever the layout, but a second batch
-        # (or a merged metric) with another task or number of classes is
-        # refused as by every other metric: the mean would mix two problems.
-        task = _inputs.resolve_task(self.task, y_pred, y_true)
-        return task, _inputs.class_count(y_pred, task)
-
     def state_shapes(self, spec: Any) -> dict[str, tuple[int, ...]]:
         return {"total_loss": (), "total_weight": ()}
 
@@ -160,82 +312,33 @@ class LogLoss(StreamingMetric):
         super().update_state(y_true, y_pred, sample_weight)
 
     def update_options(self) -> dict[str, Any]:
-        task, num_classes = self._spec
-        return {
-            "task": task,
-            "num_classes": num_classes,
-            "from_logits": self.from_logits,
-            "eps": getattr(self, "_eps", None),
-        }
+        return {**super().update_options(), "eps": getattr(self, "_eps", None)}
 
     @staticmethod
     def increments(
         y_true, y_pred, sample_weight, *, task, num_classes, from_logits, eps=None
     ):
-        found = _inputs.score_targets(
+        checked = checked_scores(
             y_true,
             y_pred,
             sample_weight,
             task=task,
             num_classes=num_classes,
-            dtype=_backend.state_dtype(),
-        )
-        bad_scores = ops.logical_not(ops.isfinite(found.scores))
-        if not from_logits:
-            bad_scores = ops.logical_or(
-                bad_scores, ops.logical_or(found.scores < 0, found.scores > 1)
-            )
-        bad_scores = ops.any(bad_scores, axis=-1)
-        bad_weights = None
-        if found.weights is not None:
-            bad_weights = ops.logical_not(ops.isfinite(found.weights[:, 0]))
-        bad, code = _inputs.reason_codes(
-            targets=ops.any(found.invalid, axis=-1),
-            soft=None if found.soft is None else ops.any(found.soft, axis=-1),
-            predictions=bad_scores,
-            weights=bad_weights,
-        )
-        scores = ops.where(
-            ops.expand_dims(bad, -1), ops.zeros_like(found.scores), found.scores
+            from_logits=from_logits,
         )
         losses = log_loss_per_sample(
-            found.targets, scores, task=task, from_logits=from_logits, eps=eps
+            checked.targets, checked.scores, task=task, from_logits=from_logits, eps=eps
         )
-        if found.weights is None:
-            weights = ops.cast(ops.logical_not(bad), _backend.state_dtype())
-        else:
-            weights = ops.where(bad, 0.0, found.weights[:, 0])
-        losses = ops.where(bad, 0.0, ops.cast(losses, _backend.state_dtype()))
+        state_dtype = _backend.state_dtype()
+        losses = ops.where(checked.bad, 0.0, ops.cast(losses, state_dtype))
         return {
-            "total_loss": ops.sum(weights * losses),
-            "total_weight": ops.sum(weights),
-            "invalid": _backend.segment_sum(
-                ops.cast(bad, _backend.state_dtype()),
-                code,
-                num_segments=_inputs.NUM_REASONS,
-            ),
+            "total_loss": ops.sum(checked.weights * losses),
+            "total_weight": ops.sum(checked.weights),
+            "invalid": checked.invalid,
         }
-
-    def explain_invalid(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
-        task, num_classes = self._spec
-        _inputs.check_score_inputs(
-            y_true,
-            y_pred,
-            sample_weight,
-            task=task,
-            num_classes=num_classes,
-            from_logits=self.from_logits,
-        )
 
     @staticmethod
     def score(state):
         # A total weight <= 0 holds nothing (negative sample weights).
         weight = _backend.maximum(state["total_weight"], 0.0)
         return _math.divide(state["total_loss"], weight, float("nan"))
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "task": self.task,
-            "from_logits": self.from_logits,
-        }

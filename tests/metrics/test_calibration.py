@@ -20,7 +20,6 @@ from tests.helpers import (
     runs_eagerly_in_model,
     tensor,
     to_numpy,
-    traced_with_state,
 )
 
 NORMS = ("l1", "l2", "max")
@@ -329,55 +328,6 @@ def test_no_data_is_nan():
     # Zero total weight holds nothing either.
     metric.update_state([0, 1], [0.2, 0.7], [0.0, 0.0])
     assert np.isnan(to_numpy(metric.result()))
-
-
-@pytest.mark.parametrize(
-    ("y_true", "y_pred", "kwargs", "match"),
-    [
-        ([0, 1], [0.5, np.nan], {}, "`y_pred`"),
-        ([0, 1], [0.5, 1.5], {}, r"`y_pred`. Expected probabilities in \[0, 1\]"),
-        ([0, 1], [-0.1, 0.5], {}, r"`y_pred`. Expected probabilities in \[0, 1\]"),
-        ([0, 1], [0.5, -np.inf], {"from_logits": True}, "`y_pred`"),
-        ([0, 2], [0.5, 0.5], {}, "`y_true`"),
-        ([0, 0.5], [0.5, 0.5], {}, "`y_true`"),
-        ([0, 3], [[0.5, 0.5]] * 2, {}, "`y_true`"),
-        ([0, 1], [[0.5, np.nan], [0.2, 0.8]], {}, "`y_pred`"),
-    ],
-)
-def test_eager_bad_input_raises(y_true, y_pred, kwargs, match):
-    metric = CalibrationError(**kwargs)
-    with pytest.raises(ValueError, match=match):
-        metric.update_state(
-            np.asarray(y_true, np.float32), np.asarray(y_pred, np.float32)
-        )
-    assert np.isnan(to_numpy(metric.result()))  # the state is unchanged: empty
-
-
-def test_eager_nan_weights_raise():
-    with pytest.raises(ValueError, match="`sample_weight`"):
-        CalibrationError().update_state([0, 1], [0.2, 0.7], [1.0, np.nan])
-
-
-@pytest.mark.parametrize(
-    ("y_true", "y_pred", "from_logits"),
-    [
-        ([0.0, 1.0], [0.5, np.nan], False),
-        ([0.0, 1.0], [0.5, 1.5], False),
-        ([0.0, 1.0], [0.5, np.inf], True),
-        ([0.0, 2.0], [0.5, 0.5], False),
-    ],
-)
-def test_traced_bad_input_gives_nan(y_true, y_pred, from_logits):
-    metric = CalibrationError(from_logits=from_logits)
-
-    def step(y_true, y_pred):
-        metric.update_state(y_true, y_pred)
-        return metric.result()
-
-    step = traced_with_state(step, [metric])
-    assert np.isnan(to_numpy(step(tensor(y_true), tensor(y_pred))))
-    with pytest.warns(UserWarning, match="CalibrationError"):
-        assert np.isnan(to_numpy(metric.result()))
 
 
 @pytest.mark.parametrize(

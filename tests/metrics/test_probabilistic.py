@@ -16,9 +16,7 @@ from tests.helpers import (
     in_model_id,
     metrics_in_model,
     passthrough_model,
-    tensor,
     to_numpy,
-    traced_with_state,
 )
 
 TOL = 1e-5  # issue 5: within 1e-5 of scikit-learn
@@ -175,44 +173,6 @@ def test_streaming_and_merge_equal_sklearn(batch):
 # --------------------------------------------------------------------------
 def test_no_data_is_nan():
     assert np.isnan(to_numpy(LogLoss().result()))
-
-
-@pytest.mark.parametrize(
-    ("y_true", "y_pred", "kwargs", "match"),
-    [
-        ([0, 1], [0.5, np.nan], {}, "`y_pred`"),
-        ([0, 1], [0.5, 1.5], {}, r"`y_pred`. Expected probabilities in \[0, 1\]"),
-        ([0, 1], [0.5, -np.inf], {"from_logits": True}, "`y_pred`"),
-        ([0, 2], [0.5, 0.5], {}, "`y_true`"),
-        ([0, 0.5], [0.5, 0.5], {}, "`y_true`"),
-        ([0, 3], [[0.5, 0.5]] * 2, {}, "`y_true`"),
-    ],
-)
-def test_eager_bad_input_raises(y_true, y_pred, kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        LogLoss(**kwargs).update_state(
-            np.asarray(y_true, np.float32), np.asarray(y_pred, np.float32)
-        )
-
-
-@pytest.mark.parametrize(
-    ("y_true", "y_pred", "from_logits"),
-    [
-        ([0.0, 1.0], [0.5, np.nan], False),
-        ([0.0, 1.0], [0.5, 1.5], False),
-        ([0.0, 1.0], [0.5, np.inf], True),
-        ([0.0, 2.0], [0.5, 0.5], False),
-    ],
-)
-def test_traced_bad_input_gives_nan(y_true, y_pred, from_logits):
-    metric = LogLoss(from_logits=from_logits)
-
-    def step(y_true, y_pred):
-        metric.update_state(y_true, y_pred)
-        return metric.result()
-
-    step = traced_with_state(step, [metric])
-    assert np.isnan(to_numpy(step(tensor(y_true), tensor(y_pred))))
 
 
 @pytest.mark.parametrize(
