@@ -120,8 +120,9 @@ REGION = (
 )
 LOVASZ = (
     "y_true int labels (N, *spatial) / (N, *spatial, 1) or one-hot / soft "
-    "(N, *spatial, C), 0/1 for binary; y_pred logits (binary, from_logits=True) "
-    "or probabilities / logits (multiclass), (N, *spatial, C), C = 1 for binary"
+    "(N, *spatial, C), in [0, 1] for binary; y_pred logits (binary, "
+    "from_logits=True) or probabilities / logits (multiclass), (N, *spatial, C), "
+    "C = 1 for binary"
 )
 WASSERSTEIN = (
     "y_true +-1 labels, y_pred's shape or one per sample (N,) / (N, 1); "

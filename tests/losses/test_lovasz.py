@@ -19,6 +19,7 @@ from keras_components.losses import lovasz_loss
 from tests.helpers import (
     assert_config_roundtrip,
     assert_keras_roundtrip,
+    skip_without_float64,
     to_numpy,
     value_and_grad,
 )
@@ -256,6 +257,7 @@ def test_soft_targets_follow_the_documented_generalisation(data):
 
 
 def test_float64_inputs_and_dtype(data):
+    skip_without_float64()
     got = lovasz_loss(data["labels"], data["probs"].astype(np.float64), per_image=True)
     assert keras.backend.standardize_dtype(got.dtype) == "float64"
     expected = softmax_reference(data["labels"], data["probs"], per_image=True)
