@@ -118,6 +118,12 @@ REGION = (
     "(N, *spatial, C); y_pred probabilities or logits (from_logits), "
     "(N, *spatial, C), C = 1 for binary"
 )
+LOVASZ = (
+    "y_true int labels (N, *spatial) / (N, *spatial, 1) or one-hot / soft "
+    "(N, *spatial, C), in [0, 1] for binary; y_pred logits (binary, "
+    "from_logits=True) or probabilities / logits (multiclass), (N, *spatial, C), "
+    "C = 1 for binary"
+)
 WASSERSTEIN = (
     "y_true +-1 labels, y_pred's shape or one per sample (N,) / (N, 1); "
     "y_pred critic scores (N, ..., K)"
@@ -179,6 +185,7 @@ _OURS: dict[str, _Ours] = {
     "DiceLoss": _Ours(REGION),
     "JaccardLoss": _Ours(REGION),
     "TverskyLoss": _Ours(REGION),
+    "LovaszLoss": _Ours(LOVASZ),
     "WassersteinLoss": _Ours(WASSERSTEIN),
     "CombinedLoss": _Ours(COMBINED),
     "WeightedKappaLoss": _Ours(KAPPA_LOSS),

@@ -112,16 +112,18 @@ def _images(rng: np.random.Generator) -> np.ndarray:
 
 
 def region_losses_model() -> tuple[keras.Model, Any, Any]:
-    """`DiceLoss`, `JaccardLoss`, `TverskyLoss` and their functions."""
+    """`DiceLoss`, `JaccardLoss`, `TverskyLoss`, `LovaszLoss` and their functions."""
     rng = np.random.default_rng(103)
     inputs = keras.Input((4, 4, 3), name="x")
     h = keras.layers.Conv2D(4, 1, activation="relu")(inputs)
     logits = _heads(
-        h, ["dice", "jaccard", "tversky"], lambda n: keras.layers.Conv2D(3, 1, name=n)
+        h,
+        ["dice", "jaccard", "tversky", "lovasz"],
+        lambda n: keras.layers.Conv2D(3, 1, name=n),
     )
     probs = _heads(
         h,
-        ["dice_fn", "jaccard_fn", "tversky_fn"],
+        ["dice_fn", "jaccard_fn", "tversky_fn", "lovasz_fn"],
         lambda n: keras.layers.Conv2D(3, 1, activation="softmax", name=n),
     )
     model = keras.Model(inputs, {**logits, **probs}, name="region_losses")
@@ -134,6 +136,10 @@ def region_losses_model() -> tuple[keras.Model, Any, Any]:
             "dice_fn": losses.dice_loss,
             "jaccard_fn": losses.jaccard_loss,
             "tversky_fn": losses.tversky_loss,
+            "lovasz": losses.LovaszLoss(
+                from_logits=True, per_image=True, ignore_index=IGNORE
+            ),
+            "lovasz_fn": losses.lovasz_loss,
         },
     )
     x = _images(rng)
@@ -141,7 +147,7 @@ def region_losses_model() -> tuple[keras.Model, Any, Any]:
     ignored = masks.copy()
     ignored[:, 0, 0] = IGNORE
     y = dict.fromkeys(model.output_names, masks)
-    y["jaccard"] = ignored
+    y["jaccard"] = y["lovasz"] = ignored
     return model, x, y
 
 

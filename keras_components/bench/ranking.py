@@ -7,7 +7,8 @@ batch, including the final read (where the histogram metrics do their
 cumulative sums). Resetting inside the step keeps every call identical, so
 the state does not drift between rounds, and costs both sides the same
 kind of variable writes. Inputs are created once, outside the timed region:
-65536 saturated sigmoid scores sigmoid(3 z + 4 y - 2) for the ranking rows,
+65536 saturated sigmoid scores sigmoid(3 z + 4 y - 2) for the ranking rows
+(and the binary CalibrationError / LogLoss rows),
 (65536, 4) float32 targets around 1e4 for R2 (where Keras's R2Score is also
 inaccurate; the timing does not depend on the values).
 
@@ -38,6 +39,9 @@ AUROC_VS_KERAS_AUC_TARGET = 1.0
 R2_VS_KERAS_R2SCORE_TARGET = 1.5
 # Issue 15's target: PrecisionAtRecall no slower than Keras's at 200 thresholds.
 PRECISION_AT_RECALL_TARGET = 1.0
+# Issue 15: each new metric's update costs no more than the closest existing
+# one (PrecisionAtRecall against AUROC, CalibrationError against LogLoss).
+NEW_METRIC_VS_CLOSEST_TARGET = 1.0
 # Issue 10's targets inside `fit`.
 FIT_EPOCH_WITH_AUROC_TARGET = 1.05
 AUROC_ADDED_COST_TARGET = 1.5
@@ -128,6 +132,20 @@ def cases(*, quick: bool = False) -> list[Case]:
                 ),
                 "keras PrecisionAtRecall(0.8, 200)",
                 PRECISION_AT_RECALL_TARGET,
+            ),
+            Case(
+                f"PrecisionAtRecall(0.8) ({bins} bins) update+result {n} {mode}",
+                step(metrics.PrecisionAtRecall(0.8), y, scores),
+                step(AUROC(), y, scores),
+                f"our AUROC ({bins} bins)",
+                NEW_METRIC_VS_CLOSEST_TARGET,
+            ),
+            Case(
+                f"CalibrationError (15 bins) update+result {n} {mode}",
+                step(metrics.CalibrationError(), y, scores),
+                step(metrics.LogLoss(), y, scores),
+                "our LogLoss",
+                NEW_METRIC_VS_CLOSEST_TARGET,
             ),
             Case(
                 f"R2 update+result ({n}, 4) {mode}",

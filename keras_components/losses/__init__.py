@@ -1,4 +1,4 @@
-"""Losses: focal, region losses for segmentation, weighted kappa, Wasserstein, combined.
+"""Losses: focal, region and Lovász (segmentation), kappa, Wasserstein, combined.
 
 Each loss is a pure function returning per-sample values (`focal_loss`,
 `dice_loss`, ...) plus a thin `keras.losses.Loss` class (`FocalLoss`,
@@ -17,6 +17,7 @@ from keras_components.losses._adversarial import (
 from keras_components.losses._classification import FocalLoss, focal_loss
 from keras_components.losses._combined import CombinedLoss
 from keras_components.losses._kappa import WeightedKappaLoss, weighted_kappa_loss
+from keras_components.losses._lovasz import LovaszLoss, lovasz_loss
 from keras_components.losses._segmentation import (
     DiceLoss,
     JaccardLoss,
@@ -31,6 +32,7 @@ __all__ = [
     "DiceLoss",
     "FocalLoss",
     "JaccardLoss",
+    "LovaszLoss",
     "TverskyLoss",
     "WassersteinLoss",
     "WeightedKappaLoss",
@@ -38,6 +40,7 @@ __all__ = [
     "focal_loss",
     "gradient_penalty",
     "jaccard_loss",
+    "lovasz_loss",
     "tversky_loss",
     "wasserstein_loss",
     "weighted_kappa_loss",
