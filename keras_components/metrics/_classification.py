@@ -51,6 +51,29 @@ per reason with the count and the fix.
 
 Before any update, `result()` is the value of empty counts: `zero_division`
 (the confusion matrix: zeros, or NaN while its shape is unknown).
+
+Per-image scores and class subsets (`IoU`, `Dice`, `F1`, `FBeta`,
+`Precision`, `Recall`, `Specificity`):
+
+- `per_image=True`: axis 0 is the image and the other position axes are
+  spatial. Each image's per-class counts give its score, the class ratio
+  `r_ic` (`zero_division` where its denominator is 0) averaged over the
+  classes by `average` within the image (micro: the image's pooled counts;
+  weighted: by the image's true-class support); the result is
+  `sum_i s_i / n`, the mean over images. The state is that sum and the count
+  `n` (per class for `average=None`), summed over batches and replicas, so
+  the result is the same at any batch split (never a mean of batch means).
+  A class absent from an image's truth and prediction (an empty class) has
+  ratio `zero_division`: 0.0 by default, 1.0 for segmentation_models'
+  value (its `smooth / smooth`), NaN to leave that class out of the image's
+  average (F-beta, precision, recall: scikit-learn's NaN-skipping means) or
+  the image out of the mean (IoU, whose averages propagate NaN); an image
+  whose score is NaN is left out, and with none left the result is NaN.
+  `sample_weight` weighs pixels within an image's counts; images count
+  equally, and an image with no counted pixel (all `ignore_index`, or
+  weight 0) is left out.
+- `classes=[...]`: only those classes' counts are scored (the binary task
+  scores its positive class and takes no subset).
 """
 
 from __future__ import annotations
@@ -499,6 +522,15 @@ dtype: Result dtype (the state is exact regardless: float64, or two
 average: `"micro"`, `"macro"`, `"weighted"` (by true-class
     support) or None for the per-class vector. The binary task always reports
     the positive class (scikit-learn's `average="binary"`).
+per_image: Score each image of `(N, *spatial)` inputs on its own and
+    report the mean over images (segmentation_models' `per_image`):
+    `mean_i average_c(ratio_ic)`, the image's score by `average` and
+    `zero_division`. Needs a spatial axis (an error otherwise). See
+    "Per-image scores" in the module documentation.
+classes: A subset of class indices to score (segmentation_models'
+    `class_indexes`), e.g. `[1, 2]` to leave out background 0; averages run
+    over these classes only and `average=None` gives their vector in this
+    order. Multiclass and multilabel; distinct indices in `[0, C)`.
 """,
 }
 
@@ -718,6 +750,15 @@ class IoU(_AveragedMetric):
     >>> m.update_state(y_true, y_pred)
     >>> print(np.asarray(m.result()).round(4))
     [0.5 0.5]
+
+    Per image (two 2x2 masks scoring 1 and 1/3), foreground only:
+
+    >>> y_true = np.array([[[1, 0], [0, 0]], [[1, 1], [0, 0]]])
+    >>> y_pred = np.eye(2)[[[[1, 0], [0, 0]], [[1, 0], [1, 0]]]]
+    >>> m = IoU(per_image=True, classes=[1])
+    >>> m.update_state(y_true, y_pred)
+    >>> print(round(float(m.result()), 4))
+    0.6667
 
     Reference:
         Jaccard, 1912, "The distribution of the flora in the alpine zone",
