@@ -51,12 +51,36 @@ per reason with the count and the fix.
 
 Before any update, `result()` is the value of empty counts: `zero_division`
 (the confusion matrix: zeros, or NaN while its shape is unknown).
+
+Per-image scores and class subsets (`IoU`, `Dice`, `F1`, `FBeta`,
+`Precision`, `Recall`, `Specificity`):
+
+- `per_image=True`: axis 0 is the image and the other position axes are
+  spatial. Each image's per-class counts give its score, the class ratio
+  `r_ic` (`zero_division` where its denominator is 0) averaged over the
+  classes by `average` within the image (micro: the image's pooled counts;
+  weighted: by the image's true-class support); the result is
+  `sum_i s_i / n`, the mean over images. The state is that sum and the count
+  `n` (per class for `average=None`), summed over batches and replicas, so
+  the result is the same at any batch split (never a mean of batch means).
+  A class absent from an image's truth and prediction (an empty class) has
+  ratio `zero_division`: 0.0 by default, 1.0 for segmentation_models'
+  value (its `smooth / smooth`), NaN to leave that class out of the image's
+  average (F-beta, precision, recall: scikit-learn's NaN-skipping means) or
+  the image out of the mean (IoU, whose averages propagate NaN); an image
+  whose score is NaN is left out, and with none left the result is NaN.
+  `sample_weight` weighs pixels within an image's counts; images count
+  equally, and an image with no counted pixel (all `ignore_index`, or
+  weight 0) is left out.
+- `classes=[...]`: only those classes' counts are scored (the binary task
+  scores its positive class and takes no subset).
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, NamedTuple
 
 from keras import ops
 
@@ -70,6 +94,8 @@ from keras_components._validation import (
     check_optional_int,
     check_task,
     check_zero_division,
+    invalid_type,
+    invalid_value,
 )
 from keras_components.metrics import _confusion
 from keras_components.metrics._base import StreamingMetric
@@ -93,10 +119,63 @@ __all__ = [
 DEFAULT_THRESHOLD = 0.5
 
 
-def _confusion_increments(y_true, y_pred, sample_weight, **config) -> dict[str, Any]:
-    """`_confusion.batch_confusion` as increments by state name."""
-    counts = _confusion.batch_confusion(y_true, y_pred, sample_weight, **config)
-    return {k: v for k, v in counts._asdict().items() if v is not None}
+class ImageScore(NamedTuple):
+    """The static description of a per-image score (`per_image=True`).
+
+    `parts` and `parts_options` as `_AveragedMetric`'s; `average`,
+    `zero_division` and `nan_aware` its rules, applied within each image;
+    `classes` the class subset (None: every class).
+    """
+
+    parts: Callable[..., tuple[Any, Any]]
+    parts_options: tuple
+    average: str | None
+    zero_division: float
+    nan_aware: bool
+    classes: tuple[int, ...] | None
+
+
+def _confusion_increments(
+    y_true, y_pred, sample_weight, *, image_score: ImageScore | None = None, **config
+) -> dict[str, Any]:
+    """`_confusion.batch_confusion` as increments by state name.
+
+    With `image_score` (`per_image=True`): the sum over the batch's images of
+    each image's score (`"image_scores"`) and the number of images scored
+    (`"images"`), per class for `average=None`. An image has no score when it
+    has no counted position, or when its score is NaN (`zero_division=nan`).
+    """
+    if image_score is None:
+        counts = _confusion.batch_confusion(y_true, y_pred, sample_weight, **config)
+        return {k: v for k, v in counts._asdict().items() if v is not None}
+    config.pop("subset_counts", None)
+    images = _confusion.image_class_counts(y_true, y_pred, sample_weight, **config)
+    counts = _confusion.select_classes(images.counts, image_score.classes)
+    numerator, denominator = image_score.parts(
+        counts, **dict(image_score.parts_options)
+    )
+    zero_division = image_score.zero_division
+    if config["task"] == "binary":  # the positive class, as average="binary"
+        score = _confusion.divide(numerator, denominator, zero_division)[:, 0]
+    else:
+        score = _confusion.average_scores(
+            numerator,
+            denominator,
+            counts.tp + counts.fn,
+            average=image_score.average,
+            zero_division=zero_division,
+            nan_aware=image_score.nan_aware,
+            axis=-1,
+        )
+    counted = images.counted
+    if len(score.shape) == 2:
+        counted = counted[:, None]
+    defined = ops.logical_and(counted, ops.logical_not(ops.isnan(score)))
+    return {
+        "image_scores": ops.sum(ops.where(defined, score, ops.zeros_like(score)), 0),
+        "images": ops.sum(ops.cast(defined, score.dtype), axis=0),
+        "invalid": images.invalid,
+    }
 
 
 class _ConfusionMetric(StreamingMetric):
@@ -244,6 +323,41 @@ class _CountMetric(_ConfusionMetric):
         return {**super().get_config(), "zero_division": self.zero_division}
 
 
+def _check_classes(classes: Any) -> tuple[int, ...] | None:
+    """`classes` as a tuple of distinct class indices >= 0 (or None)."""
+    if classes is None:
+        return None
+    expected = "a non-empty list of distinct class indices >= 0"
+    if isinstance(classes, (str, bytes)) or not isinstance(
+        classes, (list, tuple, range)
+    ):
+        raise invalid_type("classes", expected, classes)
+    if not classes:
+        raise invalid_value("classes", expected, classes)
+    for c in classes:
+        if isinstance(c, bool) or not isinstance(c, numbers.Integral):
+            raise invalid_type("classes", expected, classes)
+        if c < 0:
+            raise invalid_value("classes", expected, classes)
+    values = tuple(int(c) for c in classes)
+    if len(set(values)) != len(values):
+        duplicates = sorted({c for c in values if values.count(c) > 1})
+        raise invalid_value(
+            "classes", f"{expected} (duplicated: {duplicates})", classes
+        )
+    return values
+
+
+def _check_classes_in_range(classes: tuple[int, ...], num_classes: int) -> None:
+    out = [c for c in classes if c >= num_classes]
+    if out:
+        raise ValueError(
+            "Invalid value for argument `classes`. Expected class indices in "
+            f"[0, {num_classes}) (num_classes={num_classes}); out of range: "
+            f"{out}. Received: classes={list(classes)!r}"
+        )
+
+
 class _AveragedMetric(_CountMetric):
     """A per-class ratio `parts(counts) = (numerator, denominator)`, averaged.
 
@@ -252,28 +366,123 @@ class _AveragedMetric(_CountMetric):
     that are NaN under `zero_division=nan`, as scikit-learn's precision,
     recall and F-beta do; `jaccard_score` does not). Binary: the positive
     class (scikit-learn's `average="binary"`).
+
+    `classes` scores a subset of the classes (segmentation_models'
+    `class_indexes`); `per_image` makes the state the sum of the images'
+    scores and their number (`ImageScore`), never per-batch means.
     """
 
     nan_aware_average = True
 
-    def __init__(self, *, average: str | None = "macro", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        average: str | None = "macro",
+        per_image: bool = False,
+        classes: Any = None,
+        **kwargs: Any,
+    ) -> None:
         self.average = check_choice("average", average, _confusion.AVERAGES)
+        self.per_image = check_bool("per_image", per_image)
+        self.classes = _check_classes(classes)
+        if self.classes is not None and kwargs.get("task") == "binary":
+            raise self._binary_classes_error()
         super().__init__(**kwargs)
+        if self.classes is not None and self.num_classes is not None:
+            _check_classes_in_range(self.classes, self.num_classes)
+
+    def _binary_classes_error(self) -> ValueError:
+        return ValueError(
+            "Invalid value for argument `classes`. It selects among the C "
+            "classes of the multiclass and multilabel tasks; the binary task "
+            "scores the positive class only. Received: "
+            f"classes={list(self.classes)!r} with the binary task"
+        )
 
     # The numerator and denominator of the per-class ratio, from the counts:
     # a pure function `parts(counts, **options)` (usually a staticmethod).
     parts: Callable[..., tuple[Any, Any]]
+
+    def parts_options(self) -> dict[str, Hashable]:
+        """The static keyword arguments of `parts`."""
+        return {}
+
+    # -- the contract -----------------------------------------------------
+    def state_spec(self, y_true: Any, y_pred: Any) -> Hashable:
+        spec = super().state_spec(y_true, y_pred)
+        task, num_classes = spec
+        if self.classes is not None:
+            if task == "binary":
+                raise self._binary_classes_error()
+            _check_classes_in_range(self.classes, num_classes)
+        if self.per_image:
+            shape = _inputs.static_shape(y_pred)
+            if task == "binary":
+                positions = _inputs.static_shape(_inputs.binary_scores(y_pred))
+            else:
+                positions = shape[:-1]
+            if len(positions) < 2:
+                raise ValueError(
+                    "Invalid value for argument `per_image`. per_image=True "
+                    "averages the scores of the images of (N, *spatial) inputs "
+                    "and needs at least one spatial axis; these inputs have one "
+                    f"position per sample. Received: per_image=True with "
+                    f"y_pred.shape={shape} ({task} task). Pass per_image=False "
+                    "for one score over all positions."
+                )
+        return spec
+
+    def state_shapes(self, spec: Any) -> dict[str, tuple[int, ...]]:
+        if not self.per_image:
+            return super().state_shapes(spec)
+        task, num_classes = spec
+        shape: tuple[int, ...] = ()
+        if task != "binary" and self.average is None:
+            shape = (num_classes if self.classes is None else len(self.classes),)
+        return {"image_scores": shape, "images": shape}
+
+    def update_options(self) -> dict[str, Hashable]:
+        options = super().update_options()
+        if self.per_image:
+            options["image_score"] = ImageScore(
+                type(self).parts,
+                tuple(sorted(self.parts_options().items())),
+                self.average,
+                self.zero_division,
+                self.nan_aware_average,
+                self.classes,
+            )
+        return options
 
     def score_options(self) -> dict[str, Hashable]:
         return {
             **super().score_options(),
             "average": self.average,
             "nan_aware": self.nan_aware_average,
+            "per_image": self.per_image,
+            "classes": self.classes,
+            **self.parts_options(),
         }
 
     @classmethod
-    def score(cls, state, *, task, zero_division, average, nan_aware, **options):
+    def score(
+        cls,
+        state,
+        *,
+        task,
+        zero_division,
+        average,
+        nan_aware,
+        per_image=False,
+        classes=None,
+        **options,
+    ):
+        if per_image:  # the mean over images of each image's score
+            return _confusion.divide(
+                state["image_scores"], state["images"], zero_division
+            )
         counts = _confusion.class_counts(state["confusion"], task)
+        counts = _confusion.select_classes(counts, classes)
         numerator, denominator = cls.parts(counts, **options)
         if task == "binary":  # the positive class, as average="binary"
             return _confusion.divide(numerator, denominator, zero_division)[0]
@@ -287,7 +496,12 @@ class _AveragedMetric(_CountMetric):
         )
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "average": self.average}
+        return {
+            **super().get_config(),
+            "average": self.average,
+            "per_image": self.per_image,
+            "classes": None if self.classes is None else list(self.classes),
+        }
 
 
 # Argument texts shared by the confusion metrics' docstrings (`_docs.fill`).
@@ -308,6 +522,15 @@ dtype: Result dtype (the state is exact regardless: float64, or two
 average: `"micro"`, `"macro"`, `"weighted"` (by true-class
     support) or None for the per-class vector. The binary task always reports
     the positive class (scikit-learn's `average="binary"`).
+per_image: Score each image of `(N, *spatial)` inputs on its own and
+    report the mean over images (segmentation_models' `per_image`):
+    `mean_i average_c(ratio_ic)`, the image's score by `average` and
+    `zero_division`. Needs a spatial axis (an error otherwise). See
+    "Per-image scores" in the module documentation.
+classes: A subset of class indices to score (segmentation_models'
+    `class_indexes`), e.g. `[1, 2]` to leave out background 0; averages run
+    over these classes only and `average=None` gives their vector in this
+    order. Multiclass and multilabel; distinct indices in `[0, C)`.
 """,
 }
 
@@ -317,8 +540,8 @@ class _FBetaMetric(_AveragedMetric):
 
     beta = 1.0
 
-    def score_options(self) -> dict[str, Hashable]:
-        return {**super().score_options(), "beta": self.beta}
+    def parts_options(self) -> dict[str, Hashable]:
+        return {"beta": self.beta}
 
     @staticmethod
     def parts(counts, *, beta):
@@ -527,6 +750,15 @@ class IoU(_AveragedMetric):
     >>> m.update_state(y_true, y_pred)
     >>> print(np.asarray(m.result()).round(4))
     [0.5 0.5]
+
+    Per image (two 2x2 masks scoring 1 and 1/3), foreground only:
+
+    >>> y_true = np.array([[[1, 0], [0, 0]], [[1, 1], [0, 0]]])
+    >>> y_pred = np.eye(2)[[[[1, 0], [0, 0]], [[1, 0], [1, 0]]]]
+    >>> m = IoU(per_image=True, classes=[1])
+    >>> m.update_state(y_true, y_pred)
+    >>> print(round(float(m.result()), 4))
+    0.6667
 
     Reference:
         Jaccard, 1912, "The distribution of the flora in the alpine zone",

@@ -227,6 +227,7 @@ def average_scores(
     average: str | None,
     zero_division: float,
     nan_aware: bool = True,
+    axis: int | None = None,
 ) -> Any:
     """Per-class `numerator / denominator`, averaged as scikit-learn does.
 
@@ -234,12 +235,26 @@ def average_scores(
     weighted by `support` (true count). None: the per-class vector.
     `nan_aware` follows precision/recall/F-beta, whose averages skip classes
     that are undefined under `zero_division=nan`; `jaccard_score` does not.
-    (`_base.average_classes` is the one rule for the last two.)
+    (`_base.average_classes` is the one rule for the last two.) `axis`:
+    the class axis micro sums over (None: every axis; `-1` for per-image
+    `(N, K)` counts, the other averages always average the last axis).
     """
     if average == "micro":
-        return divide(ops.sum(numerator), ops.sum(denominator), zero_division)
+        return divide(
+            ops.sum(numerator, axis=axis),
+            ops.sum(denominator, axis=axis),
+            zero_division,
+        )
     per_class = divide(numerator, denominator, zero_division)
     return average_classes(per_class, support, average=average, skip_nan=nan_aware)
+
+
+def select_classes(counts: ClassCounts, classes: tuple[int, ...] | None):
+    """The counts of the class subset `classes` (last axis), in that order."""
+    if classes is None:
+        return counts
+    index = list(classes)
+    return ClassCounts(*(ops.take(c, index, axis=-1) for c in counts))
 
 
 def fbeta_parts(counts: ClassCounts, beta: float) -> tuple[Any, Any]:
@@ -318,3 +333,95 @@ def normalize_confusion(confusion: Any, normalize: str | None) -> Any:
     axis = {"true": -1, "pred": -2, "all": (-2, -1)}[normalize]
     totals = ops.sum(confusion, axis=axis, keepdims=True)
     return ops.where(totals > 0, confusion / ops.where(totals > 0, totals, 1.0), 0.0)
+
+
+# --------------------------------------------------------------------------
+# Per-image counts (`per_image=True`)
+# --------------------------------------------------------------------------
+class ImageCounts(NamedTuple):
+    """Per-image, per-class counts of one batch (`per_image=True`).
+
+    Attributes:
+        counts: `ClassCounts` of `(N, K)` weighted counts: K = C classes
+            (multiclass one-vs-rest, multilabel per label) or K = 1, the
+            positive class (binary).
+        counted: `(N,)` bool: images with a counted position of positive
+            total weight (an image whose every position is `ignore_index`,
+            invalid or weighted 0 has no score).
+        invalid: `(NUM_REASONS,)` counts of entries that could not be
+            counted, by reason (as `BatchCounts.invalid`).
+    """
+
+    counts: ClassCounts
+    counted: Any
+    invalid: Any
+
+
+def image_class_counts(
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any,
+    *,
+    task: str,
+    num_classes: int,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+) -> ImageCounts:
+    """Each image's `tp`, `fp`, `fn`, `tn` per class (see `ImageCounts`).
+
+    Axis 0 of the positions is the image, the others (at least one) are
+    spatial and summed over. Pure and traceable like `batch_confusion`, with
+    the same rules for `ignore_index`, `sample_weight` (weighing positions)
+    and invalid entries (never counted, counted by reason). The batch size
+    may be unknown while tracing: the sums run over the spatial axes, with
+    no segment count that depends on it.
+    """
+    dtype = _backend.state_dtype()
+    y_pred = ops.convert_to_tensor(y_pred)
+    targets = _inputs.class_targets(
+        y_true, y_pred, task=task, num_classes=num_classes, ignore_index=ignore_index
+    )
+    predicted = predicted_labels(
+        y_pred, task=task, threshold=threshold, from_logits=from_logits
+    )
+    positions = predicted if task != "multilabel" else predicted[..., 0]
+    weights = _inputs.broadcast_weights(sample_weight, positions, dtype)
+    if task == "multilabel":
+        weights = ops.broadcast_to(ops.expand_dims(weights, -1), ops.shape(predicted))
+    bad_weights = (
+        None if sample_weight is None else ops.logical_not(ops.isfinite(weights))
+    )
+    bad, code = _inputs.reason_codes(
+        targets=targets.invalid,
+        soft=targets.soft,
+        predictions=invalid_predictions(y_pred, task=task, from_logits=from_logits),
+        weights=bad_weights,
+    )
+    by_reason = ops.one_hot(code, _inputs.NUM_REASONS, dtype=dtype)
+    by_reason = by_reason * ops.expand_dims(ops.cast(bad, dtype), -1)
+    invalid = ops.sum(ops.reshape(by_reason, (-1, _inputs.NUM_REASONS)), axis=0)
+    keep = ops.logical_and(targets.keep, ops.logical_not(bad))
+    # The weight of each counted entry, 0 elsewhere (NaN weights are bad).
+    entry = ops.where(keep, weights, ops.zeros_like(weights))
+    if task == "multiclass":
+        true_hot = ops.one_hot(targets.labels, num_classes, dtype=dtype)
+        pred_hot = ops.one_hot(predicted, num_classes, dtype=dtype)
+    else:  # multilabel: one cell per label; binary: the positive class, K = 1
+        true_hot = ops.cast(targets.labels, dtype)
+        pred_hot = ops.cast(predicted, dtype)
+        if task == "binary":
+            true_hot, pred_hot = true_hot[..., None], pred_hot[..., None]
+    spatial = tuple(range(1, len(_inputs.static_shape(true_hot)) - 1))
+    if task == "multilabel":
+        image_total = ops.sum(entry, axis=spatial)  # (N, C): per label
+        counted = ops.any(image_total > 0, axis=-1)
+    else:
+        image_total = ops.sum(entry, axis=spatial)[:, None]  # (N, 1)
+        counted = image_total[:, 0] > 0
+        entry = ops.expand_dims(entry, -1)
+    tp = ops.sum(entry * true_hot * pred_hot, axis=spatial)
+    fp = ops.sum(entry * pred_hot, axis=spatial) - tp
+    fn = ops.sum(entry * true_hot, axis=spatial) - tp
+    tn = image_total - tp - fp - fn
+    return ImageCounts(ClassCounts(tp, fp, fn, tn), counted, invalid)
