@@ -163,7 +163,7 @@ def _resolve_mode(mode: str, y_pred: Any, from_logits: bool) -> str:
             "y_pred.shape[-1] == 1 in binary mode (one logit per position)",
             y_pred=shape,
         )
-    if mode == "multiclass" and shape[-1] < 2:
+    if mode == "multiclass" and (shape[-1] or 0) < 2:
         raise shape_error(
             "y_pred.shape[-1] >= 2 in multiclass mode (softmax over classes)",
             y_pred=shape,
@@ -211,7 +211,7 @@ def _groups(x: Any, per_image: bool) -> Any:
     if not per_image:
         rows = ops.reshape(x, (1, -1, channels))
     elif all(d is not None for d in spatial):
-        rows = ops.reshape(x, (-1, math.prod(spatial), channels))
+        rows = ops.reshape(x, (-1, math.prod(int(d or 0) for d in spatial), channels))
     else:
         rows = ops.reshape(x, (ops.shape(x)[0], -1, channels))
     return ops.transpose(rows, (0, 2, 1))
@@ -258,11 +258,11 @@ def _lovasz(y_true, y_pred, mode, from_logits, per_image, classes, ignore_index)
         keep = ops.expand_dims(targets.keep, -1)
         errors = ops.where(keep, ops.abs(y - probs), ops.zeros_like(probs))
     else:
-        targets = binary_targets(y_true, y_pred, ignore_index=ignore_index, dtype=dtype)
-        invalid = ops.logical_or(ops.any(targets.invalid, axis=every_axis), bad_pred)
-        y = targets.values  # 0 at ignored positions
+        labels = binary_targets(y_true, y_pred, ignore_index=ignore_index, dtype=dtype)
+        invalid = ops.logical_or(ops.any(labels.invalid, axis=every_axis), bad_pred)
+        y = labels.values  # 0 at ignored positions
         hinge = ops.relu(1.0 - y_pred * (2.0 * y - 1.0))
-        errors = ops.where(targets.keep, hinge, ops.zeros_like(hinge))
+        errors = ops.where(labels.keep, hinge, ops.zeros_like(hinge))
 
     groups = _groups(y, per_image)
     per_class = lovasz_extension(_groups(errors, per_image), groups)  # (groups, K)

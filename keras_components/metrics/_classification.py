@@ -80,7 +80,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Hashable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from keras import ops
 
@@ -396,7 +396,7 @@ class _AveragedMetric(_CountMetric):
             "Invalid value for argument `classes`. It selects among the C "
             "classes of the multiclass and multilabel tasks; the binary task "
             "scores the positive class only. Received: "
-            f"classes={list(self.classes)!r} with the binary task"
+            f"classes={list(self.classes or ())!r} with the binary task"
         )
 
     # The numerator and denominator of the per-class ratio, from the counts:
@@ -410,7 +410,7 @@ class _AveragedMetric(_CountMetric):
     # -- the contract -----------------------------------------------------
     def state_spec(self, y_true: Any, y_pred: Any) -> Hashable:
         spec = super().state_spec(y_true, y_pred)
-        task, num_classes = spec
+        task, num_classes = cast(tuple[str, int], spec)
         if self.classes is not None:
             if task == "binary":
                 raise self._binary_classes_error()
