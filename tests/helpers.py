@@ -7,7 +7,9 @@
 - `assert_keras_roundtrip`: a model using the component saves to `.keras` and
   loads back (compiled) with identical predictions.
 - `assert_export_roundtrip`: `model.export()` SavedModel serving outputs equal
-  the model's.
+  the model's; `assert_exports(model, x, tmp_path, export_format)` runs it for
+  `"tf_saved_model"` and, on PyTorch, checks a `format="torch"` (`.pt2`)
+  ExportedProgram the same way.
 - `assert_fit_lowers_loss`: a few epochs of `fit` lower the loss, finitely.
 """
 
@@ -133,6 +135,37 @@ def assert_export_roundtrip(
         expected,
         served,
     )
+
+
+EXPORT_FORMATS = ("tf_saved_model", "torch")
+
+
+def assert_exports(
+    model: keras.Model, x: Any, tmp_path: Path, export_format: str
+) -> None:
+    """`model.export(format=export_format)` serves what `model.predict` gives.
+
+    `"tf_saved_model"`: `assert_export_roundtrip`. `"torch"` (PyTorch only;
+    Keras refuses it on other backends): a `.pt2` ExportedProgram with a
+    dynamic batch axis, reloaded with `torch.export.load`, within 1e-6.
+    """
+    import pytest
+
+    if export_format == "tf_saved_model":
+        assert_export_roundtrip(model, x, tmp_path)
+        return
+    if keras.backend.backend() != "torch":
+        pytest.skip('format="torch" exports on the PyTorch backend only')
+    import torch
+
+    path = str(Path(tmp_path) / f"{model.name}.pt2")
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    model.export(path, format="torch", verbose=False, dynamic_shapes={0: batch})
+    program = torch.export.load(path).module()
+    with torch.no_grad():
+        served = program(torch.as_tensor(np.asarray(x)))
+    expected = model.predict(x, verbose=0)
+    np.testing.assert_allclose(served.numpy(), expected, rtol=0, atol=1e-6)
 
 
 def assert_fit_lowers_loss(

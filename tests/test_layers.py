@@ -6,8 +6,9 @@ import pytest
 
 from keras_components import GELU, Mish, Swish, activations
 from tests.helpers import (
+    EXPORT_FORMATS,
     assert_config_roundtrip,
-    assert_export_roundtrip,
+    assert_exports,
     assert_fit_lowers_loss,
     assert_keras_roundtrip,
     to_numpy,
@@ -74,8 +75,7 @@ def test_config_roundtrip(layer):
     assert_config_roundtrip(layer)
 
 
-def test_model_keras_roundtrip_and_export(data, tmp_path):
-    x, y = data
+def all_activations_model(x, y):
     inputs = keras.Input((6,))
     h = Mish()(keras.layers.Dense(16)(inputs))
     h = Swish(beta=1.2, trainable_beta=True)(keras.layers.Dense(16)(h))
@@ -83,13 +83,25 @@ def test_model_keras_roundtrip_and_export(data, tmp_path):
     model = keras.Model(inputs, keras.layers.Dense(1)(h), name="all_activations")
     model.compile(optimizer="adam", loss="mse")
     assert_fit_lowers_loss(model, x, y, epochs=3)
-    learned_beta = model.layers[4].trainable_weights[0].numpy()
+    return model
+
+
+def test_model_keras_roundtrip(data, tmp_path):
+    x, y = data
+    model = all_activations_model(x, y)
+    learned_beta = to_numpy(model.layers[4].trainable_weights[0])
     assert learned_beta != pytest.approx(1.2)
     loaded = assert_keras_roundtrip(model, x, tmp_path)
     np.testing.assert_array_equal(
-        loaded.layers[4].trainable_weights[0].numpy(), learned_beta
+        to_numpy(loaded.layers[4].trainable_weights[0]), learned_beta
     )
-    assert_export_roundtrip(model, x, tmp_path)
+
+
+@pytest.mark.parametrize("export_format", EXPORT_FORMATS)
+def test_model_exports(data, tmp_path, export_format):
+    """SavedModel everywhere; `.pt2` (`format="torch"`) on PyTorch too."""
+    x, y = data
+    assert_exports(all_activations_model(x, y), x, tmp_path, export_format)
 
 
 @pytest.mark.parametrize("layer_cls", [Swish, Mish, GELU])

@@ -4,11 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from keras_components import WassersteinLoss
+from keras_components import WassersteinLoss, _backend
 from keras_components.losses import gradient_penalty, wasserstein_loss
 from tests.helpers import (
+    EXPORT_FORMATS,
     assert_config_roundtrip,
-    assert_export_roundtrip,
+    assert_exports,
     assert_keras_roundtrip,
     to_numpy,
     variable_gradients,
@@ -129,14 +130,25 @@ def test_serialization(data, tmp_path):
         "keras_components>wasserstein_loss"
     )
     x, y = critic_data(data)
-    model = critic_model("wgan_critic")
-    model.compile(optimizer="adam", loss=WassersteinLoss())
-    model.fit(x, y, epochs=1, verbose=0)
+    model = fitted_critic(x, y)
     loaded = assert_keras_roundtrip(model, x, tmp_path)
     np.testing.assert_allclose(
         loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6
     )
-    assert_export_roundtrip(model, x, tmp_path)
+
+
+def fitted_critic(x, y):
+    model = critic_model("wgan_critic")
+    model.compile(optimizer="adam", loss=WassersteinLoss())
+    model.fit(x, y, epochs=1, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("export_format", EXPORT_FORMATS)
+def test_critic_exports(data, tmp_path, export_format):
+    """SavedModel everywhere; `.pt2` (`format="torch"`) on PyTorch too."""
+    x, y = critic_data(data)
+    assert_exports(fitted_critic(x, y), x, tmp_path, export_format)
 
 
 # --------------------------------------------------------------------------
@@ -176,15 +188,27 @@ def test_quadratic_critic_norm_over_all_non_batch_axes(data):
     )
 
 
-def test_interpolates_each_sample_between_real_and_fake(data):
-    seen = []
+def test_interpolates_each_sample_between_real_and_fake(data, monkeypatch):
+    """The critic is differentiated at `real + eps_i * (fake - real)`.
+
+    The point is read where the penalty hands it to the input gradient, which
+    is eager on every backend (inside JAX's `vjp` the critic sees a tracer).
+    """
+    points, critic_shapes = [], []
+
+    def recording_input_gradient(fn, x):
+        points.append(to_numpy(x))
+        return input_gradient(fn, x)
 
     def critic(x):
-        seen.append(to_numpy(x))
+        critic_shapes.append(tuple(x.shape))
         return keras.ops.sum(x, axis=(1, 2, 3))
 
+    input_gradient = _backend.input_gradient
+    monkeypatch.setattr(_backend, "input_gradient", recording_input_gradient)
     gradient_penalty(critic, data["real"], data["fake"], seed=3)
-    (x_hat,) = seen
+    (x_hat,) = points
+    assert critic_shapes == [x_hat.shape]  # the critic is called at that point
     eps = (x_hat - data["real"]) / (data["fake"] - data["real"])
     per_sample = eps.reshape(N, -1)
     one_each = np.broadcast_to(per_sample[:, :1], per_sample.shape)

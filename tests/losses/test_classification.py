@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from keras_components import FocalLoss
 from keras_components.losses import focal_loss
 from tests.helpers import (
+    EXPORT_FORMATS,
     assert_config_roundtrip,
-    assert_export_roundtrip,
+    assert_exports,
     assert_keras_roundtrip,
     runs_eagerly_in_model,
     tensor,
@@ -851,19 +852,30 @@ def test_function_is_registered():
     assert keras.saving.get_registered_name(focal_loss) == "keras_components>focal_loss"
 
 
-def test_model_roundtrips(tmp_path):
-    x, y = classification_data()
+def focal_model(x, y):
     model = classifier(4, name="focal_model")
     loss = FocalLoss(1.5, [0.4, 0.2, 0.2, 0.2], from_logits=True, ignore_index=IGNORE)
     model.compile(optimizer="adam", loss=loss)
     model.fit(x, y, epochs=1, verbose=0)
+    return model
+
+
+def test_model_roundtrips(tmp_path):
+    x, y = classification_data()
+    model = focal_model(x, y)
     loaded = assert_keras_roundtrip(model, x, tmp_path)
     assert isinstance(loaded.loss, FocalLoss)
-    assert loaded.loss.get_config() == loss.get_config()
+    assert loaded.loss.get_config() == model.loss.get_config()
     np.testing.assert_allclose(
         loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6
     )
-    assert_export_roundtrip(model, x, tmp_path)
+
+
+@pytest.mark.parametrize("export_format", EXPORT_FORMATS)
+def test_model_exports(tmp_path, export_format):
+    """SavedModel everywhere; `.pt2` (`format="torch"`) on PyTorch too."""
+    x, y = classification_data()
+    assert_exports(focal_model(x, y), x, tmp_path, export_format)
 
 
 def test_keras_mask_on_y_pred_reduces_like_keras():

@@ -8,8 +8,9 @@ from keras_components import CombinedLoss, DiceLoss, FocalLoss, TverskyLoss
 from keras_components import metrics as kc_metrics
 from keras_components.losses import dice_loss, focal_loss
 from tests.helpers import (
+    EXPORT_FORMATS,
     assert_config_roundtrip,
-    assert_export_roundtrip,
+    assert_exports,
     assert_keras_roundtrip,
     runs_eagerly_in_model,
     to_numpy,
@@ -314,17 +315,28 @@ def test_config_roundtrip(loss):
 
 def test_model_compiled_with_dice_plus_focal_roundtrips(tmp_path):
     x, y = segmentation_data()
-    model = segmenter("dice_focal_model")
-    loss = CombinedLoss([DiceLoss(from_logits=True), FocalLoss(from_logits=True)])
-    model.compile(optimizer="adam", loss=loss)
-    model.fit(x, y, epochs=1, verbose=0)
+    model = dice_focal_model(x, y)
     loaded = assert_keras_roundtrip(model, x, tmp_path)
     assert isinstance(loaded.loss, CombinedLoss)
     assert [type(c) for c in loaded.loss.losses] == [DiceLoss, FocalLoss]
     np.testing.assert_allclose(
         loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6
     )
-    assert_export_roundtrip(model, x[:4], tmp_path)
+
+
+def dice_focal_model(x, y):
+    model = segmenter("dice_focal_model")
+    loss = CombinedLoss([DiceLoss(from_logits=True), FocalLoss(from_logits=True)])
+    model.compile(optimizer="adam", loss=loss)
+    model.fit(x, y, epochs=1, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("export_format", EXPORT_FORMATS)
+def test_model_compiled_with_dice_plus_focal_exports(tmp_path, export_format):
+    """SavedModel everywhere; `.pt2` (`format="torch"`) on PyTorch too."""
+    x, y = segmentation_data()
+    assert_exports(dice_focal_model(x, y), x[:4], tmp_path, export_format)
 
 
 def readme_segmentation_data(n=16):

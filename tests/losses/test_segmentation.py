@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from keras_components import DiceLoss, JaccardLoss, TverskyLoss
 from keras_components.losses import dice_loss, jaccard_loss, tversky_loss
 from tests.helpers import (
+    EXPORT_FORMATS,
     assert_config_roundtrip,
-    assert_export_roundtrip,
+    assert_exports,
     assert_keras_roundtrip,
     runs_eagerly_in_model,
     to_numpy,
@@ -711,18 +712,29 @@ def test_functions_are_registered():
         assert keras.saving.get_registered_name(fn) == f"keras_components>{fn.__name__}"
 
 
-def test_model_roundtrips(tmp_path):
-    x, y = segmentation_data()
+def tversky_model(x, y):
     model = segmenter("tversky_model")
     loss = TverskyLoss(0.3, 0.7, 1.3, from_logits=True, ignore_index=IGNORE)
     model.compile(optimizer="adam", loss=loss)
     model.fit(x, y, epochs=1, verbose=0)
+    return model
+
+
+def test_model_roundtrips(tmp_path):
+    x, y = segmentation_data()
+    model = tversky_model(x, y)
     loaded = assert_keras_roundtrip(model, x, tmp_path)
-    assert loaded.loss.get_config() == loss.get_config()
+    assert loaded.loss.get_config() == model.loss.get_config()
     np.testing.assert_allclose(
         loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6
     )
-    assert_export_roundtrip(model, x[:4], tmp_path)
+
+
+@pytest.mark.parametrize("export_format", EXPORT_FORMATS)
+def test_model_exports(tmp_path, export_format):
+    """SavedModel everywhere; `.pt2` (`format="torch"`) on PyTorch too."""
+    x, y = segmentation_data()
+    assert_exports(tversky_model(x, y), x[:4], tmp_path, export_format)
 
 
 def test_binary_masks_without_channel_axis_are_named_in_the_error():
