@@ -870,6 +870,20 @@ def compiled_by_xla() -> bool:
     return control_flow_util.GraphOrParentsInXlaContext(graph)
 
 
+def graph_without_xla() -> bool:
+    """Whether the code being traced now is a TensorFlow graph outside XLA.
+
+    There each operation is a kernel and a pass of its own; a
+    `fused_elementwise` function nested in it runs as one XLA cluster.
+    False on other backends, eagerly and under XLA.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return not tf.executing_eagerly() and not compiled_by_xla()
+
+
 def input_gradient(fn: Callable[[Any], Any], x: Any) -> Any:
     """`d sum(fn(x)) / dx`, itself differentiable (in `fn`'s weights too).
 
