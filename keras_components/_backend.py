@@ -946,6 +946,10 @@ def erfc_is_one_kernel() -> bool:
 def fused_elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
     """`fn` (elementwise, tensors in and out) as one compiled kernel.
 
+    Also for sums of elementwise expressions (the region losses' forward
+    statistics with their entrywise checks): XLA fuses the expressions into
+    the reductions' passes, where a graph runs each as a kernel of its own.
+
     TensorFlow: `tf.function(jit_compile=True)`, in an outer graph as well
     (one XLA cluster instead of one kernel per op; the LiteRT converter
     inlines it); JAX: `jax.jit`; PyTorch: `fn` itself.
