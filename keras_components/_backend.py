@@ -870,6 +870,20 @@ def compiled_by_xla() -> bool:
     return control_flow_util.GraphOrParentsInXlaContext(graph)
 
 
+def graph_without_xla() -> bool:
+    """Whether the code being traced now is a TensorFlow graph outside XLA.
+
+    There each operation is a kernel and a pass of its own; a
+    `fused_elementwise` function nested in it runs as one XLA cluster.
+    False on other backends, eagerly and under XLA.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return not tf.executing_eagerly() and not compiled_by_xla()
+
+
 def input_gradient(fn: Callable[[Any], Any], x: Any) -> Any:
     """`d sum(fn(x)) / dx`, itself differentiable (in `fn`'s weights too).
 
@@ -931,6 +945,10 @@ def erfc_is_one_kernel() -> bool:
 
 def fused_elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
     """`fn` (elementwise, tensors in and out) as one compiled kernel.
+
+    Also for sums of elementwise expressions (the region losses' forward
+    statistics with their entrywise checks): XLA fuses the expressions into
+    the reductions' passes, where a graph runs each as a kernel of its own.
 
     TensorFlow: `tf.function(jit_compile=True)`, in an outer graph as well
     (one XLA cluster instead of one kernel per op; the LiteRT converter

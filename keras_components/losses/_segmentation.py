@@ -297,7 +297,11 @@ def _sums_backward(args: tuple[Any, Any], upstream: tuple[Any, Any, Any]):
 
 
 def _region_sums(
-    y: Any, probs: Any, invalid_entries: Callable[[Any, Any], Any] | None = None
+    y: Any,
+    probs: Any,
+    invalid_entries: Callable[[Any, Any], Any] | None = None,
+    *,
+    nested: bool = False,
 ) -> tuple[Any, Any, Any]:
     """The region sums `(I, T, P)`, with a closed-form gradient.
 
@@ -309,6 +313,9 @@ def _region_sums(
     I, so the sample's statistics are not finite. Under XLA the check then
     fuses into the pass computing `y * p` (no pass or reduction of its own),
     and it runs in the forward pass only (the gradient does not repeat it).
+    `nested=True` (a TensorFlow graph outside XLA) compiles that forward pass
+    into one XLA kernel nested in the graph (`_backend.fused_elementwise`);
+    the gradient stays graph kernels.
     """
     forward = _sums_forward
     if invalid_entries is not None:
@@ -326,6 +333,8 @@ def _region_sums(
                 sum_over_positions(probs),
             )
 
+    if nested:
+        forward = _backend.fused_elementwise(forward)
     return _backend.custom_vjp(forward, _sums_backward)(y, probs)
 
 
@@ -405,8 +414,12 @@ def region_statistics(
     check_loss_predictions(y_pred, from_logits=args.from_logits)
     # Under XLA, entrywise checks go into the pass computing the region sums
     # (`_region_sums`'s `invalid_entries`) instead of reductions of their
-    # own: XLA on CPU does not fuse a reduction into another.
-    fused = _backend.compiled_by_xla()
+    # own: XLA on CPU does not fuse a reduction into another. In a TensorFlow
+    # graph outside XLA, that forward pass (checks and sums) runs as one
+    # nested XLA kernel (`_backend.fused_elementwise`): as graph kernels each
+    # check would be a pass of its own.
+    nested = _backend.graph_without_xla()
+    fused = nested or _backend.compiled_by_xla()
     entry_checks: list[Callable[[Any, Any], Any]] = []
     invalid = None
 
@@ -462,7 +475,7 @@ def region_statistics(
 
     # NaN * 0 at ignored positions: NaN (prediction sums every position).
     intersection, truth, prediction = _region_sums(
-        y, probs, _any_of(entry_checks) if entry_checks else None
+        y, probs, _any_of(entry_checks) if entry_checks else None, nested=nested
     )
     finite = ops.all(ops.isfinite(intersection + truth + prediction), axis=-1)
     not_finite = ops.logical_not(finite)
