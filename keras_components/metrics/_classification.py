@@ -79,7 +79,7 @@ Per-image scores and class subsets (`IoU`, `Dice`, `F1`, `FBeta`,
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, NamedTuple, cast
 
 from keras import ops
@@ -379,7 +379,7 @@ class _AveragedMetric(_CountMetric):
         *,
         average: str | None = "macro",
         per_image: bool = False,
-        classes: Any = None,
+        classes: Sequence[int] | None = None,
         **kwargs: Any,
     ) -> None:
         self.average = check_choice("average", average, _confusion.AVERAGES)

@@ -227,7 +227,8 @@ def test_public_signature_lists_every_argument(cls):
 
 def test_f1_signature():
     assert str(inspect.signature(km.F1)) == (
-        "(*, average: 'str | None' = 'macro', zero_division: 'float' = 0.0, "
+        "(*, average: 'str | None' = 'macro', per_image: 'bool' = False, "
+        "classes: 'Sequence[int] | None' = None, zero_division: 'float' = 0.0, "
         "task: 'str' = 'auto', num_classes: 'int | None' = None, threshold: "
         "'float | None' = None, from_logits: 'bool' = False, ignore_index: "
         "'int | None' = None, name: 'str | None' = 'f1', dtype: 'Any' = None)"
