@@ -910,7 +910,7 @@ def rank_update(
     # The same bin of the other label's row: one row of b up or down.
     other = index + ops.where(is_neg, b, -b)
     other_block = other // size
-    before = ops.reshape(_backend.cumsum(rows, axis=-1) - rows, (-1,))
+    before = ops.reshape(_blocks_before(rows), (-1,))
     in_block = ops.take(ops.reshape(first, (2 * k * groups, size)), other_block, axis=0)
     # The share of each bin of the block below the cell's bin: 1 below it,
     # 1/2 in it, 0 above, as clipped arithmetic (cheaper than selects).
@@ -931,6 +931,37 @@ def rank_update(
     return new_state, {"invalid": counts}
 
 
+# Blocks per chunk of `_blocks_before`'s prefix: one small matmul per chunk.
+PREFIX_CHUNK = 32
+
+
+def _blocks_before(rows: Any) -> Any:
+    """`out[r, g] = sum(rows[r, :g])`: the exclusive prefix sum along rows.
+
+    In chunks of `PREFIX_CHUNK` blocks: within each chunk a matmul with a
+    strictly upper triangular 0/1 matrix, plus a prefix sum over the chunk
+    totals (16 per row at the default bins). Exact for integer counts as the
+    cumulative sum is (every partial sum is an integer below 2**53), and
+    about half the cost of one cumulative sum over all blocks under XLA on
+    CPU, where that is a reduce-window whose cost grows with its window.
+    """
+    groups = rows.shape[-1]
+    size = min(PREFIX_CHUNK, groups)
+    chunks = -(-groups // size)
+    if chunks * size != groups:
+        rows = ops.pad(rows, [(0, 0), (0, chunks * size - groups)])
+    lead = rows.shape[0]
+    chunked = ops.reshape(rows, (lead * chunks, size))
+    strictly_upper = np.triu(np.ones((size, size)), 1)
+    within = _backend.matmul(
+        chunked, ops.convert_to_tensor(strictly_upper, chunked.dtype)
+    )
+    totals = ops.reshape(ops.sum(chunked, axis=-1), (lead, chunks))
+    earlier = _backend.cumsum(totals, axis=-1) - totals
+    out = ops.reshape(within, (lead, chunks, size)) + ops.expand_dims(earlier, -1)
+    return ops.reshape(out, (lead, chunks * size))[:, :groups]
+
+
 def _packed_cells(
     cells: dict[str, Any], k: int, num_bins: int, size: int
 ) -> tuple[Any, Any]:
@@ -942,7 +973,7 @@ def _packed_cells(
     blocks). `weights` is the flat weight per cell (state dtype), None without
     `sample_weight`.
 
-    Both are computed once (`_materialized`): the per-sample checks and the
+    Both are computed once (`_backend.materialized`): the per-sample checks and the
     bin of each score (a few hundred cheap operations per cell) would
     otherwise be fused by XLA into each of the update's consumers of the
     cells and recomputed there, several times the cost of the update itself.
@@ -954,25 +985,10 @@ def _packed_cells(
     weights = cells["weights"]
     if weights is not None:
         weights = ops.reshape(weights, (-1,))
-        cell, weights = _materialized(cell), _materialized(weights)
+        cell, weights = _backend.materialized(cell), _backend.materialized(weights)
     else:
-        cell = _materialized(cell)
+        cell = _backend.materialized(cell)
     return cell, weights
-
-
-def _materialized(values: Any) -> Any:
-    """`values`, computed once into a buffer of their own under XLA.
-
-    XLA on CPU fuses cheap elementwise producers into every consumer,
-    recomputing them in each. A conditional is a fusion boundary: its
-    predicate here (whether every value exceeds the smallest int32, or is
-    not NaN) always holds, so it returns `values` unchanged.
-    """
-    if keras.backend.is_int_dtype(values.dtype):
-        holds = ops.min(values) > np.iinfo(np.int32).min
-    else:
-        holds = ops.logical_not(ops.isnan(ops.sum(values)))
-    return ops.cond(holds, lambda: values, lambda: values)
 
 
 @functools.cache
