@@ -79,6 +79,14 @@ def _is_float64(x: Any) -> bool:
         return False
 
 
+# Largest |sum - 1| of a multiclass probability row, whatever its dtype. A
+# half-precision softmax may reach the metric cast to float32, its origin
+# unknown: TensorFlow's float16 kernel is off by up to ~2.1e-3 at 1000
+# classes, a bfloat16 one by up to four units of 2**-8 (XLA's are closer).
+# Independent sigmoid outputs and logits are far off; a row this close to 1
+# changes log(p) by at most 1.6e-2.
+DISTRIBUTION_TOLERANCE = _inputs.row_sum_tolerance("bfloat16")
+
 # The fix named when multiclass probabilities are not a distribution per row.
 ROWS_HINT = (
     "A multiclass metric reads softmax outputs: for independent (sigmoid) "
@@ -120,12 +128,12 @@ def checked_scores(
 
     Invalid: a target that is not a hard class indicator, a non-finite
     score, a probability outside `[0, 1]` and, multiclass without
-    `from_logits`, a row not summing to 1 (`_inputs.row_sum_tolerance` of
-    `y_pred`'s dtype: independent sigmoid outputs are not a distribution),
+    `from_logits`, a row not summing to 1 (within `DISTRIBUTION_TOLERANCE`:
+    independent sigmoid outputs are not a distribution),
     a non-finite weight.
     """
     y_pred = ops.convert_to_tensor(y_pred)
-    tolerance = _inputs.row_sum_tolerance(y_pred.dtype)
+    tolerance = DISTRIBUTION_TOLERANCE
     state_dtype = _backend.state_dtype()
     found = _inputs.score_targets(
         y_true,
@@ -185,8 +193,8 @@ class ProbabilityMetric(StreamingMetric):
         from_logits: Whether `y_pred` holds logits (binary: sigmoid,
             multiclass: softmax). Without it, probabilities must lie in
             `[0, 1]` and multiclass rows must sum to 1 (within
-            `_inputs.row_sum_tolerance` of their dtype; they are not
-            renormalised).
+            `DISTRIBUTION_TOLERANCE`, 1.6e-2, which a half-precision softmax
+            cast to float32 meets; they are not renormalised).
     """
 
     tasks = ("binary", "multiclass")
@@ -228,7 +236,7 @@ class ProbabilityMetric(StreamingMetric):
                 y_pred,
                 name="y_pred",
                 rows=True,
-                tolerance=_inputs.row_sum_tolerance(y_pred.dtype),
+                tolerance=DISTRIBUTION_TOLERANCE,
                 rows_hint=ROWS_HINT,
             )
 
@@ -256,7 +264,8 @@ class LogLoss(ProbabilityMetric):
     JAX without x64, which computes it in float32) exactly as scikit-learn does;
     from logits it is exact (`log_sigmoid` / `log_softmax`, no clipping).
     Multiclass probability rows must sum to 1 (within
-    `row_sum_tolerance` of their dtype) and are not renormalised: a row that
+    `DISTRIBUTION_TOLERANCE`, 1.6e-2, for any dtype: a half-precision softmax
+    may arrive cast to float32) and are not renormalised: a row that
     does not (independent sigmoid outputs) is invalid input, where
     scikit-learn only warns and returns a number. State: float64 weighted
     loss sum and weight total. No data: NaN.

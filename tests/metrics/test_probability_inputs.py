@@ -29,6 +29,7 @@ BAD_EAGER = [
     ([0, 1], [[0.5, np.nan], [0.2, 0.8]], {}, "`y_pred`"),
     ([0, 1], SIGMOID_ROWS, {}, "each sum to 1.*score each class as a binary task"),
     ([0, 1, 2], [[0.2, 0.3, 0.4]] * 3, {}, r"summing to e.g. \[0.9\]"),
+    ([0, 1, 2], [[0.2, 0.3, 0.517]] * 3, {}, r"summing to e.g. \[1.017\]"),
 ]
 
 BAD_TRACED = [
@@ -83,6 +84,34 @@ def test_sigmoid_rows_are_fine_as_logits_or_within_the_tolerance(cls):
     metric = cls()
     metric.update_state([2, 1], rows)
     assert np.isfinite(to_numpy(metric.result()))
+
+
+@pytest.mark.parametrize("cls", METRICS)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("num_classes", [10, 1000])
+def test_half_precision_softmax_rows_are_valid_also_cast_to_float32(
+    cls, dtype, num_classes
+):
+    # Rows off by a half-precision normalisation (|sum - 1| of a few units
+    # of its precision, as TensorFlow's float16 softmax kernel gives at 1000
+    # classes), rounded entry by entry, then cast to float32 as a float32
+    # output layer does.
+    import ml_dtypes
+
+    rng = np.random.default_rng(num_classes)
+    z = 3.0 * rng.standard_normal((64, num_classes))
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    # float16: 8 units (3.9e-3; TensorFlow's kernel measured up to 2.1e-3);
+    # bfloat16: 2 units (7.8e-3), well above what its kernel gives.
+    off = 8.0 * 2.0**-11 if dtype == "float16" else 2.0 * 2.0**-8
+    p *= 1.0 + off * rng.choice([-1.0, 1.0], (64, 1))
+    half = p.astype(getattr(ml_dtypes, dtype) if dtype == "bfloat16" else np.float16)
+    labels = rng.integers(0, num_classes, 64)
+    for rows in (half, half.astype(np.float32)):
+        metric = cls()
+        metric.update_state(labels, rows)
+        assert np.isfinite(to_numpy(metric.result()))
 
 
 def test_log_loss_within_the_tolerance_equals_sklearn_unnormalised():
