@@ -720,7 +720,9 @@ def check_one_hot_rows(y_true: Any, *, name: str = "y_true") -> None:
     if np.any(bad & binary & (ones > 1)):
         what, fix = (
             "multi-hot rows (several 1s)",
-            " Pass task='multilabel' to score every class independently.",
+            " Pass task='multilabel' to score every class independently (where "
+            "a metric has no multilabel task, as LogLoss, score each class as "
+            "a binary task).",
         )
     elif np.any(bad & binary):
         what, fix = (
@@ -1103,7 +1105,11 @@ def out_of_unit_samples(x: Any) -> Any:
     always reaches.
     """
     axes = tuple(range(1, len(static_shape(x))))
-    return ops.logical_or(ops.min(x, axis=axes) < 0, ops.max(x, axis=axes) > 1)
+    # `initial` (0 and 1: the comparisons are unchanged) makes an empty batch
+    # give an empty result instead of an eager "empty tensor" error.
+    low = ops.min(x, axis=axes, initial=0.0)
+    high = ops.max(x, axis=axes, initial=1.0)
+    return ops.logical_or(low < 0, high > 1)
 
 
 def check_probability_values(

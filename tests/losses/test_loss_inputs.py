@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+import keras_components as kc
 from keras_components import _backend, _inputs
 from tests.helpers import to_numpy
 from tests.losses.common import TRACED_MODES, traced
@@ -131,3 +132,23 @@ def test_compiled_by_xla_tells_xla_from_graphs_and_eager():
     inner = tf.function(probe)
     tf.function(lambda x: inner(x), jit_compile=True)(tf.constant(2.0))
     assert seen == [False, False, True, True]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: kc.DiceLoss(),
+        lambda: kc.JaccardLoss(),
+        lambda: kc.TverskyLoss(),
+        lambda: kc.LovaszLoss(),
+        lambda: kc.LovaszLoss(per_image=True),
+    ],
+    ids=["dice", "jaccard", "tversky", "lovasz", "lovasz-per-image"],
+)
+def test_an_empty_batch_is_not_an_error(make):
+    # Eagerly as when traced: no "empty tensor" error from the input checks,
+    # and nothing non-finite (an empty batch holds no invalid entry).
+    y_true = np.zeros((0, 6, 5), np.int64)
+    y_pred = np.full((0, 6, 5, 4), 0.25, np.float32)
+    values = np.asarray(to_numpy(make()(y_true, y_pred)))
+    assert np.all(np.isfinite(values))
