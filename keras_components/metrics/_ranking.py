@@ -1245,7 +1245,7 @@ class _BinnedRankingMetric(StreamingMetric):
         self._warned = True
         warnings.warn(
             f"{type(self).__name__} {self.name!r} may differ from the exact "
-            f"value by up to {worst:.3e} (worst case), more than its documented "
+            f"value by up to {worst:.4g} (worst case), more than its documented "
             f"tolerance {self.tolerance:g}: some of its {self.num_bins} score "
             "bins hold positives and negatives (or several positives) whose "
             "order the bins do not keep, as with few samples or near-equal "
