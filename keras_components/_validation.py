@@ -14,6 +14,8 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from keras_components._inputs import TASKS
 
 
@@ -24,10 +26,21 @@ def invalid_value(name: str, expected: str, value: Any) -> ValueError:
     )
 
 
+def _type_name(value: Any) -> str:
+    """The name of `value`'s type, qualified outside the builtins.
+
+    So a NumPy scalar never reads as the Python type it mimics: `np.True_`
+    is a `numpy.bool`, not a `bool`.
+    """
+    kind = type(value)
+    module = kind.__module__.split(".")[0]
+    return kind.__name__ if module == "builtins" else f"{module}.{kind.__name__}"
+
+
 def invalid_type(name: str, expected: str, value: Any) -> TypeError:
     return TypeError(
         f"Invalid type for argument `{name}`. Expected {expected}. "
-        f"Received: {name}={value!r} of type {type(value).__name__}"
+        f"Received: {name}={value!r} of type {_type_name(value)}"
     )
 
 
@@ -87,9 +100,10 @@ def check_optional_int(name: str, value: Any, *, low: int | None = None) -> int 
 
 
 def check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
+    """Returns `value` as a Python bool; NumPy's bool scalar is accepted."""
+    if not isinstance(value, (bool, np.bool_)):
         raise invalid_type(name, "a bool", value)
-    return value
+    return bool(value)
 
 
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:

@@ -102,7 +102,7 @@ from keras_components._validation import (
     invalid_value,
 )
 from keras_components.losses._base import nan_where
-from keras_components.metrics._base import INVALID_TEXT, guarded
+from keras_components.metrics._base import INVALID_TEXT, guarded, warn_invalid
 
 __all__ = [
     "GELU",
@@ -593,18 +593,7 @@ class _Metric(keras.metrics.Metric):
         value = guarded(self._score(), self.invalid, STATE_DTYPE)
         counts = _inputs.concrete_value(ops.convert_to_tensor(self.invalid.value))
         if counts is not None:
-            for reason, count in zip(_inputs.INVALID_REASONS, counts, strict=True):
-                if count > 0:
-                    what, fix = _INVALID_TEXT[reason]
-                    warnings.warn(
-                        f"{type(self).__name__}(name={self.name!r}).result() is "
-                        f"NaN: {int(count)} entries with {what} were seen while "
-                        "traced (in `fit`, `evaluate` or a compiled function, "
-                        f"where no error can be raised). Fix: {fix}. "
-                        "`reset_state()` clears the state.",
-                        UserWarning,
-                        stacklevel=2,
-                    )
+            warn_invalid(self, counts, _INVALID_TEXT, stacklevel=3)
         return value
 
     def _state(self, name: str, shape: tuple[int, ...] = ()) -> keras.Variable:

@@ -392,13 +392,24 @@ class LovaszLoss(Loss):
         ) = _check_arguments(mode, from_logits, per_image, classes, ignore_index)
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
-        if sample_weight is not None and not self.per_image:
-            raise ValueError(
-                "Invalid value for argument `sample_weight`. Expected None with "
-                "per_image=False (the loss is one value for the whole batch; "
-                "pass per_image=True to weigh images). Received: sample_weight "
-                f"of shape {tuple(ops.shape(sample_weight))}"
-            )
+        if sample_weight is not None:
+            # The static shape: inside `fit` the batch size is symbolic.
+            shape = static_shape(ops.convert_to_tensor(sample_weight))
+            if not self.per_image:
+                raise ValueError(
+                    "Invalid value for argument `sample_weight`. Expected None "
+                    "with per_image=False (the loss is one value for the whole "
+                    "batch; pass per_image=True to weigh images). Received: "
+                    f"sample_weight of shape {shape}"
+                )
+            if any(d != 1 for d in shape[1:]):
+                raise ValueError(
+                    "Invalid value for argument `sample_weight`. Expected one "
+                    "weight per image, of shape (N,), with per_image=True (each "
+                    "image's loss is one value; the Lovasz extension has no "
+                    "pixel weights). Received: sample_weight of shape "
+                    f"{shape} for y_pred of shape {static_shape(y_pred)}"
+                )
         return super().__call__(y_true, y_pred, sample_weight=sample_weight)
 
     def call(self, y_true, y_pred):

@@ -512,18 +512,7 @@ class StreamingMetric(keras.metrics.Metric):
                     stacklevel=3,
                 )
             return
-        for reason, count in zip(_inputs.INVALID_REASONS, counts, strict=True):
-            if count > 0:
-                what, fix = INVALID_TEXT[reason]
-                warnings.warn(
-                    f"{type(self).__name__}(name={self.name!r}).result() is NaN: "
-                    f"{int(count)} entries with {what} were seen while traced "
-                    "(in `fit`, `evaluate` or a compiled function, where no "
-                    f"error can be raised). Fix: {fix}. `reset_state()` clears "
-                    "the state.",
-                    UserWarning,
-                    stacklevel=3,
-                )
+        warn_invalid(self, counts, INVALID_TEXT, stacklevel=4)
 
     @property
     def result_dtype(self) -> str:
@@ -595,6 +584,33 @@ def invalid_counts(**masks: Any) -> Any:
             ops.zeros((), dtype) if mask is None else ops.sum(ops.cast(mask, dtype))
         )
     return ops.stack(counts)
+
+
+def warn_invalid(
+    metric: keras.metrics.Metric,
+    counts: Any,
+    texts: dict[str, tuple[str, str]],
+    *,
+    stacklevel: int,
+) -> None:
+    """One `UserWarning` per reason with invalid entries in `counts`.
+
+    `counts` is the metric's concrete `invalid` state (`NUM_REASONS` counts,
+    `_inputs.INVALID_REASONS` order); `texts` maps each reason to what was
+    seen and its fix. Shared by the package's metrics and `compat.tfa`'s.
+    """
+    for reason, count in zip(_inputs.INVALID_REASONS, counts, strict=True):
+        if count > 0:
+            what, fix = texts[reason]
+            warnings.warn(
+                f"{type(metric).__name__}(name={metric.name!r}).result() is NaN: "
+                f"{int(count)} entries with {what} were seen while traced "
+                "(in `fit`, `evaluate` or a compiled function, where no "
+                f"error can be raised). Fix: {fix}. `reset_state()` clears "
+                "the state.",
+                UserWarning,
+                stacklevel=stacklevel,
+            )
 
 
 def guarded(value: Any, invalid: Any, dtype: Any) -> Any:

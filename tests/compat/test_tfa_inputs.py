@@ -512,3 +512,21 @@ def test_invalid_warning_names_each_reason_once():
     assert len(messages) == 2, messages
     assert "1 entries with soft targets" in messages[0]
     assert "1 entries with invalid predictions" in messages[1]
+
+
+def test_invalid_input_warning_points_at_the_caller_of_result():
+    """As for the package's own metrics: the line that called `result()`."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("traced update via tf.function")
+    import tensorflow as tf
+
+    metric = tfa.F1Score(num_classes=2, threshold=0.5)
+    y_true = np.array([[1.0, 0.0], [0.0, 1.0]], F32)
+    y_pred = np.array([[0.9, np.nan], [0.2, 0.8]], F32)
+    tf.function(metric.update_state)(tf.constant(y_true), tf.constant(y_pred))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metric.result()
+    nan_warnings = [w for w in caught if "result() is NaN" in str(w.message)]
+    assert nan_warnings
+    assert all(w.filename == __file__ for w in nan_warnings)

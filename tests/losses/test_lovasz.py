@@ -299,6 +299,29 @@ def test_per_batch_is_one_value(data):
         LovaszLoss()(data["labels"], data["probs"], sample_weight=np.ones(4))
 
 
+def test_sample_weight_errors_name_static_shapes(data):
+    """Inside `fit` the message shows a static shape, not a symbolic tensor."""
+    images = data["probs"].shape[0]
+    pixels = np.ones(data["probs"].shape[:-1])
+    with pytest.raises(ValueError, match=r"one weight per image.*\(N,\)"):
+        LovaszLoss(per_image=True)(data["labels"], data["probs"], sample_weight=pixels)
+    got = LovaszLoss(per_image=True)(
+        data["labels"], data["probs"], sample_weight=np.ones((images, 1))
+    )
+    assert np.isfinite(to_numpy(got))
+    inputs = keras.Input(data["probs"].shape[1:])
+    model = keras.Model(inputs, keras.layers.Softmax()(inputs))
+    model.compile(loss=LovaszLoss())
+    static = rf"sample_weight of shape \((None|{images}),\)"
+    with pytest.raises(ValueError, match=static):
+        model.fit(
+            data["probs"],
+            data["labels"],
+            sample_weight=np.ones(images),
+            verbose=0,
+        )
+
+
 # --------------------------------------------------------------------------
 # Gradients and compilation
 # --------------------------------------------------------------------------

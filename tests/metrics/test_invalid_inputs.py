@@ -500,3 +500,16 @@ def test_callbacks_monitor_every_metric_with_mode_auto(tmp_path):
 
 def test_public_surface_exposes_the_metrics():
     assert kc.F1 is km.F1
+
+
+def test_invalid_input_warning_points_at_the_caller_of_result():
+    """The warning names the line that called `result()`, not our code."""
+    metric = km.F1()
+    y_true, y_pred = np.array([0, 1]), np.array([[0.9, 0.1], [np.nan, 0.8]])
+    traced_with_state(metric.update_state, [metric])(tensor(y_true), tensor(y_pred))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metric.result()
+    nan_warnings = [w for w in caught if "result() is NaN" in str(w.message)]
+    assert nan_warnings
+    assert all(w.filename == __file__ for w in nan_warnings)
