@@ -1199,8 +1199,10 @@ class DiceLoss(_RegionLoss):
 
     `loss_n = sum_c(w_c * (1 - Dice_nc)) / sum_c(w_c)` with
     `Dice_nc = (2 I + s) / (T + P + s)` over the spatial positions of sample
-    n; see `dice_loss` for the inputs. Empty truth predicted empty gives 0
-    (Keras's `keras.losses.Dice` gives 1.0).
+    n; see `dice_loss` for the inputs and for `classes` and MONAI's options
+    (`batch`, `squared_pred`, `smooth_nr` / `smooth_dr`, `soft_label`).
+    Empty truth predicted empty gives 0 (Keras's `keras.losses.Dice` gives
+    1.0).
 
     {invalid_short}
     A `(N,)` `sample_weight` weighs samples (an error with `batch=True`).
@@ -1248,7 +1250,7 @@ class JaccardLoss(_RegionLoss):
 
     `loss_n = sum_c(w_c * (1 - Jaccard_nc)) / sum_c(w_c)` with
     `Jaccard_nc = (I + s) / (T + P - I + s)`; see `jaccard_loss` for the
-    inputs.
+    inputs and the options.
 
     {invalid_short}
     A `(N,)` `sample_weight` weighs samples (an error with `batch=True`).
@@ -1297,7 +1299,7 @@ class TverskyLoss(_RegionLoss):
 
     `L_nc = (1 - Tversky_nc) ** gamma` with
     `Tversky_nc = (I + s) / (I + alpha (P - I) + beta (T - I) + s)`; see
-    `tversky_loss` for the inputs.
+    `tversky_loss` for the inputs and the options (no `squared_pred`).
 
     {tversky_relations}
 
