@@ -5,11 +5,18 @@ positions, `I = sum(y * p)`, `T = sum(y)` and `P = sum(p)`; the per-class
 loss is a function of (I, T, P); the per-sample loss is the class-weighted
 mean of the per-class losses (shape `(N,)`). The gradient of `(I, T, P)` is
 written in closed form (`_sums_backward`, one multiply-add per input).
+
+MONAI's options change the statistics (`squared_pred`: `T = sum(y ** 2)`,
+`P = sum(p ** 2)`; `soft_label`: `I = sum(min(y, p))`, each with its own
+closed-form gradient), where they are summed (`batch=True`: over the batch
+too, one loss for the batch) and the smoothing (`smooth_nr`, `smooth_dr`);
+`classes` averages over a subset of the classes.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -40,6 +47,7 @@ from keras_components._validation import (
     check_float,
     check_float_sequence,
     check_optional_int,
+    invalid_type,
     invalid_value,
 )
 from keras_components.losses._base import Loss, as_compute_tensor, nan_where, power
@@ -97,6 +105,13 @@ and to `2 I` in Dice), and within about `s / (T + P)` of Dice with the
 same `s` (below 1e-6 on 8x8 masks at the default `s`). `gamma != 1` is
 the focal Tversky loss of Abraham and Khan.
 """,
+    "options": """
+Smoothing `s_nr = s_dr = smooth` unless `smooth_nr` / `smooth_dr` are
+given; the mean runs over `classes` when given. MONAI's options change
+the statistics: `squared_pred=True` takes `T = sum(y ** 2)` and
+`P = sum(p ** 2)`, `soft_label=True` takes `I = sum(min(y, p))`, and
+`batch=True` sums over the samples too (one loss for the batch).
+""",
     "y_true": "Targets (see Inputs above).",
     "y_pred": "Predictions `(N, *spatial, C)`.",
     "alpha": "Weight of false positives, a float >= 0.",
@@ -133,6 +148,44 @@ whose positions (cells) are removed from I, T and P (one-hot /
 soft multiclass targets hold no label and are never dropped). A
 sample whose positions are all ignored has loss 0.
 """,
+    "classes": """
+None (every class) or a non-empty sequence of distinct class
+indices `>= 0` (segmentation_models' `class_indexes`): the loss is
+the (class-weighted) mean over those classes only, each `< C`
+(checked at the first call). Multiclass and multilabel modes (the
+binary mode has one class: an error). `class_weights` stays one
+weight per class of `y_pred` (length C), of which the listed ones
+are used; with `include_background=False` the list cannot hold 0.
+""",
+    "batch": """
+If True, I, T and P are summed over the batch axis too before the
+ratio (MONAI's `batch=True`): the loss is one value for the batch
+(a scalar; per replica under `tf.distribute`), NaN if any sample
+holds invalid input, and a `sample_weight` is an error.
+""",
+    "squared_pred": """
+If True, the denominator takes sums of squares (MONAI's
+`squared_pred=True`): `T = sum(y ** 2)`, `P = sum(p ** 2)` (I stays
+`sum(y * p)`; with `soft_label=True` too this is the same form, as
+in MONAI).
+""",
+    "smooth_nr": """
+Numerator smoothing, a float >= 0; None: `smooth`.
+""",
+    "smooth_dr": """
+Denominator smoothing, a float >= 0; None: `smooth`. With
+`smooth_nr != smooth_dr` the loss of an empty truth predicted empty
+is `(smooth_dr - smooth_nr) / smooth_dr` (MONAI's value), and 0
+when `smooth_dr = 0` (MONAI: -inf or NaN); `smooth_nr > smooth_dr`
+makes the loss negative on near-empty classes (the focal Tversky
+form clamps `1 - Tversky` at 0).
+""",
+    "soft_label": """
+If True, MONAI's soft-label form `I = sum(min(y, p))`
+(`(sum(p) + sum(y) - sum(|p - y|)) / 2`): the loss is 0 only where
+`p == y`, also for soft targets. Equal to `sum(y * p)` for hard
+(0 / 1) targets.
+""",
     "reduction": "Keras reduction of the per-sample values.",
     "name": "Loss name.",
     "dtype": """
@@ -150,10 +203,81 @@ class RegionArguments(NamedTuple):
     class_weights: tuple[float, ...] | None
     include_background: bool
     ignore_index: int | None
+    classes: tuple[int, ...] | None = None
+    batch: bool = False
+    squared_pred: bool = False
+    smooth_nr: float | None = None  # as passed (None: `smooth`)
+    smooth_dr: float | None = None
+    soft_label: bool = False
+
+    @property
+    def smoothing(self) -> tuple[float, float]:
+        """`(numerator, denominator)` smoothing, resolved."""
+        nr = self.smooth if self.smooth_nr is None else self.smooth_nr
+        dr = self.smooth if self.smooth_dr is None else self.smooth_dr
+        return nr, dr
+
+    @property
+    def form(self) -> str:
+        """The statistics: `"plain"`, `"squared"` or `"soft"` (`_region_sums`)."""
+        if self.squared_pred:
+            return "squared"
+        return "soft" if self.soft_label else "plain"
+
+
+_CLASSES_EXPECTED = "a non-empty list of distinct class indices >= 0"
+
+
+def _check_classes(classes: Any) -> tuple[int, ...] | None:
+    """`classes` as a tuple of distinct class indices >= 0 (or None).
+
+    The region metrics' rule and messages (`metrics/_classification.py`).
+    """
+    if classes is None:
+        return None
+    expected = _CLASSES_EXPECTED
+    if isinstance(classes, (str, bytes)) or not isinstance(
+        classes, (list, tuple, range)
+    ):
+        raise invalid_type("classes", expected, classes)
+    if not classes:
+        raise invalid_value("classes", expected, classes)
+    for c in classes:
+        if isinstance(c, bool) or not isinstance(c, numbers.Integral):
+            raise invalid_type("classes", expected, classes)
+        if c < 0:
+            raise invalid_value("classes", expected, classes)
+    values = tuple(int(c) for c in classes)
+    if len(set(values)) != len(values):
+        duplicates = sorted({c for c in values if values.count(c) > 1})
+        raise invalid_value(
+            "classes", f"{expected} (duplicated: {duplicates})", classes
+        )
+    return values
+
+
+def _binary_classes_error(classes: tuple[int, ...]) -> ValueError:
+    return ValueError(
+        "Invalid value for argument `classes`. It selects among the C "
+        "classes of the multiclass and multilabel modes; the binary mode "
+        "scores its one channel only. Received: "
+        f"classes={list(classes)!r} in binary mode"
+    )
 
 
 def _check_region_arguments(
-    mode, from_logits, smooth, class_weights, include_background, ignore_index
+    mode,
+    from_logits,
+    smooth,
+    class_weights,
+    include_background,
+    ignore_index,
+    classes=None,
+    batch=False,
+    squared_pred=False,
+    smooth_nr=None,
+    smooth_dr=None,
+    soft_label=False,
 ) -> RegionArguments:
     mode = check_choice("mode", mode, TASK_CHOICES)
     include_background = check_bool("include_background", include_background)
@@ -170,6 +294,17 @@ def _check_region_arguments(
             raise invalid_value(
                 "class_weights", "floats >= 0 with at least one > 0", class_weights
             )
+    classes = _check_classes(classes)
+    if classes is not None:
+        if mode == "binary":
+            raise _binary_classes_error(classes)
+        if not include_background and 0 in classes:
+            raise invalid_value(
+                "classes",
+                f"{_CLASSES_EXPECTED} without 0 with include_background=False "
+                "(class 0 is the background it drops)",
+                classes,
+            )
     return RegionArguments(
         mode,
         check_bool("from_logits", from_logits),
@@ -177,6 +312,12 @@ def _check_region_arguments(
         class_weights,
         include_background,
         check_optional_int("ignore_index", ignore_index),
+        classes,
+        check_bool("batch", batch),
+        check_bool("squared_pred", squared_pred),
+        None if smooth_nr is None else check_float("smooth_nr", smooth_nr, low=0.0),
+        None if smooth_dr is None else check_float("smooth_dr", smooth_dr, low=0.0),
+        check_bool("soft_label", soft_label),
     )
 
 
@@ -267,8 +408,61 @@ def _sums_forward(y: Any, probs: Any) -> tuple[Any, Any, Any]:
     )
 
 
+def _entry_terms(form: str, y: Any, probs: Any) -> tuple[Any, Any, Any]:
+    """The entries summed into `(I, T, P)` by the statistics `form`.
+
+    `"plain"`: `(y * p, y, p)`; `"squared"` (`squared_pred`):
+    `(y * p, y ** 2, p ** 2)`; `"soft"` (`soft_label`): `(min(y, p), y, p)`.
+    """
+    if form == "squared":
+        return y * probs, ops.square(y), ops.square(probs)
+    if form == "soft":
+        return ops.minimum(y, probs), y, probs
+    return y * probs, y, probs
+
+
+def _plain_gradient(y, probs, g_i, g_t, g_p):
+    return g_i * probs + g_t, g_i * y + g_p
+
+
+def _squared_gradient(y, probs, g_i, g_t, g_p):
+    # d(y p)/dy = p, d(y^2)/dy = 2 y; likewise in p.
+    return g_i * probs + (2.0 * g_t) * y, g_i * y + (2.0 * g_p) * probs
+
+
+def _soft_gradient(y, probs, g_i, g_t, g_p):
+    # d min(y, p)/dp = 1 where p < y, 0 where p > y and 1/2 at a tie (the
+    # subgradient MONAI's autodiff of (p + y - |p - y|) / 2 takes); dy: the rest.
+    to_pred = 0.5 + 0.5 * ops.sign(y - probs)
+    overlap_pred = g_i * to_pred
+    return (g_i - overlap_pred) + g_t, overlap_pred + g_p
+
+
 def _sums_backward(args: tuple[Any, Any], upstream: tuple[Any, Any, Any]):
+    return _broadcast_gradient(_plain_gradient, args, upstream)
+
+
+def _backward_of(form: str):
+    if form == "squared":
+        return lambda args, upstream: _broadcast_gradient(
+            _squared_gradient, args, upstream
+        )
+    if form == "soft":
+        return lambda args, upstream: _broadcast_gradient(
+            _soft_gradient, args, upstream
+        )
+    return _sums_backward
+
+
+def _broadcast_gradient(
+    entry_gradient: Callable[..., tuple[Any, Any]],
+    args: tuple[Any, Any],
+    upstream: tuple[Any, Any, Any],
+):
     """The closed-form gradient of `(I, T, P)`: one multiply-add per input.
+
+    `entry_gradient(y, p, gI, gT, gP)` gives `(d/dy, d/dp)` entrywise from
+    the upstream broadcast over the positions; below for the plain form.
 
     `dI/dp = y`, `dI/dy = p`, `dT/dy = dP/dp = 1`, so with upstream
     `(gI, gT, gP)` per sample and class, broadcast over the positions:
@@ -285,15 +479,13 @@ def _sums_backward(args: tuple[Any, Any], upstream: tuple[Any, Any, Any]):
     if k is None:  # unknown spatial shape: broadcast (N, 1, ..., 1, C)
         axes = tuple(range(1, len(shape) - 1))
         g_i, g_t, g_p = (ops.expand_dims(g, axes) for g in upstream)
-        return g_i * probs + g_t, g_i * y + g_p
+        return entry_gradient(y, probs, g_i, g_t, g_p)
     row = k * shape[-1]
     g_i, g_t, g_p = (ops.reshape(ops.tile(g, (1, k)), (-1, 1, row)) for g in upstream)
     y3, p3 = (ops.reshape(x, (-1, math.prod(shape[1:-1]) // k, row)) for x in args)
     full = ops.shape(y)
-    return (
-        ops.reshape(g_i * p3 + g_t, full),
-        ops.reshape(g_i * y3 + g_p, full),
-    )
+    d_y, d_p = entry_gradient(y3, p3, g_i, g_t, g_p)
+    return ops.reshape(d_y, full), ops.reshape(d_p, full)
 
 
 def _region_sums(
@@ -302,11 +494,14 @@ def _region_sums(
     invalid_entries: Callable[[Any, Any], Any] | None = None,
     *,
     nested: bool = False,
+    form: str = "plain",
 ) -> tuple[Any, Any, Any]:
     """The region sums `(I, T, P)`, with a closed-form gradient.
 
     `(I, T, P) = (sum(y * p), sum(y), sum(p))` over positions, `(N, C)` each,
-    with the closed-form gradient `_sums_backward` in both `y` and `p`.
+    with the closed-form gradient `_sums_backward` in both `y` and `p`;
+    `form` names other statistics (`_entry_terms`), each with its own
+    closed-form gradient (`_backward_of`).
 
     `invalid_entries(y, probs)`, when given, is a bool broadcasting to `y`'s
     shape: the entries that make their sample invalid. Each adds `+inf` to
@@ -318,10 +513,15 @@ def _region_sums(
     the gradient stays graph kernels.
     """
     forward = _sums_forward
+    if form != "plain":
+
+        def forward(y: Any, probs: Any) -> tuple[Any, Any, Any]:
+            return tuple(sum_over_positions(t) for t in _entry_terms(form, y, probs))
+
     if invalid_entries is not None:
 
         def forward(y: Any, probs: Any) -> tuple[Any, Any, Any]:
-            overlap = y * probs
+            overlap, truth, prediction = _entry_terms(form, y, probs)
             overlap = ops.where(
                 invalid_entries(y, probs),
                 ops.full_like(overlap, float("inf")),
@@ -329,13 +529,13 @@ def _region_sums(
             )
             return (
                 sum_over_positions(overlap),
-                sum_over_positions(y),
-                sum_over_positions(probs),
+                sum_over_positions(truth),
+                sum_over_positions(prediction),
             )
 
     if nested:
         forward = _backend.fused_elementwise(forward)
-    return _backend.custom_vjp(forward, _sums_backward)(y, probs)
+    return _backend.custom_vjp(forward, _backward_of(form))(y, probs)
 
 
 def _negative(y: Any, _: Any) -> Any:
@@ -407,6 +607,16 @@ def region_statistics(
             f"(y_pred.shape[-1]={num_classes})",
             args.class_weights,
         )
+    if args.classes is not None:
+        if mode == "binary":
+            raise _binary_classes_error(args.classes)
+        out = [c for c in args.classes if c >= num_classes]
+        if out:
+            raise ValueError(
+                "Invalid value for argument `classes`. Expected class indices in "
+                f"[0, {num_classes}) (y_pred.shape[-1]={num_classes}); out of "
+                f"range: {out}. Received: classes={list(args.classes)!r}"
+            )
     dtype = keras.backend.standardize_dtype(y_pred.dtype)
     positions_axes = tuple(range(1, len(shape) - 1))
     # Eager: a ValueError naming the values and the fix. Traced: the sample
@@ -475,7 +685,11 @@ def region_statistics(
 
     # NaN * 0 at ignored positions: NaN (prediction sums every position).
     intersection, truth, prediction = _region_sums(
-        y, probs, _any_of(entry_checks) if entry_checks else None, nested=nested
+        y,
+        probs,
+        _any_of(entry_checks) if entry_checks else None,
+        nested=nested,
+        form=args.form,
     )
     finite = ops.all(ops.isfinite(intersection + truth + prediction), axis=-1)
     not_finite = ops.logical_not(finite)
@@ -511,6 +725,16 @@ def _reduce_classes(per_class, stats, args):
                 "background (include_background=False)",
                 args.class_weights,
             )
+    if args.classes is not None:  # the listed classes only (each < C, checked)
+        listed = set(args.classes)
+        base = (1.0,) * num_classes if weights is None else weights
+        weights = tuple(w if c in listed else 0.0 for c, w in enumerate(base))
+        if not any(weights):
+            raise invalid_value(
+                "class_weights",
+                f"at least one weight > 0 among classes={list(args.classes)!r}",
+                args.class_weights,
+            )
     if weights is None:
         values = ops.mean(per_class, axis=-1)
     else:
@@ -519,25 +743,51 @@ def _reduce_classes(per_class, stats, args):
     return nan_where(stats.invalid, values)
 
 
+def _over_batch(stats: RegionStatistics) -> RegionStatistics:
+    """The statistics summed over the batch axis, `(1, C)` (`batch=True`)."""
+    return RegionStatistics(
+        ops.sum(stats.intersection, axis=0, keepdims=True),
+        ops.sum(stats.truth, axis=0, keepdims=True),
+        ops.sum(stats.prediction, axis=0, keepdims=True),
+        ops.any(stats.invalid, axis=0, keepdims=True),
+    )
+
+
 def _region_loss(y_true, y_pred, args, per_class_loss):
     stats = region_statistics(y_true, y_pred, args)
-    per_class = per_class_loss(stats, args.smooth)
-    return _reduce_classes(per_class, stats, args)
+    if args.batch:
+        stats = _over_batch(stats)
+    per_class = per_class_loss(stats, *args.smoothing)
+    values = _reduce_classes(per_class, stats, args)
+    return values[0] if args.batch else values
 
 
-def _dice_per_class(stats, smooth):
+def _smoothed(errors, smooth_nr, smooth_dr):
+    """`errors + smooth_dr - smooth_nr` (nothing added when they are equal).
+
+    `1 - (x + s_nr) / (d + s_dr)` is `(d - x + s_dr - s_nr) / (d + s_dr)`.
+    """
+    if smooth_nr == smooth_dr:
+        return errors
+    return errors + (smooth_dr - smooth_nr)
+
+
+def _dice_per_class(stats, smooth_nr, smooth_dr):
     # 1 - (2I + s) / (T + P + s) = (T + P - 2I) / (T + P + s): exact 0 for a
     # perfect prediction, no 1 - x cancellation.
     total = stats.truth + stats.prediction
     errors = ops.maximum(total - 2.0 * stats.intersection, 0.0)
-    return _ratio(errors, total + smooth)
+    return _ratio(_smoothed(errors, smooth_nr, smooth_dr), total + smooth_dr)
 
 
-def _jaccard_per_class(stats, smooth):
+def _jaccard_per_class(stats, smooth_nr, smooth_dr):
     # 1 - (I + s) / (T + P - I + s) = (T + P - 2I) / (T + P - I + s).
     total = stats.truth + stats.prediction
     errors = ops.maximum(total - 2.0 * stats.intersection, 0.0)
-    return _ratio(errors, total - stats.intersection + smooth)
+    return _ratio(
+        _smoothed(errors, smooth_nr, smooth_dr),
+        total - stats.intersection + smooth_dr,
+    )
 
 
 @export
@@ -552,14 +802,25 @@ def dice_loss(
     class_weights: Sequence[float] | None = None,
     include_background: bool = True,
     ignore_index: int | None = None,
+    classes: Sequence[int] | None = None,
+    batch: bool = False,
+    squared_pred: bool = False,
+    smooth_nr: float | None = None,
+    smooth_dr: float | None = None,
+    soft_label: bool = False,
 ):
     """Soft Dice loss per sample.
 
     Per sample n and class c, summing over spatial positions,
     `I = sum(y * p)`, `T = sum(y)`, `P = sum(p)`:
 
-        Dice_nc = (2 I + s) / (T + P + s),   L_nc = 1 - Dice_nc
+        Dice_nc = (2 I + s_nr) / (T + P + s_dr),   L_nc = 1 - Dice_nc
         loss_n  = sum_c(w_c * L_nc) / sum_c(w_c)
+
+    {options}
+    With the same arguments this is MONAI's `DiceLoss` (`sigmoid=True` for
+    `from_logits` in binary / multilabel mode, `softmax=True` in multiclass
+    mode) averaged over the classes.
 
     Unlike `keras.losses.Dice`, the score is per sample and per class, and an
     empty truth predicted empty gives 0 (Keras gives 1.0).
@@ -577,9 +838,15 @@ def dice_loss(
         class_weights: {class_weights}
         include_background: {include_background}
         ignore_index: {ignore_index}
+        classes: {classes}
+        batch: {batch}
+        squared_pred: {squared_pred}
+        smooth_nr: {smooth_nr}
+        smooth_dr: {smooth_dr}
+        soft_label: {soft_label}
 
     Returns:
-        Per-sample losses, shape `(N,)`.
+        Per-sample losses, shape `(N,)` (a scalar with `batch=True`).
 
     Example:
 
@@ -590,6 +857,10 @@ def dice_loss(
     ...                     [[0.4, 0.6], [0.0, 1.0]]]])  # (1, 2, 2, 2) probs
     >>> print(np.asarray(dice_loss(y_true, y_pred)).round(4))
     [0.2036]
+    >>> print(np.asarray(dice_loss(y_true, y_pred, squared_pred=True)).round(4))
+    [0.0732]
+    >>> print(np.asarray(dice_loss(y_true, y_pred, classes=[1])).round(4))
+    [0.1273]
 
     Reference:
         Milletari et al., 2016, "V-Net: Fully Convolutional Neural Networks
@@ -597,7 +868,18 @@ def dice_loss(
         https://arxiv.org/abs/1606.04797
     """
     args = _check_region_arguments(
-        mode, from_logits, smooth, class_weights, include_background, ignore_index
+        mode,
+        from_logits,
+        smooth,
+        class_weights,
+        include_background,
+        ignore_index,
+        classes,
+        batch,
+        squared_pred,
+        smooth_nr,
+        smooth_dr,
+        soft_label,
     )
     return _region_loss(y_true, y_pred, args, _dice_per_class)
 
@@ -614,14 +896,24 @@ def jaccard_loss(
     class_weights: Sequence[float] | None = None,
     include_background: bool = True,
     ignore_index: int | None = None,
+    classes: Sequence[int] | None = None,
+    batch: bool = False,
+    squared_pred: bool = False,
+    smooth_nr: float | None = None,
+    smooth_dr: float | None = None,
+    soft_label: bool = False,
 ):
     """Soft Jaccard (IoU) loss per sample.
 
     Per sample n and class c, summing over spatial positions,
     `I = sum(y * p)`, `T = sum(y)`, `P = sum(p)`:
 
-        Jaccard_nc = (I + s) / (T + P - I + s),   L_nc = 1 - Jaccard_nc
+        Jaccard_nc = (I + s_nr) / (T + P - I + s_dr),   L_nc = 1 - Jaccard_nc
         loss_n     = sum_c(w_c * L_nc) / sum_c(w_c)
+
+    {options}
+    MONAI's `DiceLoss(jaccard=True)` computes `(2 I + s_nr) / (2 (T + P - I)
+    + s_dr)`: this loss with `smooth_nr = s_nr / 2`, `smooth_dr = s_dr / 2`.
 
     {inputs}
 
@@ -636,9 +928,15 @@ def jaccard_loss(
         class_weights: {class_weights}
         include_background: {include_background}
         ignore_index: {ignore_index}
+        classes: {classes}
+        batch: {batch}
+        squared_pred: {squared_pred}
+        smooth_nr: {smooth_nr}
+        smooth_dr: {smooth_dr}
+        soft_label: {soft_label}
 
     Returns:
-        Per-sample losses, shape `(N,)`.
+        Per-sample losses, shape `(N,)` (a scalar with `batch=True`).
 
     Example:
 
@@ -656,7 +954,18 @@ def jaccard_loss(
         https://doi.org/10.1007/978-3-319-50835-1_22
     """
     args = _check_region_arguments(
-        mode, from_logits, smooth, class_weights, include_background, ignore_index
+        mode,
+        from_logits,
+        smooth,
+        class_weights,
+        include_background,
+        ignore_index,
+        classes,
+        batch,
+        squared_pred,
+        smooth_nr,
+        smooth_dr,
+        soft_label,
     )
     return _region_loss(y_true, y_pred, args, _jaccard_per_class)
 
@@ -672,13 +981,16 @@ def _check_tversky_arguments(alpha, beta, gamma):
 
 
 def _tversky_per_class(alpha, beta, gamma):
-    def per_class(stats, smooth):
+    def per_class(stats, smooth_nr, smooth_dr):
         i = stats.intersection
         false_pos = ops.maximum(stats.prediction - i, 0.0)
         false_neg = ops.maximum(stats.truth - i, 0.0)
         # 1 - (I + s) / (I + a FP + b FN + s) = (a FP + b FN) / (same).
         errors = alpha * false_pos + beta * false_neg
-        return power(_ratio(errors, i + errors + smooth), gamma)
+        ratio = _ratio(_smoothed(errors, smooth_nr, smooth_dr), i + errors + smooth_dr)
+        if gamma != 1.0 and smooth_nr > smooth_dr:  # 1 - Tversky may be < 0
+            ratio = ops.maximum(ratio, 0.0)
+        return power(ratio, gamma)
 
     return per_class
 
@@ -698,15 +1010,27 @@ def tversky_loss(
     class_weights: Sequence[float] | None = None,
     include_background: bool = True,
     ignore_index: int | None = None,
+    classes: Sequence[int] | None = None,
+    batch: bool = False,
+    smooth_nr: float | None = None,
+    smooth_dr: float | None = None,
+    soft_label: bool = False,
 ):
     """(Focal) Tversky loss per sample.
 
     Per sample n and class c, summing over spatial positions,
     `I = sum(y * p)`, `T = sum(y)`, `P = sum(p)`:
 
-        Tversky_nc = (I + s) / (I + alpha (P - I) + beta (T - I) + s)
+        Tversky_nc = (I + s_nr) / (I + alpha (P - I) + beta (T - I) + s_dr)
         L_nc       = (1 - Tversky_nc) ** gamma
         loss_n     = sum_c(w_c * L_nc) / sum_c(w_c)
+
+    Smoothing `s_nr = s_dr = smooth` unless `smooth_nr` / `smooth_dr` are
+    given; the mean runs over `classes` when given; `soft_label=True` takes
+    `I = sum(min(y, p))` and `batch=True` sums over the samples too, as
+    MONAI's `TverskyLoss` (equal to it with `gamma = 1`). MONAI's Tversky
+    loss has no `squared_pred`, nor has this one (`P - I` would not be a
+    count of false positives with squares).
 
     {tversky_relations}
 
@@ -726,9 +1050,14 @@ def tversky_loss(
         class_weights: {class_weights}
         include_background: {include_background}
         ignore_index: {ignore_index}
+        classes: {classes}
+        batch: {batch}
+        smooth_nr: {smooth_nr}
+        smooth_dr: {smooth_dr}
+        soft_label: {soft_label}
 
     Returns:
-        Per-sample losses, shape `(N,)`.
+        Per-sample losses, shape `(N,)` (a scalar with `batch=True`).
 
     Example:
 
@@ -748,7 +1077,18 @@ def tversky_loss(
     """
     alpha, beta, gamma = _check_tversky_arguments(alpha, beta, gamma)
     args = _check_region_arguments(
-        mode, from_logits, smooth, class_weights, include_background, ignore_index
+        mode,
+        from_logits,
+        smooth,
+        class_weights,
+        include_background,
+        ignore_index,
+        classes,
+        batch,
+        False,
+        smooth_nr,
+        smooth_dr,
+        soft_label,
     )
     return _region_loss(y_true, y_pred, args, _tversky_per_class(alpha, beta, gamma))
 
@@ -757,10 +1097,12 @@ class _RegionLoss(Loss):
     """Shared constructor, config and call of the region losses.
 
     A subclass sets `default_name` (the name when `name` is None) and
-    `_per_class`; it restates the constructor only to add arguments.
+    `_per_class`; it restates the constructor only to add arguments (or,
+    like `TverskyLoss`, to leave out `squared_pred`: `squared_options`).
     """
 
     default_name: str
+    squared_options = True  # whether `squared_pred` is an argument
 
     def __init__(
         self,
@@ -771,6 +1113,12 @@ class _RegionLoss(Loss):
         class_weights: Sequence[float] | None = None,
         include_background: bool = True,
         ignore_index: int | None = None,
+        classes: Sequence[int] | None = None,
+        batch: bool = False,
+        squared_pred: bool = False,
+        smooth_nr: float | None = None,
+        smooth_dr: float | None = None,
+        soft_label: bool = False,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = None,
         dtype: Any = None,
@@ -778,7 +1126,18 @@ class _RegionLoss(Loss):
         name = self.default_name if name is None else name
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self._args = _check_region_arguments(
-            mode, from_logits, smooth, class_weights, include_background, ignore_index
+            mode,
+            from_logits,
+            smooth,
+            class_weights,
+            include_background,
+            ignore_index,
+            classes,
+            batch,
+            squared_pred,
+            smooth_nr,
+            smooth_dr,
+            soft_label,
         )
         self.mode = self._args.mode
         self.from_logits = self._args.from_logits
@@ -786,9 +1145,25 @@ class _RegionLoss(Loss):
         self.class_weights = self._args.class_weights
         self.include_background = self._args.include_background
         self.ignore_index = self._args.ignore_index
+        self.classes = self._args.classes
+        self.batch = self._args.batch
+        self.squared_pred = self._args.squared_pred
+        self.smooth_nr = self._args.smooth_nr
+        self.smooth_dr = self._args.smooth_dr
+        self.soft_label = self._args.soft_label
 
     def _per_class(self):
         raise NotImplementedError
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        if sample_weight is not None and self.batch:
+            raise ValueError(
+                "Invalid value for argument `sample_weight`. Expected None with "
+                "batch=True (the loss is one value for the whole batch; pass "
+                "batch=False to weigh samples). Received: sample_weight "
+                f"of shape {tuple(ops.shape(sample_weight))}"
+            )
+        return super().__call__(y_true, y_pred, sample_weight=sample_weight)
 
     def call(self, y_true, y_pred):
         return _region_loss(y_true, y_pred, self._args, self._per_class())
@@ -805,8 +1180,15 @@ class _RegionLoss(Loss):
                 else list(self.class_weights),
                 "include_background": self.include_background,
                 "ignore_index": self.ignore_index,
+                "classes": None if self.classes is None else list(self.classes),
+                "batch": self.batch,
+                "smooth_nr": self.smooth_nr,
+                "smooth_dr": self.smooth_dr,
+                "soft_label": self.soft_label,
             }
         )
+        if self.squared_options:
+            config["squared_pred"] = self.squared_pred
         return config
 
 
@@ -817,11 +1199,13 @@ class DiceLoss(_RegionLoss):
 
     `loss_n = sum_c(w_c * (1 - Dice_nc)) / sum_c(w_c)` with
     `Dice_nc = (2 I + s) / (T + P + s)` over the spatial positions of sample
-    n; see `dice_loss` for the inputs. Empty truth predicted empty gives 0
-    (Keras's `keras.losses.Dice` gives 1.0).
+    n; see `dice_loss` for the inputs and for `classes` and MONAI's options
+    (`batch`, `squared_pred`, `smooth_nr` / `smooth_dr`, `soft_label`).
+    Empty truth predicted empty gives 0 (Keras's `keras.losses.Dice` gives
+    1.0).
 
     {invalid_short}
-    A `(N,)` `sample_weight` weighs samples.
+    A `(N,)` `sample_weight` weighs samples (an error with `batch=True`).
 
     Args:
         mode: {mode}
@@ -830,6 +1214,12 @@ class DiceLoss(_RegionLoss):
         class_weights: {class_weights}
         include_background: {include_background}
         ignore_index: {ignore_index}
+        classes: {classes}
+        batch: {batch}
+        squared_pred: {squared_pred}
+        smooth_nr: {smooth_nr}
+        smooth_dr: {smooth_dr}
+        soft_label: {soft_label}
         reduction: {reduction}
         name: {name}
         dtype: {dtype}
@@ -860,10 +1250,10 @@ class JaccardLoss(_RegionLoss):
 
     `loss_n = sum_c(w_c * (1 - Jaccard_nc)) / sum_c(w_c)` with
     `Jaccard_nc = (I + s) / (T + P - I + s)`; see `jaccard_loss` for the
-    inputs.
+    inputs and the options.
 
     {invalid_short}
-    A `(N,)` `sample_weight` weighs samples.
+    A `(N,)` `sample_weight` weighs samples (an error with `batch=True`).
 
     Args:
         mode: {mode}
@@ -872,6 +1262,12 @@ class JaccardLoss(_RegionLoss):
         class_weights: {class_weights}
         include_background: {include_background}
         ignore_index: {ignore_index}
+        classes: {classes}
+        batch: {batch}
+        squared_pred: {squared_pred}
+        smooth_nr: {smooth_nr}
+        smooth_dr: {smooth_dr}
+        soft_label: {soft_label}
         reduction: {reduction}
         name: {name}
         dtype: {dtype}
@@ -903,12 +1299,12 @@ class TverskyLoss(_RegionLoss):
 
     `L_nc = (1 - Tversky_nc) ** gamma` with
     `Tversky_nc = (I + s) / (I + alpha (P - I) + beta (T - I) + s)`; see
-    `tversky_loss` for the inputs.
+    `tversky_loss` for the inputs and the options (no `squared_pred`).
 
     {tversky_relations}
 
     {invalid_short}
-    A `(N,)` `sample_weight` weighs samples.
+    A `(N,)` `sample_weight` weighs samples (an error with `batch=True`).
 
     Args:
         alpha: {alpha}
@@ -920,6 +1316,11 @@ class TverskyLoss(_RegionLoss):
         class_weights: {class_weights}
         include_background: {include_background}
         ignore_index: {ignore_index}
+        classes: {classes}
+        batch: {batch}
+        smooth_nr: {smooth_nr}
+        smooth_dr: {smooth_dr}
+        soft_label: {soft_label}
         reduction: {reduction}
         name: {name}
         dtype: {dtype}
@@ -938,6 +1339,7 @@ class TverskyLoss(_RegionLoss):
     """
 
     default_name = "tversky_loss"
+    squared_options = False
 
     def __init__(
         self,
@@ -951,6 +1353,11 @@ class TverskyLoss(_RegionLoss):
         class_weights: Sequence[float] | None = None,
         include_background: bool = True,
         ignore_index: int | None = None,
+        classes: Sequence[int] | None = None,
+        batch: bool = False,
+        smooth_nr: float | None = None,
+        smooth_dr: float | None = None,
+        soft_label: bool = False,
         reduction: str | None = "sum_over_batch_size",
         name: str = "tversky_loss",
         dtype: Any = None,
@@ -962,6 +1369,11 @@ class TverskyLoss(_RegionLoss):
             class_weights=class_weights,
             include_background=include_background,
             ignore_index=ignore_index,
+            classes=classes,
+            batch=batch,
+            smooth_nr=smooth_nr,
+            smooth_dr=smooth_dr,
+            soft_label=soft_label,
             reduction=reduction,
             name=name,
             dtype=dtype,
