@@ -72,7 +72,7 @@ none): probabilities in `[0, 1]`, or finite logits with
 multiclass targets hold one class distribution per position (one-hot,
 or soft as from label smoothing: values in `[0, 1]` summing to 1 within
 `_inputs.row_sum_tolerance` of their dtype: 1e-3 for float32 / float64,
-2e-3 for float16, 1.6e-2 for bfloat16); binary and multilabel targets
+3.9e-3 for float16, 1.6e-2 for bfloat16); binary and multilabel targets
 are values in `[0, 1]` per cell (multi-hot). Probabilities need not sum
 to 1 over classes: the formula is per class, so from probabilities a
 multiclass call on sigmoid outputs gives exactly the multilabel loss
