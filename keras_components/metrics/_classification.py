@@ -149,8 +149,9 @@ def _confusion_increments(
         counts = _confusion.batch_confusion(y_true, y_pred, sample_weight, **config)
         return {k: v for k, v in counts._asdict().items() if v is not None}
     config.pop("subset_counts", None)
-    images = _confusion.image_class_counts(y_true, y_pred, sample_weight, **config)
-    counts = _confusion.select_classes(images.counts, image_score.classes)
+    images = _confusion.image_confusion(y_true, y_pred, sample_weight, **config)
+    counts = _confusion.class_counts(images.confusion, config["task"])
+    counts = _confusion.select_classes(counts, image_score.classes)
     numerator, denominator = image_score.parts(
         counts, **dict(image_score.parts_options)
     )
