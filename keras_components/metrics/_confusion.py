@@ -323,18 +323,28 @@ def fbeta_parts(counts: ClassCounts, beta: float) -> tuple[Any, Any]:
     return (1.0 + b2) * counts.tp, (1.0 + b2) * counts.tp + b2 * counts.fn + counts.fp
 
 
+# The scores below take one (C, C) matrix or a stack of them (leading axes,
+# one score each: `per_image=True` scores each image's matrix).
+_CELLS = (-2, -1)
+
+
 def accuracy(confusion: Any, zero_division: float) -> Any:
     """Fraction on the diagonal of a (C, C) confusion matrix."""
-    return divide(ops.trace(confusion), ops.sum(confusion), zero_division)
+    return divide(
+        ops.trace(confusion, axis1=-2, axis2=-1),
+        ops.sum(confusion, axis=_CELLS),
+        zero_division,
+    )
 
 
 def balanced_accuracy(confusion: Any, zero_division: float) -> Any:
     """Mean recall over the classes present in `y_true` (scikit-learn's rule)."""
-    support = ops.sum(confusion, axis=1)
+    support = ops.sum(confusion, axis=-1)
     present = support > 0
-    recall = ops.diagonal(confusion) / ops.where(present, support, 1.0)
-    n_present = ops.sum(ops.cast(present, confusion.dtype))
-    mean = ops.sum(ops.where(present, recall, 0.0)) / ops.where(
+    diagonal = ops.diagonal(confusion, axis1=-2, axis2=-1)
+    recall = diagonal / ops.where(present, support, 1.0)
+    n_present = ops.sum(ops.cast(present, confusion.dtype), axis=-1)
+    mean = ops.sum(ops.where(present, recall, 0.0), axis=-1) / ops.where(
         n_present > 0, n_present, 1.0
     )
     return ops.where(n_present > 0, mean, zero_division)
@@ -347,13 +357,13 @@ def matthews_corrcoef(confusion: Any, zero_division: float) -> Any:
     total, `t`/`p` the true/predicted class totals; `zero_division` (scikit-
     learn: 0) when the denominator is 0.
     """
-    t = ops.sum(confusion, axis=1)
-    p = ops.sum(confusion, axis=0)
-    correct = ops.trace(confusion)
-    total = ops.sum(t)
-    cov_tp = correct * total - ops.sum(t * p)
-    cov_pp = total * total - ops.sum(p * p)
-    cov_tt = total * total - ops.sum(t * t)
+    t = ops.sum(confusion, axis=-1)
+    p = ops.sum(confusion, axis=-2)
+    correct = ops.trace(confusion, axis1=-2, axis2=-1)
+    total = ops.sum(t, axis=-1)
+    cov_tp = correct * total - ops.sum(t * p, axis=-1)
+    cov_pp = total * total - ops.sum(p * p, axis=-1)
+    cov_tt = total * total - ops.sum(t * t, axis=-1)
     product = cov_pp * cov_tt
     safe = ops.where(product > 0, product, 1.0)
     return ops.where(product > 0, cov_tp / ops.sqrt(safe), zero_division)
@@ -366,7 +376,7 @@ def cohen_kappa(confusion: Any, weights: str | None, zero_division: float) -> An
     diagonal and 1 off it (`None`), `|i - j|` (`"linear"`) or `(i - j)^2`
     (`"quadratic"`). Undefined (a zero denominator): `zero_division`.
     """
-    k = confusion.shape[0]
+    k = confusion.shape[-1]
     index = ops.arange(k, dtype=confusion.dtype)
     distance = ops.abs(index[:, None] - index[None, :])
     if weights is None:
@@ -375,15 +385,29 @@ def cohen_kappa(confusion: Any, weights: str | None, zero_division: float) -> An
         w = distance
     else:
         w = distance * distance
-    total = ops.sum(confusion)
+    total = ops.sum(confusion, axis=_CELLS)
     safe_total = ops.where(total > 0, total, 1.0)
-    expected = ops.sum(confusion, axis=0)[None, :] * ops.sum(confusion, axis=1)[:, None]
-    expected = expected / safe_total
-    observed_cost = ops.sum(w * confusion)
-    expected_cost = ops.sum(w * expected)
+    expected = (
+        ops.sum(confusion, axis=-2)[..., None, :]
+        * ops.sum(confusion, axis=-1)[..., :, None]
+    )
+    expected = expected / safe_total[..., None, None]
+    observed_cost = ops.sum(w * confusion, axis=_CELLS)
+    expected_cost = ops.sum(w * expected, axis=_CELLS)
     defined = ops.logical_and(total > 0, expected_cost > 0)
     safe = ops.where(defined, expected_cost, 1.0)
     return ops.where(defined, 1.0 - observed_cost / safe, zero_division)
+
+
+def hamming_loss(confusion: Any, task: str, zero_division: float) -> Any:
+    """The fraction of wrong labels: off the diagonal (multilabel: fp + fn)."""
+    if task == "multilabel":
+        total = ops.sum(confusion, axis=(-3, -2, -1))
+        wrong = ops.sum(confusion[..., 0, 1] + confusion[..., 1, 0], axis=-1)
+    else:
+        total = ops.sum(confusion, axis=_CELLS)
+        wrong = total - ops.trace(confusion, axis1=-2, axis2=-1)
+    return divide(wrong, total, zero_division)
 
 
 def normalize_confusion(confusion: Any, normalize: str | None) -> Any:
