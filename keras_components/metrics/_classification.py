@@ -887,6 +887,17 @@ class Accuracy(_CountMetric):
     >>> m.update_state([0, 2, 1], [[.7, .2, .1], [.1, .1, .8], [.5, .4, .1]])
     >>> print(round(float(m.result()), 4))
     0.6667
+
+    Per image: two 2x2 masks, all right (1.0) and wrong on its one counted
+    pixel (0.0), give 0.5 (pooled: 4 of 5 pixels, 0.8):
+
+    >>> import numpy as np
+    >>> y_true = np.array([[[1, 1], [0, 0]], [[1, 255], [255, 255]]])
+    >>> y_pred = np.eye(2)[[[[1, 1], [0, 0]], [[0, 0], [0, 0]]]]
+    >>> m = Accuracy(per_image=True, ignore_index=255)
+    >>> m.update_state(y_true, y_pred)
+    >>> print(round(float(m.result()), 4))
+    0.5
     """
 
     default_name = "accuracy"
