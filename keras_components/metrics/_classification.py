@@ -53,7 +53,8 @@ Before any update, `result()` is the value of empty counts: `zero_division`
 (the confusion matrix: zeros, or NaN while its shape is unknown).
 
 Per-image scores and class subsets (`IoU`, `Dice`, `F1`, `FBeta`,
-`Precision`, `Recall`, `Specificity`):
+`Precision`, `Recall`, `Specificity`; `per_image` also on `Accuracy`,
+`HammingLoss`, `BalancedAccuracy`, `MCC` and `CohenKappa`):
 
 - `per_image=True`: axis 0 is the image and the other position axes are
   spatial. Each image's per-class counts give its score, the class ratio
@@ -72,12 +73,21 @@ Per-image scores and class subsets (`IoU`, `Dice`, `F1`, `FBeta`,
   `sample_weight` weighs pixels within an image's counts; images count
   equally, and an image with no counted pixel (all `ignore_index`, or
   weight 0) is left out.
+- `per_image=True` on `Accuracy`, `HammingLoss`, `BalancedAccuracy`, `MCC`
+  and `CohenKappa`: each image's score is the metric of that image's
+  confusion matrix alone (multilabel accuracy: its subset accuracy), with
+  the metric's `zero_division` rule (an image MCC or kappa leaves undefined,
+  e.g. a single class in truth and prediction, scores `zero_division`,
+  0.0 by default; NaN leaves the image out); the result is the mean over
+  the counted images, streamed as above. `ConfusionMatrix` has no
+  `per_image` (its counts are no score to average).
 - `classes=[...]`: only those classes' counts are scored (the binary task
   scores its positive class and takes no subset).
 """
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, NamedTuple, cast
@@ -120,7 +130,7 @@ DEFAULT_THRESHOLD = 0.5
 
 
 class ImageScore(NamedTuple):
-    """The static description of a per-image score (`per_image=True`).
+    """The static description of a per-image ratio score (`per_image=True`).
 
     `parts` and `parts_options` as `_AveragedMetric`'s; `average`,
     `zero_division` and `nan_aware` its rules, applied within each image;
@@ -134,9 +144,52 @@ class ImageScore(NamedTuple):
     nan_aware: bool
     classes: tuple[int, ...] | None
 
+    def of(self, images: _confusion.ImageCounts, task: str) -> Any:
+        """Each image's score, `(N,)` (`(N, K)` for `average=None`)."""
+        counts = _confusion.class_counts(images.confusion, task)
+        counts = _confusion.select_classes(counts, self.classes)
+        numerator, denominator = self.parts(counts, **dict(self.parts_options))
+        if task == "binary":  # the positive class, as average="binary"
+            return _confusion.divide(numerator, denominator, self.zero_division)[:, 0]
+        return _confusion.average_scores(
+            numerator,
+            denominator,
+            counts.tp + counts.fn,
+            average=self.average,
+            zero_division=self.zero_division,
+            nan_aware=self.nan_aware,
+            axis=-1,
+        )
+
+
+class MatrixImageScore(NamedTuple):
+    """A per-image score of the whole confusion tensor (`per_image=True`).
+
+    `score` is the metric's `score` and `options` its `score_options` with
+    `per_image=False`: each image's state (its confusion tensor, and for
+    multilabel subset accuracy its `exact` / `positions` counts) scored as
+    the whole data would be, with the metric's own `zero_division` rule.
+    """
+
+    score: Callable[..., Any]
+    options: tuple
+
+    def of(self, images: _confusion.ImageCounts, task: str) -> Any:
+        """Each image's score, `(N,)`."""
+        del task  # in `options`
+        state = {"confusion": images.confusion}
+        if images.exact is not None:
+            state.update(exact=images.exact, positions=images.positions)
+        return self.score(state, **dict(self.options))
+
 
 def _confusion_increments(
-    y_true, y_pred, sample_weight, *, image_score: ImageScore | None = None, **config
+    y_true,
+    y_pred,
+    sample_weight,
+    *,
+    image_score: ImageScore | MatrixImageScore | None = None,
+    **config,
 ) -> dict[str, Any]:
     """`_confusion.batch_confusion` as increments by state name.
 
@@ -148,25 +201,8 @@ def _confusion_increments(
     if image_score is None:
         counts = _confusion.batch_confusion(y_true, y_pred, sample_weight, **config)
         return {k: v for k, v in counts._asdict().items() if v is not None}
-    config.pop("subset_counts", None)
-    images = _confusion.image_class_counts(y_true, y_pred, sample_weight, **config)
-    counts = _confusion.select_classes(images.counts, image_score.classes)
-    numerator, denominator = image_score.parts(
-        counts, **dict(image_score.parts_options)
-    )
-    zero_division = image_score.zero_division
-    if config["task"] == "binary":  # the positive class, as average="binary"
-        score = _confusion.divide(numerator, denominator, zero_division)[:, 0]
-    else:
-        score = _confusion.average_scores(
-            numerator,
-            denominator,
-            counts.tp + counts.fn,
-            average=image_score.average,
-            zero_division=zero_division,
-            nan_aware=image_score.nan_aware,
-            axis=-1,
-        )
+    images = _confusion.image_confusion(y_true, y_pred, sample_weight, **config)
+    score = image_score.of(images, config["task"])
     counted = images.counted
     if len(score.shape) == 2:
         counted = counted[:, None]
@@ -176,6 +212,42 @@ def _confusion_increments(
         "images": ops.sum(ops.cast(defined, score.dtype), axis=0),
         "invalid": images.invalid,
     }
+
+
+def _per_image_score(score: Callable[..., Any]) -> Callable[..., Any]:
+    """`score`, or with `per_image=True` the mean of the images' scores.
+
+    The metric's state is then `image_scores` (their sum) and `images`
+    (their number); no image scored gives `zero_division`.
+    """
+
+    @functools.wraps(score)
+    def scored(state, *, per_image=False, **options):
+        if per_image:
+            return _confusion.divide(
+                state["image_scores"], state["images"], options["zero_division"]
+            )
+        return score(state, **options)
+
+    return scored
+
+
+def _check_spatial(task: str, y_pred: Any) -> None:
+    """per_image=True needs `(N, *spatial)` positions (at least one spatial axis)."""
+    shape = _inputs.static_shape(y_pred)
+    if task == "binary":
+        positions = _inputs.static_shape(_inputs.binary_scores(y_pred))
+    else:
+        positions = shape[:-1]
+    if len(positions) < 2:
+        raise ValueError(
+            "Invalid value for argument `per_image`. per_image=True "
+            "averages the scores of the images of (N, *spatial) inputs "
+            "and needs at least one spatial axis; these inputs have one "
+            f"position per sample. Received: per_image=True with "
+            f"y_pred.shape={shape} ({task} task). Pass per_image=False "
+            "for one score over all positions."
+        )
 
 
 class _ConfusionMetric(StreamingMetric):
@@ -190,6 +262,7 @@ class _ConfusionMetric(StreamingMetric):
 
     supported_tasks: tuple[str, ...] = _inputs.TASKS
     counts_subsets = False
+    per_image = False  # `_CountMetric`'s argument
 
     def __init__(
         self,
@@ -254,9 +327,19 @@ class _ConfusionMetric(StreamingMetric):
             )
         if task == "multiclass" and self.threshold is not None:
             raise self._threshold_error()
+        if self.per_image:
+            _check_spatial(task, y_pred)
         return task, _inputs.class_count(y_pred, task, self.num_classes)
 
+    def image_score_shape(self, spec: Any) -> tuple[int, ...]:
+        """The shape of the per-image state (`per_image=True`): a scalar."""
+        del spec
+        return ()
+
     def state_shapes(self, spec: Any) -> dict[str, tuple[int, ...]]:
+        if self.per_image:  # the sum of the images' scores and their number
+            shape = self.image_score_shape(spec)
+            return {"image_scores": shape, "images": shape}
         task, num_classes = spec
         shapes = {"confusion": _confusion.confusion_shape(task, num_classes)}
         if self.counts_subsets and task == "multilabel":
@@ -306,21 +389,45 @@ class _CountMetric(_ConfusionMetric):
     """A score of the counts with `zero_division` for undefined ratios.
 
     Before any update (the layout unknown) the result is `zero_division`,
-    the value of empty counts.
+    the value of empty counts. `per_image=True` makes the state the sum of
+    the images' scores and their number (`image_score()`), never per-batch
+    means; subclasses wrap their `score` in `_per_image_score`.
     """
 
-    def __init__(self, *, zero_division: float = 0.0, **kwargs: Any) -> None:
+    def __init__(
+        self, *, zero_division: float = 0.0, per_image: bool = False, **kwargs: Any
+    ) -> None:
         self.zero_division = check_zero_division(zero_division)
+        self.per_image = check_bool("per_image", per_image)
         super().__init__(**kwargs)
 
     def empty_result(self) -> float:
         return self.zero_division
 
+    def image_score(self) -> Hashable:
+        """How an image is scored (`per_image=True`): the whole-data score."""
+        options = {**self.score_options(), "per_image": False}
+        return MatrixImageScore(type(self).score, tuple(sorted(options.items())))
+
+    def update_options(self) -> dict[str, Hashable]:
+        options = super().update_options()
+        if self.per_image:
+            options["image_score"] = self.image_score()
+        return options
+
     def score_options(self) -> dict[str, Hashable]:
-        return {**super().score_options(), "zero_division": self.zero_division}
+        return {
+            **super().score_options(),
+            "zero_division": self.zero_division,
+            "per_image": self.per_image,
+        }
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "zero_division": self.zero_division}
+        return {
+            **super().get_config(),
+            "zero_division": self.zero_division,
+            "per_image": self.per_image,
+        }
 
 
 def _check_classes(classes: Any) -> tuple[int, ...] | None:
@@ -383,11 +490,10 @@ class _AveragedMetric(_CountMetric):
         **kwargs: Any,
     ) -> None:
         self.average = check_choice("average", average, _confusion.AVERAGES)
-        self.per_image = check_bool("per_image", per_image)
         self.classes = _check_classes(classes)
         if self.classes is not None and kwargs.get("task") == "binary":
             raise self._binary_classes_error()
-        super().__init__(**kwargs)
+        super().__init__(per_image=per_image, **kwargs)
         if self.classes is not None and self.num_classes is not None:
             _check_classes_in_range(self.classes, self.num_classes)
 
@@ -415,51 +521,31 @@ class _AveragedMetric(_CountMetric):
             if task == "binary":
                 raise self._binary_classes_error()
             _check_classes_in_range(self.classes, num_classes)
-        if self.per_image:
-            shape = _inputs.static_shape(y_pred)
-            if task == "binary":
-                positions = _inputs.static_shape(_inputs.binary_scores(y_pred))
-            else:
-                positions = shape[:-1]
-            if len(positions) < 2:
-                raise ValueError(
-                    "Invalid value for argument `per_image`. per_image=True "
-                    "averages the scores of the images of (N, *spatial) inputs "
-                    "and needs at least one spatial axis; these inputs have one "
-                    f"position per sample. Received: per_image=True with "
-                    f"y_pred.shape={shape} ({task} task). Pass per_image=False "
-                    "for one score over all positions."
-                )
         return spec
 
-    def state_shapes(self, spec: Any) -> dict[str, tuple[int, ...]]:
-        if not self.per_image:
-            return super().state_shapes(spec)
+    def image_score_shape(self, spec: Any) -> tuple[int, ...]:
+        """A scalar, or one per (selected) class for `average=None`."""
         task, num_classes = spec
-        shape: tuple[int, ...] = ()
         if task != "binary" and self.average is None:
-            shape = (num_classes if self.classes is None else len(self.classes),)
-        return {"image_scores": shape, "images": shape}
+            return (num_classes if self.classes is None else len(self.classes),)
+        return ()
 
-    def update_options(self) -> dict[str, Hashable]:
-        options = super().update_options()
-        if self.per_image:
-            options["image_score"] = ImageScore(
-                type(self).parts,
-                tuple(sorted(self.parts_options().items())),
-                self.average,
-                self.zero_division,
-                self.nan_aware_average,
-                self.classes,
-            )
-        return options
+    def image_score(self) -> Hashable:
+        """How an image is scored: its class ratios, averaged in the image."""
+        return ImageScore(
+            type(self).parts,
+            tuple(sorted(self.parts_options().items())),
+            self.average,
+            self.zero_division,
+            self.nan_aware_average,
+            self.classes,
+        )
 
     def score_options(self) -> dict[str, Hashable]:
         return {
             **super().score_options(),
             "average": self.average,
             "nan_aware": self.nan_aware_average,
-            "per_image": self.per_image,
             "classes": self.classes,
             **self.parts_options(),
         }
@@ -499,7 +585,6 @@ class _AveragedMetric(_CountMetric):
         return {
             **super().get_config(),
             "average": self.average,
-            "per_image": self.per_image,
             "classes": None if self.classes is None else list(self.classes),
         }
 
@@ -531,6 +616,12 @@ classes: A subset of class indices to score (segmentation_models'
     `class_indexes`), e.g. `[1, 2]` to leave out background 0; averages run
     over these classes only and `average=None` gives their vector in this
     order. Multiclass and multilabel; distinct indices in `[0, C)`.
+""",
+    "per_image_arg": """\
+per_image: Score each image of `(N, *spatial)` inputs on its own (its
+    confusion matrix, with this metric's `zero_division` rule) and report
+    the mean over images. Needs a spatial axis (an error otherwise). See
+    "Per-image scores" in the module documentation.
 """,
 }
 
@@ -782,8 +873,11 @@ class Accuracy(_CountMetric):
     (the confusion matrix's trace over its total). Multilabel: subset
     accuracy, the fraction of positions whose every label is right (labels
     dropped by `ignore_index` do not count). No positions: `zero_division`.
+    With `per_image=True`, the mean over images of each image's accuracy
+    (multilabel: its subset accuracy).
 
     Args:
+        {per_image_arg}
         {common_args}
 
     Example:
@@ -793,12 +887,24 @@ class Accuracy(_CountMetric):
     >>> m.update_state([0, 2, 1], [[.7, .2, .1], [.1, .1, .8], [.5, .4, .1]])
     >>> print(round(float(m.result()), 4))
     0.6667
+
+    Per image: two 2x2 masks, all right (1.0) and wrong on its one counted
+    pixel (0.0), give 0.5 (pooled: 4 of 5 pixels, 0.8):
+
+    >>> import numpy as np
+    >>> y_true = np.array([[[1, 1], [0, 0]], [[1, 255], [255, 255]]])
+    >>> y_pred = np.eye(2)[[[[1, 1], [0, 0]], [[0, 0], [0, 0]]]]
+    >>> m = Accuracy(per_image=True, ignore_index=255)
+    >>> m.update_state(y_true, y_pred)
+    >>> print(round(float(m.result()), 4))
+    0.5
     """
 
     default_name = "accuracy"
     counts_subsets = True
 
     @staticmethod
+    @_per_image_score
     def score(state, *, task, zero_division):
         if task == "multilabel":
             return _confusion.divide(state["exact"], state["positions"], zero_division)
@@ -817,6 +923,7 @@ class HammingLoss(_CountMetric):
     labels: `zero_division`. Lower is better.
 
     Args:
+        {per_image_arg}
         {common_args}
 
     Example:
@@ -833,14 +940,9 @@ class HammingLoss(_CountMetric):
     direction = "down"
 
     @staticmethod
+    @_per_image_score
     def score(state, *, task, zero_division):
-        confusion = state["confusion"]
-        total = ops.sum(confusion)
-        if task == "multilabel":
-            wrong = ops.sum(confusion[:, 0, 1] + confusion[:, 1, 0])
-        else:
-            wrong = total - ops.trace(confusion)
-        return _confusion.divide(wrong, total, zero_division)
+        return _confusion.hamming_loss(state["confusion"], task, zero_division)
 
 
 class _SingleLabelMetric(_CountMetric):
@@ -859,6 +961,7 @@ class BalancedAccuracy(_SingleLabelMetric):
     class present gives `zero_division`.
 
     Args:
+        {per_image_arg}
         {common_args}
 
     Example:
@@ -873,6 +976,7 @@ class BalancedAccuracy(_SingleLabelMetric):
     default_name = "balanced_accuracy"
 
     @staticmethod
+    @_per_image_score
     def score(state, *, task, zero_division):
         return _confusion.balanced_accuracy(state["confusion"], zero_division)
 
@@ -888,6 +992,7 @@ class MCC(_SingleLabelMetric):
     denominator is 0 (our `zero_division`, default 0).
 
     Args:
+        {per_image_arg}
         {common_args}
 
     Example:
@@ -906,6 +1011,7 @@ class MCC(_SingleLabelMetric):
     default_name = "mcc"
 
     @staticmethod
+    @_per_image_score
     def score(state, *, task, zero_division):
         return _confusion.matthews_corrcoef(state["confusion"], zero_division)
 
@@ -922,6 +1028,7 @@ class CohenKappa(_SingleLabelMetric):
     Args:
         weights: None (unweighted), `"linear"` or `"quadratic"` disagreement
             weights (the latter two for ordinal labels).
+        {per_image_arg}
         {common_args}
 
     Example:
@@ -947,6 +1054,7 @@ class CohenKappa(_SingleLabelMetric):
         return {**super().score_options(), "weights": self.weights}
 
     @staticmethod
+    @_per_image_score
     def score(state, *, task, zero_division, weights):
         return _confusion.cohen_kappa(state["confusion"], weights, zero_division)
 
@@ -961,7 +1069,9 @@ class ConfusionMatrix(_ConfusionMetric):
     Binary / multiclass: `(C, C)`, rows = true class, columns = predicted
     (`sklearn.metrics.confusion_matrix` with `labels=range(C)`; binary C=2).
     Multilabel: `(C, 2, 2)` blocks `[[tn, fp], [fn, tp]]`
-    (`sklearn.metrics.multilabel_confusion_matrix`). The result is float64 by
+    (`sklearn.metrics.multilabel_confusion_matrix`). It takes no `per_image`:
+    a confusion matrix is counts, not a score to average over images (the
+    pooled matrix is already the sum of the images'). The result is float64 by
     default, so weighted counts stay exact past 2**24 (float32 on JAX without
     `jax_enable_x64`, which has no float64: the state is exact, the result
     its float32 rounding).

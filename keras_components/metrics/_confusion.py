@@ -84,25 +84,43 @@ class BatchCounts(NamedTuple):
     positions: Any = None
 
 
-def batch_confusion(
+class Entries(NamedTuple):
+    """One batch's entries, ready for a segment sum (`_entries`).
+
+    Attributes:
+        targets: `_inputs.class_targets` of the batch.
+        predicted: the hard predictions (`predicted_labels`).
+        index: int32, the confusion cell of each entry (position; multilabel:
+            cell) in `[0, length)`, or `length + reason` for an entry that
+            cannot be counted (`_inputs.reason_codes`).
+        length: the number of confusion cells, `prod(confusion_shape)`.
+        weights: the state-dtype weight each entry adds to its cell: its
+            position's weight where counted, 0 where dropped by
+            `ignore_index`, 1 where it cannot be counted.
+        position_weights: the broadcast `sample_weight` (multilabel: with a
+            trailing axis of 1), or None without one.
+    """
+
+    targets: Any
+    predicted: Any
+    index: Any
+    length: int
+    weights: Any
+    position_weights: Any
+
+
+def _entries(
     y_true: Any,
     y_pred: Any,
     sample_weight: Any,
     *,
     task: str,
     num_classes: int,
-    threshold: float = 0.5,
-    from_logits: bool = False,
-    ignore_index: int | None = None,
-    subset_counts: bool = False,
-) -> BatchCounts:
-    """The confusion tensor of one batch (see `BatchCounts`).
-
-    Pure and traceable: invalid entries are never counted, only counted by
-    reason in `invalid` (the metric raises on them eagerly and turns its
-    result NaN when traced). `subset_counts` adds the multilabel exact-match
-    counts.
-    """
+    threshold: float,
+    from_logits: bool,
+    ignore_index: int | None,
+) -> Entries:
+    """The front end shared by `batch_confusion` and `image_confusion`."""
     y_pred = ops.convert_to_tensor(y_pred)
     targets = _inputs.class_targets(
         y_true, y_pred, task=task, num_classes=num_classes, ignore_index=ignore_index
@@ -141,18 +159,50 @@ def batch_confusion(
         predictions=invalid_predictions(y_pred, task=task, from_logits=from_logits),
         weights=bad_weights,
     )
-    keep = targets.keep
     index = ops.where(bad, length + code, index)
     # (Written so that with every label kept and no sample_weight the weights
     # are a constant 1, which compilers fold away.)
-    weights = ops.cast(ops.logical_or(keep, bad), _backend.state_dtype())
+    weights = ops.cast(ops.logical_or(targets.keep, bad), _backend.state_dtype())
     if position_weights is not None:
         weights = ops.where(bad, weights, weights * position_weights)
+    return Entries(targets, predicted, index, length, weights, position_weights)
+
+
+def batch_confusion(
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any,
+    *,
+    task: str,
+    num_classes: int,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    subset_counts: bool = False,
+) -> BatchCounts:
+    """The confusion tensor of one batch (see `BatchCounts`).
+
+    Pure and traceable: invalid entries are never counted, only counted by
+    reason in `invalid` (the metric raises on them eagerly and turns its
+    result NaN when traced). `subset_counts` adds the multilabel exact-match
+    counts.
+    """
+    entries = _entries(
+        y_true,
+        y_pred,
+        sample_weight,
+        task=task,
+        num_classes=num_classes,
+        threshold=threshold,
+        from_logits=from_logits,
+        ignore_index=ignore_index,
+    )
+    length = entries.length
     # A segment sum over a static number of cells (a bincount whose length
     # XLA can see at compile time).
     counts = _backend.segment_sum(
-        ops.reshape(weights, (-1,)),
-        ops.reshape(index, (-1,)),
+        ops.reshape(entries.weights, (-1,)),
+        ops.reshape(entries.index, (-1,)),
         num_segments=length + _inputs.NUM_REASONS,
     )
     n_invalid = counts[length:]
@@ -160,23 +210,32 @@ def batch_confusion(
     confusion = ops.reshape(counts, confusion_shape(task, num_classes))
     if not (subset_counts and task == "multilabel"):
         return BatchCounts(confusion, n_invalid)
-    # A position counts when any of its labels does; it is an exact match
-    # when every counted label is right.
+    exact, positions = _subset_weights(entries)
+    return BatchCounts(confusion, n_invalid, ops.sum(exact), ops.sum(positions))
+
+
+def _subset_weights(entries: Entries) -> tuple[Any, Any]:
+    """Multilabel: the weight of each exactly matched and each counted position.
+
+    A position counts when any of its labels does; it is an exact match
+    when every counted label is right.
+    """
+    predicted, targets = entries.predicted, entries.targets
+    position_weights = entries.position_weights
     if position_weights is None:
         position_weights = ops.ones(
             ops.shape(predicted[..., 0]), _backend.state_dtype()
         )
     else:
         position_weights = position_weights[..., 0]
+    keep = targets.keep
     counted = ops.any(keep, axis=-1)
     right = ops.logical_or(ops.equal(predicted, targets.labels), ops.logical_not(keep))
     exact = ops.logical_and(counted, ops.all(right, axis=-1))
     zero = ops.zeros_like(position_weights)
-    return BatchCounts(
-        confusion,
-        n_invalid,
-        ops.sum(ops.where(exact, position_weights, zero)),
-        ops.sum(ops.where(counted, position_weights, zero)),
+    return (
+        ops.where(exact, position_weights, zero),
+        ops.where(counted, position_weights, zero),
     )
 
 
@@ -193,20 +252,21 @@ class ClassCounts(NamedTuple):
 
 
 def class_counts(confusion: Any, task: str) -> ClassCounts:
+    """The counts of a confusion tensor, or of a stack of them (leading axes)."""
     if task == "multilabel":
         return ClassCounts(
-            confusion[:, 1, 1],
-            confusion[:, 0, 1],
-            confusion[:, 1, 0],
-            confusion[:, 0, 0],
+            confusion[..., 1, 1],
+            confusion[..., 0, 1],
+            confusion[..., 1, 0],
+            confusion[..., 0, 0],
         )
-    tp = ops.diagonal(confusion)
-    fp = ops.sum(confusion, axis=0) - tp
-    fn = ops.sum(confusion, axis=1) - tp
-    tn = ops.sum(confusion) - tp - fp - fn
+    tp = ops.diagonal(confusion, axis1=-2, axis2=-1)
+    fp = ops.sum(confusion, axis=-2) - tp
+    fn = ops.sum(confusion, axis=-1) - tp
+    tn = ops.sum(confusion, axis=(-2, -1))[..., None] - tp - fp - fn
     counts = ClassCounts(tp, fp, fn, tn)
     if task == "binary":  # scikit-learn's average="binary": the positive class
-        return ClassCounts(*(c[1:] for c in counts))
+        return ClassCounts(*(c[..., 1:] for c in counts))
     return counts
 
 
@@ -263,18 +323,28 @@ def fbeta_parts(counts: ClassCounts, beta: float) -> tuple[Any, Any]:
     return (1.0 + b2) * counts.tp, (1.0 + b2) * counts.tp + b2 * counts.fn + counts.fp
 
 
+# The scores below take one (C, C) matrix or a stack of them (leading axes,
+# one score each: `per_image=True` scores each image's matrix).
+_CELLS = (-2, -1)
+
+
 def accuracy(confusion: Any, zero_division: float) -> Any:
     """Fraction on the diagonal of a (C, C) confusion matrix."""
-    return divide(ops.trace(confusion), ops.sum(confusion), zero_division)
+    return divide(
+        ops.trace(confusion, axis1=-2, axis2=-1),
+        ops.sum(confusion, axis=_CELLS),
+        zero_division,
+    )
 
 
 def balanced_accuracy(confusion: Any, zero_division: float) -> Any:
     """Mean recall over the classes present in `y_true` (scikit-learn's rule)."""
-    support = ops.sum(confusion, axis=1)
+    support = ops.sum(confusion, axis=-1)
     present = support > 0
-    recall = ops.diagonal(confusion) / ops.where(present, support, 1.0)
-    n_present = ops.sum(ops.cast(present, confusion.dtype))
-    mean = ops.sum(ops.where(present, recall, 0.0)) / ops.where(
+    diagonal = ops.diagonal(confusion, axis1=-2, axis2=-1)
+    recall = diagonal / ops.where(present, support, 1.0)
+    n_present = ops.sum(ops.cast(present, confusion.dtype), axis=-1)
+    mean = ops.sum(ops.where(present, recall, 0.0), axis=-1) / ops.where(
         n_present > 0, n_present, 1.0
     )
     return ops.where(n_present > 0, mean, zero_division)
@@ -287,13 +357,13 @@ def matthews_corrcoef(confusion: Any, zero_division: float) -> Any:
     total, `t`/`p` the true/predicted class totals; `zero_division` (scikit-
     learn: 0) when the denominator is 0.
     """
-    t = ops.sum(confusion, axis=1)
-    p = ops.sum(confusion, axis=0)
-    correct = ops.trace(confusion)
-    total = ops.sum(t)
-    cov_tp = correct * total - ops.sum(t * p)
-    cov_pp = total * total - ops.sum(p * p)
-    cov_tt = total * total - ops.sum(t * t)
+    t = ops.sum(confusion, axis=-1)
+    p = ops.sum(confusion, axis=-2)
+    correct = ops.trace(confusion, axis1=-2, axis2=-1)
+    total = ops.sum(t, axis=-1)
+    cov_tp = correct * total - ops.sum(t * p, axis=-1)
+    cov_pp = total * total - ops.sum(p * p, axis=-1)
+    cov_tt = total * total - ops.sum(t * t, axis=-1)
     product = cov_pp * cov_tt
     safe = ops.where(product > 0, product, 1.0)
     return ops.where(product > 0, cov_tp / ops.sqrt(safe), zero_division)
@@ -306,7 +376,7 @@ def cohen_kappa(confusion: Any, weights: str | None, zero_division: float) -> An
     diagonal and 1 off it (`None`), `|i - j|` (`"linear"`) or `(i - j)^2`
     (`"quadratic"`). Undefined (a zero denominator): `zero_division`.
     """
-    k = confusion.shape[0]
+    k = confusion.shape[-1]
     index = ops.arange(k, dtype=confusion.dtype)
     distance = ops.abs(index[:, None] - index[None, :])
     if weights is None:
@@ -315,15 +385,29 @@ def cohen_kappa(confusion: Any, weights: str | None, zero_division: float) -> An
         w = distance
     else:
         w = distance * distance
-    total = ops.sum(confusion)
+    total = ops.sum(confusion, axis=_CELLS)
     safe_total = ops.where(total > 0, total, 1.0)
-    expected = ops.sum(confusion, axis=0)[None, :] * ops.sum(confusion, axis=1)[:, None]
-    expected = expected / safe_total
-    observed_cost = ops.sum(w * confusion)
-    expected_cost = ops.sum(w * expected)
+    expected = (
+        ops.sum(confusion, axis=-2)[..., None, :]
+        * ops.sum(confusion, axis=-1)[..., :, None]
+    )
+    expected = expected / safe_total[..., None, None]
+    observed_cost = ops.sum(w * confusion, axis=_CELLS)
+    expected_cost = ops.sum(w * expected, axis=_CELLS)
     defined = ops.logical_and(total > 0, expected_cost > 0)
     safe = ops.where(defined, expected_cost, 1.0)
     return ops.where(defined, 1.0 - observed_cost / safe, zero_division)
+
+
+def hamming_loss(confusion: Any, task: str, zero_division: float) -> Any:
+    """The fraction of wrong labels: off the diagonal (multilabel: fp + fn)."""
+    if task == "multilabel":
+        total = ops.sum(confusion, axis=(-3, -2, -1))
+        wrong = ops.sum(confusion[..., 0, 1] + confusion[..., 1, 0], axis=-1)
+    else:
+        total = ops.sum(confusion, axis=_CELLS)
+        wrong = total - ops.trace(confusion, axis1=-2, axis2=-1)
+    return divide(wrong, total, zero_division)
 
 
 def normalize_confusion(confusion: Any, normalize: str | None) -> Any:
@@ -339,25 +423,29 @@ def normalize_confusion(confusion: Any, normalize: str | None) -> Any:
 # Per-image counts (`per_image=True`)
 # --------------------------------------------------------------------------
 class ImageCounts(NamedTuple):
-    """Per-image, per-class counts of one batch (`per_image=True`).
+    """Per-image confusion tensors of one batch (`per_image=True`).
 
     Attributes:
-        counts: `ClassCounts` of `(N, K)` weighted counts: K = C classes
-            (multiclass one-vs-rest, multilabel per label) or K = 1, the
-            positive class (binary).
+        confusion: `(N, *confusion_shape(task, C))` weighted counts, one
+            confusion tensor per image (`class_counts` reads it per image).
         counted: `(N,)` bool: images with a counted position of positive
             total weight (an image whose every position is `ignore_index`,
-            invalid or weighted 0 has no score).
+            invalid or weighted 0 has no score; multilabel: some label of
+            positive total weight).
         invalid: `(NUM_REASONS,)` counts of entries that could not be
             counted, by reason (as `BatchCounts.invalid`).
+        exact, positions: multilabel with `subset_counts` only: `(N,)`, each
+            image's `BatchCounts.exact` and `BatchCounts.positions`.
     """
 
-    counts: ClassCounts
+    confusion: Any
     counted: Any
     invalid: Any
+    exact: Any = None
+    positions: Any = None
 
 
-def image_class_counts(
+def image_confusion(
     y_true: Any,
     y_pred: Any,
     sample_weight: Any,
@@ -367,61 +455,49 @@ def image_class_counts(
     threshold: float = 0.5,
     from_logits: bool = False,
     ignore_index: int | None = None,
+    subset_counts: bool = False,
 ) -> ImageCounts:
-    """Each image's `tp`, `fp`, `fn`, `tn` per class (see `ImageCounts`).
+    """Each image's confusion tensor (see `ImageCounts`).
 
     Axis 0 of the positions is the image, the others (at least one) are
-    spatial and summed over. Pure and traceable like `batch_confusion`, with
-    the same rules for `ignore_index`, `sample_weight` (weighing positions)
-    and invalid entries (never counted, counted by reason). The batch size
-    may be unknown while tracing: the sums run over the spatial axes, with
-    no segment count that depends on it.
+    spatial. The same entries as `batch_confusion` (`ignore_index`,
+    `sample_weight` weighing positions, invalid entries never counted but
+    counted by reason), in one segment sum whose segment of an entry is
+    `image * cells + cell`: the per_image=False kernel with N times the
+    cells. The number of segments is static where the batch size is; an
+    unknown batch size while tracing (TensorFlow graphs) gives a dynamic one.
     """
-    dtype = _backend.state_dtype()
-    y_pred = ops.convert_to_tensor(y_pred)
-    targets = _inputs.class_targets(
-        y_true, y_pred, task=task, num_classes=num_classes, ignore_index=ignore_index
+    entries = _entries(
+        y_true,
+        y_pred,
+        sample_weight,
+        task=task,
+        num_classes=num_classes,
+        threshold=threshold,
+        from_logits=from_logits,
+        ignore_index=ignore_index,
     )
-    predicted = predicted_labels(
-        y_pred, task=task, threshold=threshold, from_logits=from_logits
+    length = entries.length
+    cells = length + _inputs.NUM_REASONS
+    index = entries.index
+    rank = len(_inputs.static_shape(index))
+    n = ops.shape(index)[0]
+    image = ops.reshape(ops.arange(n, dtype="int32"), (-1,) + (1,) * (rank - 1))
+    counts = _backend.segment_sum(
+        ops.reshape(entries.weights, (-1,)),
+        ops.reshape(image * cells + index, (-1,)),
+        num_segments=n * cells,
     )
-    positions = predicted if task != "multilabel" else predicted[..., 0]
-    weights = _inputs.broadcast_weights(sample_weight, positions, dtype)
+    counts = ops.reshape(counts, (-1, cells))
+    invalid = ops.sum(counts[:, length:], axis=0)
+    shape = confusion_shape(task, num_classes)
+    confusion = ops.reshape(counts[:, :length], (-1, *shape))
     if task == "multilabel":
-        weights = ops.broadcast_to(ops.expand_dims(weights, -1), ops.shape(predicted))
-    bad_weights = (
-        None if sample_weight is None else ops.logical_not(ops.isfinite(weights))
-    )
-    bad, code = _inputs.reason_codes(
-        targets=targets.invalid,
-        soft=targets.soft,
-        predictions=invalid_predictions(y_pred, task=task, from_logits=from_logits),
-        weights=bad_weights,
-    )
-    by_reason = ops.one_hot(code, _inputs.NUM_REASONS, dtype=dtype)
-    by_reason = by_reason * ops.expand_dims(ops.cast(bad, dtype), -1)
-    invalid = ops.sum(ops.reshape(by_reason, (-1, _inputs.NUM_REASONS)), axis=0)
-    keep = ops.logical_and(targets.keep, ops.logical_not(bad))
-    # The weight of each counted entry, 0 elsewhere (NaN weights are bad).
-    entry = ops.where(keep, weights, ops.zeros_like(weights))
-    if task == "multiclass":
-        true_hot = ops.one_hot(targets.labels, num_classes, dtype=dtype)
-        pred_hot = ops.one_hot(predicted, num_classes, dtype=dtype)
-    else:  # multilabel: one cell per label; binary: the positive class, K = 1
-        true_hot = ops.cast(targets.labels, dtype)
-        pred_hot = ops.cast(predicted, dtype)
-        if task == "binary":
-            true_hot, pred_hot = true_hot[..., None], pred_hot[..., None]
-    spatial = tuple(range(1, len(_inputs.static_shape(true_hot)) - 1))
-    if task == "multilabel":
-        image_total = ops.sum(entry, axis=spatial)  # (N, C): per label
-        counted = ops.any(image_total > 0, axis=-1)
+        counted = ops.any(ops.sum(confusion, axis=(-2, -1)) > 0, axis=-1)
     else:
-        image_total = ops.sum(entry, axis=spatial)[:, None]  # (N, 1)
-        counted = image_total[:, 0] > 0
-        entry = ops.expand_dims(entry, -1)
-    tp = ops.sum(entry * true_hot * pred_hot, axis=spatial)
-    fp = ops.sum(entry * pred_hot, axis=spatial) - tp
-    fn = ops.sum(entry * true_hot, axis=spatial) - tp
-    tn = image_total - tp - fp - fn
-    return ImageCounts(ClassCounts(tp, fp, fn, tn), counted, invalid)
+        counted = ops.sum(counts[:, :length], axis=-1) > 0
+    if not (subset_counts and task == "multilabel"):
+        return ImageCounts(confusion, counted, invalid)
+    spatial = tuple(range(1, rank - 1))
+    exact, positions = (ops.sum(w, axis=spatial) for w in _subset_weights(entries))
+    return ImageCounts(confusion, counted, invalid, exact, positions)

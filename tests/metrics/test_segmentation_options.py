@@ -17,6 +17,7 @@ References (independent, float64 NumPy):
 """
 
 import math
+import warnings
 
 import keras
 import numpy as np
@@ -471,3 +472,203 @@ def test_keras_roundtrip(tmp_path):
     counts = counts_per_image(y_true, y_pred.argmax(-1), None, C)
     expected = per_image_reference("iou", counts, "macro", 0.0, classes=[1, 2])
     np.testing.assert_allclose(after["iou"], expected, atol=atol())
+
+
+# --------------------------------------------------------------------------
+# per_image=True on the confusion-matrix metrics: each image's score is
+# scikit-learn's function of that image alone, the result their mean.
+# --------------------------------------------------------------------------
+def _kappa(weights, labels=tuple(range(C))):
+    """scikit-learn's kappa; undefined (NaN: one class) is zero_division 0."""
+
+    def reference(t, p, sample_weight=None):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kappa = skm.cohen_kappa_score(
+                t, p, labels=list(labels), weights=weights, sample_weight=sample_weight
+            )
+        return 0.0 if math.isnan(kappa) else kappa
+
+    return reference
+
+
+MATRIX = {
+    "accuracy": (km.Accuracy, {}, skm.accuracy_score),
+    "hamming_loss": (km.HammingLoss, {}, skm.hamming_loss),
+    "balanced_accuracy": (km.BalancedAccuracy, {}, skm.balanced_accuracy_score),
+    "mcc": (km.MCC, {}, skm.matthews_corrcoef),
+    "kappa": (km.CohenKappa, {}, _kappa(None)),
+    "kappa_quadratic": (km.CohenKappa, {"weights": "quadratic"}, _kappa("quadratic")),
+}
+
+
+def sklearn_per_image(reference, y_true, y_hat, weights=None, keep=None):
+    """The float64 mean over images of `reference` on each image alone.
+
+    Positions outside `keep` are dropped; an image with none left is not
+    counted.
+    """
+    scores = []
+    for i in range(len(y_true)):
+        t, p = y_true[i].reshape(-1), y_hat[i].reshape(-1)
+        w = None if weights is None else weights[i].reshape(-1)
+        if keep is not None:
+            k = keep[i].reshape(-1)
+            if not k.any():
+                continue
+            t, p = t[k], p[k]
+            w = None if w is None else w[k]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sklearn on one-class images
+            scores.append(float(reference(t, p, sample_weight=w)))
+    return np.mean(np.array(scores, np.float64))
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_matrix_metric_per_image_equals_sklearn(name):
+    cls, kwargs, reference = MATRIX[name]
+    y_true, y_pred, weights = masks(13)
+    expected = sklearn_per_image(reference, y_true, y_pred.argmax(-1), weights)
+    assert_streaming_equals(
+        lambda: cls(per_image=True, **kwargs),
+        expected,
+        y_true,
+        y_pred,
+        weights,
+        atol=atol(),
+        batchings=(1, 4, 14),
+    )
+    # Not the pooled score (weighted: images' pixel masses differ).
+    pooled = reference(
+        y_true.ravel(), y_pred.argmax(-1).ravel(), sample_weight=weights.ravel()
+    )
+    assert abs(expected - pooled) > 1e-4
+    metric = cls(per_image=True, **kwargs)
+    metric.update_state(y_true, y_pred)
+    np.testing.assert_allclose(
+        to_numpy(metric.result()),
+        sklearn_per_image(reference, y_true, y_pred.argmax(-1)),
+        atol=atol(),
+    )
+
+
+@pytest.mark.parametrize("name", ["accuracy", "balanced_accuracy", "mcc", "kappa"])
+def test_matrix_metric_per_image_binary_and_zero_division(name):
+    cls, kwargs, reference = MATRIX[name]
+    rng = np.random.default_rng(14)
+    y_true = rng.integers(0, 2, (9, 6, 5))
+    y_pred = rng.random((9, 6, 5)).astype(np.float32)
+    y_true[0], y_pred[0] = 1, 0.9  # one class, all right: MCC / kappa undefined
+    y_true[1], y_pred[1] = 0, 0.2
+    hat = (y_pred > 0.5).astype(int)
+    if name == "kappa":
+        reference = _kappa(None, labels=(0, 1))
+    if name in ("mcc", "kappa"):  # images 0 and 1 take zero_division
+        rest = sklearn_per_image(reference, y_true[2:], hat[2:])
+        cases = {0.0: (rest * 7 + 0.0) / 9, 1.0: (rest * 7 + 2.0) / 9, NAN: rest}
+        # scikit-learn: MCC 0.0 there, kappa undefined (NaN, read as 0.0)
+        assert reference(y_true[0].ravel(), hat[0].ravel()) == 0.0
+    else:
+        full = sklearn_per_image(reference, y_true, hat)
+        cases = {0.0: full, 1.0: full, NAN: full}
+    for zero_division, expected in cases.items():
+        assert_streaming_equals(
+            lambda z=zero_division: cls(
+                task="binary", per_image=True, zero_division=z, **kwargs
+            ),
+            expected,
+            y_true,
+            y_pred,
+            atol=atol(),
+            batchings=(3,),
+        )
+
+
+def test_matrix_metric_per_image_multilabel():
+    rng = np.random.default_rng(15)
+    y_true = rng.integers(0, 2, (10, 3, 3, 2))
+    y_pred = rng.random((10, 3, 3, 2)).astype(np.float32)
+    weights = rng.uniform(0.5, 2.0, (10, 3, 3))
+    hat = (y_pred > 0.5).astype(int)
+    for cls, reference in (
+        (km.Accuracy, skm.accuracy_score),  # subset accuracy per image
+        (km.HammingLoss, skm.hamming_loss),
+    ):
+        expected = np.mean(
+            [
+                reference(
+                    y_true[i].reshape(-1, 2),
+                    hat[i].reshape(-1, 2),
+                    sample_weight=weights[i].ravel(),
+                )
+                for i in range(10)
+            ]
+        )
+        assert_streaming_equals(
+            lambda c=cls: c(task="multilabel", per_image=True),
+            expected,
+            y_true,
+            y_pred,
+            weights,
+            atol=atol(),
+            batchings=(1, 4),
+        )
+
+
+def test_matrix_metric_per_image_ignore_index():
+    y_true, y_pred, weights = masks(16)
+    y_true = y_true.copy()
+    y_true[:, 0, :] = 255
+    y_true[4] = 255  # an image with no counted pixel is not counted
+    keep = y_true != 255
+    hat = y_pred.argmax(-1)
+    for name in ("accuracy", "mcc", "kappa"):
+        cls, kwargs, reference = MATRIX[name]
+        expected = sklearn_per_image(reference, y_true, hat, weights, keep)
+        assert_streaming_equals(
+            lambda c=cls, k=kwargs: c(per_image=True, ignore_index=255, **k),
+            expected,
+            y_true,
+            y_pred,
+            weights,
+            atol=atol(),
+            batchings=(3,),
+        )
+
+
+def test_matrix_metric_per_image_needs_a_spatial_axis():
+    rng = np.random.default_rng(17)
+    for metric, y_true, y_pred in (
+        (km.Accuracy(per_image=True), rng.integers(0, 3, 6), rng.random((6, 3))),
+        (km.MCC(task="binary", per_image=True), rng.integers(0, 2, 6), rng.random(6)),
+        (
+            km.CohenKappa(per_image=True),
+            rng.integers(0, 3, 6),
+            rng.random((6, 3)),
+        ),
+    ):
+        with pytest.raises(ValueError, match=r"`per_image`.*spatial axis"):
+            metric.update_state(y_true, y_pred)
+    with pytest.raises(TypeError, match=r"`per_image`"):
+        km.Accuracy(per_image="yes")
+    with pytest.raises(TypeError, match="per_image"):  # counts, not a score
+        km.ConfusionMatrix(per_image=True)
+
+
+@pytest.mark.parametrize("options", IN_MODEL_OPTIONS, ids=in_model_id)
+def test_matrix_metric_per_image_in_fit_and_evaluate(options):
+    y_true, y_pred, weights = masks(18, n=37)  # batches of 16: the last is short
+    out = metric_in_model(
+        lambda: km.MCC(per_image=True), y_true, y_pred, weights, **options
+    )
+    hat = out["predictions"].argmax(-1)
+    expected = sklearn_per_image(skm.matthews_corrcoef, y_true, hat, weights)
+    np.testing.assert_allclose(out["value"], expected, atol=atol())
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_matrix_metric_per_image_config_roundtrip(name):
+    cls, kwargs, _ = MATRIX[name]
+    rebuilt = assert_config_roundtrip(cls(per_image=True, **kwargs))
+    assert rebuilt.per_image is True
+    assert cls(**kwargs).get_config()["per_image"] is False
