@@ -338,7 +338,12 @@ class _OperatingPoint(_BinnedRankingMetric):
 
     kind: str = ""
 
-    # The contract's result path (the ranking base warns with AUROC's bound).
+    # The contract's result path, restored on purpose: the ranking base's
+    # `compute_result` is AUROC's and AUPRC's own (traced, the running
+    # `wins` or `_ranking_outputs`; eager, their error bound for the
+    # tolerance warning), none of which applies to an operating point, whose
+    # `score` is the whole result. Sharing the rest of that base (state,
+    # update, merge) is why this is an override and not a separate base.
     compute_result = StreamingMetric.compute_result
     score = staticmethod(operating_point)  # type: ignore[assignment]
 
