@@ -101,8 +101,8 @@ def histograms(state: dict[str, Any]) -> tuple[Any, Any]:
     """`(positives, negatives)`, each `(K, B)`, from the metric's state values.
 
     The stored representation is `"histogram"`, `(K, 2, B)`: negatives in
-    row `NEGATIVES`, positives in row `POSITIVES` (`_rows` takes both
-    rows in one cumulative pass).
+    row `NEGATIVES`, positives in row `POSITIVES` (`_rows` reads the same
+    layout).
     """
     histogram = state["histogram"]
     return histogram[:, POSITIVES, :], histogram[:, NEGATIVES, :]
@@ -150,11 +150,10 @@ def _threshold_table(num_bins: int, from_logits: bool) -> np.ndarray:
 def _at_or_above_flipped(histogram: Any) -> Any:
     """`(..., B + 1)`: entry `j` is the weight in bins `>= B - j` (0 at `j = 0`).
 
-    The reversed cumulative sum of `_at_or_above`, read from its far end:
-    the same sums in the same order (so it never decreases with `j`, float
-    rounding being monotone; its last entry is the total), without flipping
-    the result back. One pass over the whole `(K, 2, B)` histogram gives
-    the positives' and the negatives' at once.
+    The reversed cumulative sum of `_at_or_above` in `_ranking`, read from
+    its far end: the same sums in the same order (so it never decreases
+    with `j`, float rounding being monotone; its last entry is the total),
+    without flipping the result back.
     """
     summed = _backend.cumsum(ops.flip(histogram, axis=-1), axis=-1)
     return ops.concatenate([ops.zeros_like(histogram[..., :1]), summed], axis=-1)
@@ -193,8 +192,9 @@ def _rows(
     index `j` is threshold `b = B - j`), so "the highest threshold" is the
     smallest `j`. The ties are broken only for `output="threshold"`.
     """
-    counts = _at_or_above_flipped(histogram)
-    tp, fp = counts[:, POSITIVES, :], counts[:, NEGATIVES, :]
+    # Row by row: TensorFlow concatenates (K, B) rows faster than (K, 2, B).
+    tp = _at_or_above_flipped(histogram[:, POSITIVES, :])
+    fp = _at_or_above_flipped(histogram[:, NEGATIVES, :])
     total_pos, total_neg = tp[..., -1:], fp[..., -1:]
     defined = total_pos[..., 0] > 0
     if kind in ("sensitivity_at_specificity", "specificity_at_sensitivity", "youden"):
