@@ -37,15 +37,30 @@ def bin_edges(num_bins: int, dtype: str = "float64") -> np.ndarray:
 def bin_index(confidence: Any, num_bins: int) -> Any:
     """int32 bin of each confidence in `[0, 1]` (`bin_edges`), pure `keras.ops`.
 
-    `floor(c * n)` can be one off next to an edge (the product rounds); one
-    comparison with each neighbouring edge, in `c`'s dtype, corrects it, so
-    the bin is exactly the one the rounded edges define.
+    Exactly the bin the rounded edges define, with one gather and one
+    comparison: `g = floor(c * s)` with `s = n * (1 - 2 eps)` rounded (eps
+    of `c`'s dtype) is the bin `t` or the one below it, never above (the
+    shrink outweighs the three roundings of the edge, `s` and the product,
+    at most ~3 units of roundoff; below, `t * 7u < 1` for `n < 1 / (8 u)`),
+    so `g + (c >= edge[g + 1])` is `t`. For more bins than that (2 million
+    in float32) the guess `floor(c * n)` is corrected against both
+    neighbouring edges.
     """
     dtype = _math.compute_dtype(confidence)
     confidence = ops.cast(confidence, dtype)
     edges = ops.convert_to_tensor(
         np.append(bin_edges(num_bins, dtype), np.inf).astype(dtype)
     )
+    eps = float(np.finfo(dtype).eps)
+    if num_bins * 4.0 * eps <= 0.5:
+        scale = ops.convert_to_tensor(
+            np.asarray(num_bins, dtype) * np.asarray(1.0 - 2.0 * eps, dtype), dtype
+        )
+        guess = _backend.floor(confidence * scale)
+        # c in [0, 1] gives g in [0, n - 1]; the clip only keeps the gather
+        # in range.
+        guess = ops.cast(ops.clip(guess, 0.0, float(num_bins - 1)), "int32")
+        return guess + ops.cast(confidence >= ops.take(edges, guess + 1), "int32")
     guess = _backend.floor(confidence * float(num_bins))
     guess = ops.cast(ops.clip(guess, 0.0, float(num_bins)), "int32")
     low = ops.take(edges, guess)
@@ -217,16 +232,17 @@ class CalibrationError(ProbabilityMetric):
         correct = ops.where(checked.bad, zero, ops.cast(correct, state_dtype))
         confidence = ops.where(checked.bad, zero, ops.cast(confidence, state_dtype))
 
-        # One scatter of the three sums (a column each), not three.
-        sums = _backend.segment_sum(
-            ops.stack([weights, weights * confidence, weights * correct], axis=1),
-            index,
-            num_segments=num_bins + 1,
-        )
+        # Three scatters of one column each: XLA's CPU scatter of (N, 3)
+        # rows costs more than three of (N,).
+        bins = num_bins + 1
         return {
-            "bin_weight": sums[:, 0],
-            "bin_confidence": sums[:, 1],
-            "bin_correct": sums[:, 2],
+            "bin_weight": _backend.segment_sum(weights, index, num_segments=bins),
+            "bin_confidence": _backend.segment_sum(
+                weights * confidence, index, num_segments=bins
+            ),
+            "bin_correct": _backend.segment_sum(
+                weights * correct, index, num_segments=bins
+            ),
             "invalid": checked.invalid,
         }
 

@@ -60,7 +60,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_components import _docs, _inputs
+from keras_components import _backend, _docs, _inputs
 from keras_components._export import export
 from keras_components._validation import check_choice, check_float, invalid_value
 from keras_components.metrics._base import (
@@ -89,6 +89,8 @@ CONSTRAINTS = {
     "specificity_at_sensitivity": ("recall", "specificity"),
 }
 BEST_METRICS = ("f1", "fbeta", "youden")
+# The rows of the stored `(K, 2, B)` histogram (`histograms`).
+NEGATIVES, POSITIVES = 0, 1
 OUTPUTS = ("value", "threshold", "bound")
 
 
@@ -98,21 +100,12 @@ OUTPUTS = ("value", "threshold", "bound")
 def histograms(state: dict[str, Any]) -> tuple[Any, Any]:
     """`(positives, negatives)`, each `(K, B)`, from the metric's state values.
 
-    The one place that reads the stored representation (`"histogram"`,
-    `(K, 2, B)`: negatives in row 0, positives in row 1).
+    The stored representation is `"histogram"`, `(K, 2, B)`: negatives in
+    row `NEGATIVES`, positives in row `POSITIVES` (`_rows` reads the same
+    layout).
     """
     histogram = state["histogram"]
-    return histogram[:, 1, :], histogram[:, 0, :]
-
-
-def _at_or_above(histogram: Any) -> Any:
-    """`(..., B + 1)`: the weight in bins `>= b`, and 0 for `b = B`.
-
-    A reversed cumulative sum, so it never increases with `b` (float
-    rounding is monotone) and its first entry is the total.
-    """
-    reversed_sum = ops.flip(ops.cumsum(ops.flip(histogram, axis=-1), axis=-1), axis=-1)
-    return ops.concatenate([reversed_sum, ops.zeros_like(histogram[..., :1])], axis=-1)
+    return histogram[:, POSITIVES, :], histogram[:, NEGATIVES, :]
 
 
 def _ratio(numerator: Any, denominator: Any) -> Any:
@@ -129,20 +122,6 @@ def _rates(tp: Any, fp: Any, total_pos: Any, total_neg: Any) -> dict[str, Any]:
         "specificity": (total_neg - fp, total_neg),
         "precision": (tp, tp + fp),
     }
-
-
-def _meets(rate: tuple[Any, Any], target: float) -> Any:
-    """`numerator / denominator >= target`, without rounding a quotient.
-
-    Compared as `numerator >= target * denominator`: exact at the ends (a
-    recall or specificity of 1 is its own denominator, whatever the
-    division's rounding: XLA's float32 division on CPU is not correctly
-    rounded); a zero denominator (undefined rate) never meets it.
-    """
-    numerator, denominator = rate
-    # Not `ops.cast(target, ...)`: a Python float would pass through float32.
-    scaled = ops.convert_to_tensor(target, dtype=denominator.dtype) * denominator
-    return ops.logical_and(denominator > 0, numerator >= scaled)
 
 
 def _objective(
@@ -168,15 +147,38 @@ def _threshold_table(num_bins: int, from_logits: bool) -> np.ndarray:
     return table
 
 
-def _last_index(mask: Any) -> Any:
-    """The largest `b` where `mask[..., b]`, or -1 (int32)."""
-    index = ops.arange(mask.shape[-1], dtype="int32")
-    return ops.max(ops.where(mask, index, -ops.ones_like(index)), axis=-1)
+def _at_or_above_flipped(histogram: Any) -> Any:
+    """`(..., B + 1)`: entry `j` is the weight in bins `>= B - j` (0 at `j = 0`).
+
+    The reversed cumulative sum of `_at_or_above` in `_ranking`, read from
+    its far end: the same sums in the same order (so it never decreases
+    with `j`, float rounding being monotone; its last entry is the total),
+    without flipping the result back.
+    """
+    summed = _backend.cumsum(ops.flip(histogram, axis=-1), axis=-1)
+    return ops.concatenate([ops.zeros_like(histogram[..., :1]), summed], axis=-1)
+
+
+def _first_index(mask: Any) -> Any:
+    """The smallest `j` where `mask[..., j]`, or `mask.shape[-1]` (int32)."""
+    size = mask.shape[-1]
+    index = ops.arange(size, dtype="int32")
+    return ops.min(ops.where(mask, index, ops.full_like(index, size)), axis=-1)
+
+
+def _per_threshold(numerator: Any, denominator: Any) -> Any:
+    """`numerator / denominator`, NaN where a per-threshold denominator is not positive.
+
+    A per-row denominator `(K, 1)` (a class total) is left unchecked: a row
+    whose total is not positive is undefined and comes out NaN anyway.
+    """
+    if denominator.shape[-1] == 1:
+        return numerator / denominator
+    return _ratio(numerator, denominator)
 
 
 def _rows(
-    positives: Any,
-    negatives: Any,
+    histogram: Any,
     *,
     kind: str,
     target: float,
@@ -184,27 +186,46 @@ def _rows(
     output: str,
     thresholds: Any,
 ) -> Any:
-    """Per row of `(K, B)` histograms: the value, its threshold or the bound."""
-    tp, fp = _at_or_above(positives), _at_or_above(negatives)
-    total_pos, total_neg = tp[..., :1], fp[..., :1]
+    """Per row of a `(K, 2, B)` histogram: the value, its threshold or the bound.
+
+    Computed over the thresholds in reverse order (`_at_or_above_flipped`:
+    index `j` is threshold `b = B - j`), so "the highest threshold" is the
+    smallest `j`. The ties are broken only for `output="threshold"`.
+    """
+    # Row by row: TensorFlow concatenates (K, B) rows faster than (K, 2, B).
+    tp = _at_or_above_flipped(histogram[:, POSITIVES, :])
+    fp = _at_or_above_flipped(histogram[:, NEGATIVES, :])
+    total_pos, total_neg = tp[..., -1:], fp[..., -1:]
     defined = total_pos[..., 0] > 0
     if kind in ("sensitivity_at_specificity", "specificity_at_sensitivity", "youden"):
         defined = ops.logical_and(defined, total_neg[..., 0] > 0)
     nan = ops.full_like(total_pos[..., 0], float("nan"))
     if output == "bound":
-        # The corners (TP_b, FP_{b+1}) dominate every exact threshold in bin b.
-        tp, fp = tp[..., :-1], fp[..., 1:]
+        # The corners (TP_b, FP_{b+1}) dominate every exact threshold in bin
+        # b: in reverse order TP at j = B - b, FP at j - 1.
+        tp, fp = tp[..., 1:], fp[..., :-1]
 
     if kind in BEST_METRICS:
         value = _objective(tp, fp, total_pos, total_neg, kind, beta)
         clean = ops.where(ops.isnan(value), ops.full_like(value, -np.inf), value)
         best = ops.max(clean, axis=-1)
-        chosen = _last_index(ops.equal(clean, ops.expand_dims(best, -1)))
+        if output == "threshold":
+            chosen = _first_index(ops.equal(clean, ops.expand_dims(best, -1)))
     else:
         rates = _rates(tp, fp, total_pos, total_neg)
         constraint, wanted = (rates[name] for name in CONSTRAINTS[kind])
-        feasible = _meets(constraint, target)
-        constrained, dependent = _ratio(*constraint), _ratio(*wanted)
+        numerator, denominator = constraint
+        # Not `ops.cast(target, ...)`: a Python float would pass through float32.
+        scaled = ops.convert_to_tensor(target, dtype=denominator.dtype) * denominator
+        # `numerator >= target * denominator`, without rounding a quotient
+        # (exact at the ends: XLA's float32 division on CPU is not
+        # correctly rounded); an undefined rate never meets it (a row
+        # without its total is NaN below).
+        feasible = numerator >= scaled
+        if denominator.shape[-1] != 1:
+            feasible = ops.logical_and(feasible, denominator > 0)
+        dependent = _per_threshold(*wanted)
+        # The dependent rate where feasible, 0 where undefined, -inf elsewhere.
         score = ops.where(
             ops.logical_and(feasible, ops.logical_not(ops.isnan(dependent))),
             dependent,
@@ -215,18 +236,22 @@ def _rows(
         # None feasible: 0. (`ops.where`: Keras's torch `maximum` of two
         # float64 tensors returns float32.)
         best = ops.where(best > 0, best, ops.zeros_like(best))
-        # Ties: the larger constrained rate, then the highest threshold.
-        tied = ops.logical_and(feasible, ops.equal(score, ops.expand_dims(best, -1)))
-        runner = ops.max(
-            ops.where(tied, constrained, ops.full_like(constrained, -np.inf)), axis=-1
-        )
-        top = ops.equal(constrained, ops.expand_dims(runner, -1))
-        tied = ops.logical_and(tied, top)
-        chosen = _last_index(tied)
+        if output == "threshold":
+            # Ties: the larger constrained rate, then the highest threshold.
+            constrained = _per_threshold(*constraint)
+            tied = ops.logical_and(
+                feasible, ops.equal(score, ops.expand_dims(best, -1))
+            )
+            runner = ops.max(
+                ops.where(tied, constrained, ops.full_like(constrained, -np.inf)),
+                axis=-1,
+            )
+            top = ops.equal(constrained, ops.expand_dims(runner, -1))
+            chosen = _first_index(ops.logical_and(tied, top))
     if output == "threshold":
-        table = ops.cast(thresholds, best.dtype)
-        found = ops.take(table, ops.where(chosen >= 0, chosen, ops.zeros_like(chosen)))
-        best = ops.where(chosen >= 0, found, nan)
+        # The thresholds in the same reverse order; none chosen: index B + 1.
+        table = ops.cast(np.append(thresholds[::-1], np.nan), best.dtype)
+        best = ops.take(table, chosen)
     return ops.where(defined, best, nan)
 
 
@@ -258,7 +283,7 @@ def operating_point(
             class unless binary or micro) or `"bound"` (the largest value
             the exact metric can have minus `result()`: `error_bound()`).
     """
-    positives, negatives = histograms(state)
+    histogram = state["histogram"]
     rows = functools.partial(
         _rows,
         kind=kind,
@@ -268,32 +293,28 @@ def operating_point(
         thresholds=_threshold_table(num_bins, from_logits),
     )
 
-    def per_class(pos, neg):
+    def per_class(histogram):
         if output != "bound":
-            return rows(pos, neg)
+            return rows(histogram)
         upper = _rows(
-            pos,
-            neg,
+            histogram,
             kind=kind,
             target=target,
             beta=beta,
             output="bound",
             thresholds=None,
         )
-        gap = upper - rows(pos, neg)
+        gap = upper - rows(histogram)
         return ops.where(gap > 0, gap, ops.zeros_like(gap))
 
     if task == "binary":
-        return per_class(positives, negatives)[0]
+        return per_class(histogram)[0]
     if average == "micro":
-        pooled = per_class(
-            ops.sum(positives, axis=0, keepdims=True),
-            ops.sum(negatives, axis=0, keepdims=True),
-        )
-        return pooled[0]
-    values = per_class(positives, negatives)
+        return per_class(ops.sum(histogram, axis=0, keepdims=True))[0]
+    values = per_class(histogram)
     if output == "threshold":
         return values
+    positives, _ = histograms(state)
     return average_classes(
         values,
         ops.sum(positives, axis=-1),
@@ -317,7 +338,12 @@ class _OperatingPoint(_BinnedRankingMetric):
 
     kind: str = ""
 
-    # The contract's result path (the ranking base warns with AUROC's bound).
+    # The contract's result path, restored on purpose: the ranking base's
+    # `compute_result` is AUROC's and AUPRC's own (traced, the running
+    # `wins` or `_ranking_outputs`; eager, their error bound for the
+    # tolerance warning), none of which applies to an operating point, whose
+    # `score` is the whole result. Sharing the rest of that base (state,
+    # update, merge) is why this is an override and not a separate base.
     compute_result = StreamingMetric.compute_result
     score = staticmethod(operating_point)  # type: ignore[assignment]
 

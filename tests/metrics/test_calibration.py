@@ -260,6 +260,33 @@ def test_bin_index_is_exact_next_to_every_edge(num_bins, dtype):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("num_bins", [15, 1000, 3 << 20])
+def test_bin_index_is_exact_compiled_and_with_many_bins(num_bins, dtype):
+    # Compiled (XLA / jax.jit) as inside an update; 3 << 20 bins in float32
+    # take the two-comparison path (`bin_index`).
+    if dtype == "float64":
+        from tests.helpers import skip_without_float64
+
+        skip_without_float64()
+    edges = bin_edges(num_bins, dtype)
+    rng = np.random.default_rng(7)
+    some = edges[np.unique(rng.integers(0, num_bins + 1, 3000))]
+    near = np.concatenate(
+        [
+            some,
+            np.nextafter(some, np.array(-1.0, dtype)),
+            np.nextafter(some, np.array(2.0, dtype)),
+            rng.random(3000).astype(dtype),
+        ]
+    ).astype(dtype)
+    near = near[(near >= 0) & (near <= 1)]
+    expected = np.searchsorted(edges, near, side="right") - 1
+    compiled = _backend.jit(lambda c: bin_index(c, num_bins))
+    got = to_numpy(compiled(tensor(near, dtype)))
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_bins_equal_the_reference_per_bin(binary):
     y, logits, weights = binary
     p = sigmoid(logits).astype(np.float32)
