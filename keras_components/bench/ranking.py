@@ -14,7 +14,11 @@ inaccurate; the timing does not depend on the values).
 
 The fit rows time `model.fit` for one epoch (8192x32 inputs, 10 classes,
 batch 256, Dense 64 -> 10 softmax) as users compile it: the default
-`jit_compile="auto"` (XLA on TensorFlow) and `jit_compile=False` (graph).
+`jit_compile="auto"` and `jit_compile=False` (graph). Keras resolves "auto"
+to no XLA on a machine without an accelerator (Keras 3.15,
+`Trainer._resolve_auto_jit_compile`), so on CPU both rows time a plain
+graph step, from which each of our compiled updates is one XLA call; the
+rows are named "XLA" for the mode they ask for.
 "Added cost" rows time, in each round, an epoch with AUROC, one with AUC
 and one of the same model without a metric; they report the median epoch
 with each metric less the median epoch without, and the ratio of those two

@@ -910,7 +910,11 @@ def rank_update(
     # The same bin of the other label's row: one row of b up or down.
     other = index + ops.where(is_neg, b, -b)
     other_block = other // size
-    before = ops.reshape(_blocks_before(rows), (-1,))
+    before = _blocks_before(rows)
+    # Each row's total from its last prefix: XLA would fuse a sum over the
+    # row into every cell's read of it.
+    row_total = before[:, -1] + rows[:, -1]
+    before = ops.reshape(before, (-1,))
     in_block = ops.take(ops.reshape(first, (2 * k * groups, size)), other_block, axis=0)
     # The share of each bin of the block below the cell's bin: 1 below it,
     # 1/2 in it, 0 above, as clipped arithmetic (cheaper than selects).
@@ -918,7 +922,7 @@ def rank_update(
     position = ops.arange(size, dtype=dtype)
     share = ops.clip(offset - position + 0.5, 0.0, 1.0)
     below = ops.take(before, other_block) + ops.sum(in_block * share, axis=-1)
-    above = ops.take(ops.sum(rows, axis=-1), other // b) - below
+    above = ops.take(row_total, other // b) - below
     pairs = ops.where(is_neg, neg_w * above, pos_w * below)
     wins = ops.sum(ops.reshape(pairs, (-1, k)), axis=0)
     # The positives' weights depend on the pairs (NaN pairs would make the
