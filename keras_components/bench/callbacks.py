@@ -4,7 +4,8 @@ One validation pass of `ValidationMetrics([F1, AUROC, MCC])` over 8192 rows
 (32 features, 10 classes, Dense 64 -> 10 softmax, batch 32 as `evaluate`'s
 default) against `model.evaluate` with the same metrics compiled, over the
 same arrays, on the same model (compiled as users do: the default
-`jit_compile="auto"`, XLA on TensorFlow). Both sides predict every row once
+`jit_compile="auto"`: XLA on TensorFlow with an accelerator, a plain graph
+on a CPU-only machine). Both sides predict every row once
 and update the three streaming metrics; `evaluate` also computes the loss.
 The callback's pass is what it adds to each reporting epoch of `fit`.
 """

@@ -18,7 +18,7 @@ batch 256, Dense 64 -> 10 softmax) as users compile it: the default
 to no XLA on a machine without an accelerator (Keras 3.15,
 `Trainer._resolve_auto_jit_compile`), so on CPU both rows time a plain
 graph step, from which each of our compiled updates is one XLA call; the
-rows are named "XLA" for the mode they ask for.
+rows are named "jit_compile=auto" for the setting they use.
 "Added cost" rows time, in each round, an epoch with AUROC, one with AUC
 and one of the same model without a metric; they report the median epoch
 with each metric less the median epoch without, and the ratio of those two
@@ -180,7 +180,7 @@ def _fit_cases(rng: np.random.Generator, *, quick: bool) -> list[Case]:
     y = np.eye(c, dtype="float32")[rng.integers(0, c, n)]
     rows = []
     for jit in ("auto",) if quick else ("auto", False):
-        mode = "XLA" if jit == "auto" else "graph"
+        mode = "jit_compile=auto" if jit == "auto" else "graph"
         ours = _fit_epoch(
             [metrics.F1(), metrics.Precision(), metrics.Recall(), AUROC()],
             x,
