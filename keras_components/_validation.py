@@ -115,6 +115,38 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     return value
 
 
+CLASS_INDICES_EXPECTED = "a non-empty list of distinct class indices >= 0"
+
+
+def check_class_indices(name: str, value: Any) -> tuple[int, ...] | None:
+    """`value` as a tuple of distinct class indices >= 0, or None.
+
+    A list, tuple, range or 1-D integer array (segmentation_models'
+    `class_indexes`); whether each index is below the number of classes is
+    checked where that number is known (the first call).
+    """
+    if value is None:
+        return None
+    expected = CLASS_INDICES_EXPECTED
+    items = value
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        items = value.tolist()
+    if isinstance(items, (str, bytes)) or not isinstance(items, (list, tuple, range)):
+        raise invalid_type(name, expected, value)
+    if not items:
+        raise invalid_value(name, expected, value)
+    for c in items:
+        if isinstance(c, (bool, np.bool_)) or not isinstance(c, numbers.Integral):
+            raise invalid_type(name, expected, value)
+        if c < 0:
+            raise invalid_value(name, expected, value)
+    values = tuple(int(c) for c in items)
+    if len(set(values)) != len(values):
+        duplicates = sorted({c for c in values if values.count(c) > 1})
+        raise invalid_value(name, f"{expected} (duplicated: {duplicates})", value)
+    return values
+
+
 def check_float_sequence(
     name: str,
     value: Any,

@@ -39,3 +39,33 @@ def test_numpy_bool_flags_store_python_bools_in_the_config():
     assert metric.get_config()["from_logits"] is True
     loss = kc.FocalLoss(from_logits=np.False_)
     assert loss.get_config()["from_logits"] is False
+
+
+@pytest.mark.parametrize(
+    "value", [[1, 2], (1, 2), range(1, 3), np.array([1, 2]), np.array([1, 2], "int8")]
+)
+def test_class_indices_take_sequences_and_integer_arrays(value):
+    assert _validation.check_class_indices("classes", value) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "match"),
+    [
+        ([], ValueError, r"Expected a non-empty list"),
+        ([1, 1], ValueError, r"duplicated: \[1\]"),
+        ([-1], ValueError, r"class indices >= 0"),
+        ([1.0], TypeError, r"Received: classes=\[1.0\]"),
+        ([True], TypeError, r"of type list"),
+        (np.array([1.5]), TypeError, r"of type numpy.ndarray"),
+        (np.array([[1]]), TypeError, r"of type numpy.ndarray"),
+        ("12", TypeError, r"of type str"),
+    ],
+)
+def test_class_indices_refused(value, error, match):
+    with pytest.raises(error, match=match):
+        _validation.check_class_indices("classes", value)
+
+
+def test_metrics_and_losses_take_an_array_of_classes():
+    assert kc.IoU(classes=np.array([1, 2])).get_config()["classes"] == [1, 2]
+    assert kc.DiceLoss(classes=np.array([0, 2])).get_config()["classes"] == [0, 2]

@@ -16,7 +16,6 @@ too, one loss for the batch) and the smoothing (`smooth_nr`, `smooth_dr`);
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -42,12 +41,13 @@ from keras_components._inputs import (
 )
 from keras_components._math import divide
 from keras_components._validation import (
+    CLASS_INDICES_EXPECTED,
     check_bool,
     check_choice,
+    check_class_indices,
     check_float,
     check_float_sequence,
     check_optional_int,
-    invalid_type,
     invalid_value,
 )
 from keras_components.losses._base import Loss, as_compute_tensor, nan_where, power
@@ -225,37 +225,6 @@ class RegionArguments(NamedTuple):
         return "soft" if self.soft_label else "plain"
 
 
-_CLASSES_EXPECTED = "a non-empty list of distinct class indices >= 0"
-
-
-def _check_classes(classes: Any) -> tuple[int, ...] | None:
-    """`classes` as a tuple of distinct class indices >= 0 (or None).
-
-    The region metrics' rule and messages (`metrics/_classification.py`).
-    """
-    if classes is None:
-        return None
-    expected = _CLASSES_EXPECTED
-    if isinstance(classes, (str, bytes)) or not isinstance(
-        classes, (list, tuple, range)
-    ):
-        raise invalid_type("classes", expected, classes)
-    if not classes:
-        raise invalid_value("classes", expected, classes)
-    for c in classes:
-        if isinstance(c, bool) or not isinstance(c, numbers.Integral):
-            raise invalid_type("classes", expected, classes)
-        if c < 0:
-            raise invalid_value("classes", expected, classes)
-    values = tuple(int(c) for c in classes)
-    if len(set(values)) != len(values):
-        duplicates = sorted({c for c in values if values.count(c) > 1})
-        raise invalid_value(
-            "classes", f"{expected} (duplicated: {duplicates})", classes
-        )
-    return values
-
-
 def _binary_classes_error(classes: tuple[int, ...]) -> ValueError:
     return ValueError(
         "Invalid value for argument `classes`. It selects among the C "
@@ -294,14 +263,14 @@ def _check_region_arguments(
             raise invalid_value(
                 "class_weights", "floats >= 0 with at least one > 0", class_weights
             )
-    classes = _check_classes(classes)
+    classes = check_class_indices("classes", classes)
     if classes is not None:
         if mode == "binary":
             raise _binary_classes_error(classes)
         if not include_background and 0 in classes:
             raise invalid_value(
                 "classes",
-                f"{_CLASSES_EXPECTED} without 0 with include_background=False "
+                f"{CLASS_INDICES_EXPECTED} without 0 with include_background=False "
                 "(class 0 is the background it drops)",
                 classes,
             )

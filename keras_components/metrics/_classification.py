@@ -88,7 +88,6 @@ Per-image scores and class subsets (`IoU`, `Dice`, `F1`, `FBeta`,
 from __future__ import annotations
 
 import functools
-import numbers
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, NamedTuple, cast
 
@@ -99,13 +98,12 @@ from keras_components._export import export
 from keras_components._validation import (
     check_bool,
     check_choice,
+    check_class_indices,
     check_float,
     check_num_classes,
     check_optional_int,
     check_task,
     check_zero_division,
-    invalid_type,
-    invalid_value,
 )
 from keras_components.metrics import _confusion
 from keras_components.metrics._base import StreamingMetric
@@ -430,31 +428,6 @@ class _CountMetric(_ConfusionMetric):
         }
 
 
-def _check_classes(classes: Any) -> tuple[int, ...] | None:
-    """`classes` as a tuple of distinct class indices >= 0 (or None)."""
-    if classes is None:
-        return None
-    expected = "a non-empty list of distinct class indices >= 0"
-    if isinstance(classes, (str, bytes)) or not isinstance(
-        classes, (list, tuple, range)
-    ):
-        raise invalid_type("classes", expected, classes)
-    if not classes:
-        raise invalid_value("classes", expected, classes)
-    for c in classes:
-        if isinstance(c, bool) or not isinstance(c, numbers.Integral):
-            raise invalid_type("classes", expected, classes)
-        if c < 0:
-            raise invalid_value("classes", expected, classes)
-    values = tuple(int(c) for c in classes)
-    if len(set(values)) != len(values):
-        duplicates = sorted({c for c in values if values.count(c) > 1})
-        raise invalid_value(
-            "classes", f"{expected} (duplicated: {duplicates})", classes
-        )
-    return values
-
-
 def _check_classes_in_range(classes: tuple[int, ...], num_classes: int) -> None:
     out = [c for c in classes if c >= num_classes]
     if out:
@@ -490,7 +463,7 @@ class _AveragedMetric(_CountMetric):
         **kwargs: Any,
     ) -> None:
         self.average = check_choice("average", average, _confusion.AVERAGES)
-        self.classes = _check_classes(classes)
+        self.classes = check_class_indices("classes", classes)
         if self.classes is not None and kwargs.get("task") == "binary":
             raise self._binary_classes_error()
         super().__init__(per_image=per_image, **kwargs)
