@@ -367,6 +367,9 @@ def ours(d):
     out["DiceLoss(class_weights=[0, 1, 1])"] = f(
         kc.DiceLoss(class_weights=[0, 1, 1])(y, p)
     )
+    out["DiceLoss(batch=True)"] = f(kc.DiceLoss(batch=True)(y, p))
+    out["JaccardLoss(batch=True)"] = f(kc.JaccardLoss(batch=True)(y, p))
+    out["DiceLoss(classes=[1, 2])"] = f(kc.DiceLoss(classes=[1, 2])(y, p))
     out["FocalLoss(alpha=[0.25]*3) categorical"] = f(
         kc.FocalLoss(alpha=[0.25] * 3, mode="categorical")(y, p)
     )

@@ -1130,7 +1130,7 @@ class _RegionLoss(Loss):
                 "Invalid value for argument `sample_weight`. Expected None with "
                 "batch=True (the loss is one value for the whole batch; pass "
                 "batch=False to weigh samples). Received: sample_weight "
-                f"of shape {tuple(ops.shape(sample_weight))}"
+                f"of shape {static_shape(ops.convert_to_tensor(sample_weight))}"
             )
         return super().__call__(y_true, y_pred, sample_weight=sample_weight)
 

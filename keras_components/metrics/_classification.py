@@ -1079,6 +1079,13 @@ class ConfusionMatrix(_ConfusionMetric):
     default_name = "confusion_matrix"
 
     def __init__(self, normalize: str | None = None, **kwargs: Any) -> None:
+        if "per_image" in kwargs:
+            raise TypeError(
+                "ConfusionMatrix takes no argument `per_image`: a confusion "
+                "matrix is counts, not a score to average over images. Use "
+                "the pooled matrix, or a per-image score metric such as "
+                f"Accuracy(per_image=True). Received: per_image={kwargs['per_image']!r}"
+            )
         self.normalize = check_choice(
             "normalize", normalize, (None, "true", "pred", "all")
         )

@@ -589,3 +589,16 @@ def test_batch_is_one_value_per_replica_call():
         got = DiceLoss(batch=True, reduction=reduction)(labels, probs)
         np.testing.assert_allclose(to_numpy(got), want, **TOL)
     assert keras.ops.shape(dice_loss(labels, probs, batch=True)) == ()
+
+
+@pytest.mark.parametrize("kind", sorted(CLASSES))
+def test_batch_sample_weight_error_shows_a_static_shape_in_fit(kind):
+    """Inside `fit` the batch size is symbolic: the message shows (None,)."""
+    rng = np.random.default_rng(5)
+    x = rng.random((4, 6, 6, 3)).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, (4, 6, 6))]
+    inputs = keras.Input((6, 6, 3))
+    model = keras.Model(inputs, keras.layers.Softmax()(inputs))
+    model.compile(loss=CLASSES[kind](batch=True))
+    with pytest.raises(ValueError, match=r"sample_weight of shape \((None|4),\)"):
+        model.fit(x, y, sample_weight=np.ones(4), verbose=0)
