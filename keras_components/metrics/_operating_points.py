@@ -261,8 +261,8 @@ def operating_point(state: dict[str, Any], **options: Any) -> Any:
     In a TensorFlow graph outside XLA (`fit`'s default on a CPU, an eager
     `result()`) it runs as one nested XLA kernel: there each of the ~20
     operations over the `B + 1` thresholds would be a graph pass of its own
-    over a new buffer (measured, one CPU thread, binary, B = 16384: the
-    plain graph about 2.5x the kernel).
+    over a new buffer (measured, one CPU thread, binary, B = 16384,
+    update+result: 1.31x -> 1.15x Keras's `PrecisionAtRecall(200)`).
     """
     if _backend.graph_without_xla():
         return _fused_operating_point(tuple(sorted(options.items())))(
