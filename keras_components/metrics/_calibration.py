@@ -18,9 +18,17 @@ from keras_components._export import export
 from keras_components._validation import check_choice, check_int
 from keras_components.metrics._probabilistic import ProbabilityMetric, checked_scores
 
-__all__ = ["CalibrationBins", "CalibrationError", "bin_edges", "bin_index"]
+__all__ = [
+    "CalibrationBins",
+    "CalibrationError",
+    "bin_edges",
+    "bin_index",
+    "calibration_error",
+]
 
 NORMS = ("l1", "l2", "max")
+# `bin_index` counts the edges below a confidence, under XLA, up to this many.
+COUNTED_BINS = 32
 
 
 def bin_edges(num_bins: int, dtype: str = "float64") -> np.ndarray:
@@ -44,10 +52,19 @@ def bin_index(confidence: Any, num_bins: int) -> Any:
     at most ~3 units of roundoff; below, `t * 7u < 1` for `n < 1 / (8 u)`),
     so `g + (c >= edge[g + 1])` is `t`. For more bins than that (2 million
     in float32) the guess `floor(c * n)` is corrected against both
-    neighbouring edges.
+    neighbouring edges. Under XLA, for up to `COUNTED_BINS` bins, `t` is
+    counted instead, `sum_j (c >= edge[j])` over `j = 1..n`: the
+    comparisons fuse into one pass, which costs less than the gather
+    (65536 float32 confidences, 15 bins, one CPU thread: about 0.17 ms
+    against 0.29 ms).
     """
     dtype = _math.compute_dtype(confidence)
     confidence = ops.cast(confidence, dtype)
+    if num_bins <= COUNTED_BINS and _backend.compiled_by_xla():
+        index = ops.zeros_like(confidence, dtype="int32")
+        for edge in bin_edges(num_bins, dtype)[1:]:
+            index = index + ops.cast(confidence >= edge, "int32")
+        return index
     edges = ops.convert_to_tensor(
         np.append(bin_edges(num_bins, dtype), np.inf).astype(dtype)
     )
@@ -102,6 +119,22 @@ def _per_bin(state: dict[str, Any]) -> tuple[Any, Any, Any]:
     accuracy = ops.where(filled, state["bin_correct"] / safe, zero)
     confidence = ops.where(filled, state["bin_confidence"] / safe, zero)
     return count, accuracy, confidence
+
+
+def calibration_error(state: dict[str, Any], *, norm: str) -> Any:
+    """`CalibrationError`'s value from its state (pure `keras.ops`)."""
+    count, accuracy, confidence = _per_bin(state)
+    total = ops.sum(count)
+    # A total weight <= 0 holds nothing (negative sample weights).
+    share = _math.divide(count, _backend.maximum(total, 0.0), 0.0)
+    gap = ops.abs(accuracy - confidence)
+    if norm == "l1":
+        value = ops.sum(share * gap)
+    elif norm == "l2":
+        value = ops.sqrt(_backend.maximum(ops.sum(share * gap * gap), 0.0))
+    else:
+        value = ops.max(gap)
+    return ops.where(total > 0, value, float("nan"))
 
 
 @export
@@ -246,20 +279,7 @@ class CalibrationError(ProbabilityMetric):
             "invalid": checked.invalid,
         }
 
-    @staticmethod
-    def score(state, *, norm):
-        count, accuracy, confidence = _per_bin(state)
-        total = ops.sum(count)
-        # A total weight <= 0 holds nothing (negative sample weights).
-        share = _math.divide(count, _backend.maximum(total, 0.0), 0.0)
-        gap = ops.abs(accuracy - confidence)
-        if norm == "l1":
-            value = ops.sum(share * gap)
-        elif norm == "l2":
-            value = ops.sqrt(_backend.maximum(ops.sum(share * gap * gap), 0.0))
-        else:
-            value = ops.max(gap)
-        return ops.where(total > 0, value, float("nan"))
+    score = staticmethod(calibration_error)
 
     def bins(self) -> CalibrationBins:
         """The per-bin weight, accuracy and confidence, read eagerly (NumPy).

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from keras_components import CalibrationError, _backend
-from keras_components.metrics._calibration import bin_edges, bin_index
+from keras_components.metrics._calibration import COUNTED_BINS, bin_edges, bin_index
 from tests.helpers import (
     IN_MODEL_OPTIONS,
     assert_config_roundtrip,
@@ -261,10 +261,13 @@ def test_bin_index_is_exact_next_to_every_edge(num_bins, dtype):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("num_bins", [15, 1000, 3 << 20])
+@pytest.mark.parametrize(
+    "num_bins", [1, 15, COUNTED_BINS, COUNTED_BINS + 1, 1000, 3 << 20]
+)
 def test_bin_index_is_exact_compiled_and_with_many_bins(num_bins, dtype):
-    # Compiled (XLA / jax.jit) as inside an update; 3 << 20 bins in float32
-    # take the two-comparison path (`bin_index`).
+    # Compiled (XLA / jax.jit) as inside an update: up to COUNTED_BINS bins
+    # counts the edges below each confidence, more gathers an edge; 3 << 20
+    # bins in float32 take the two-comparison path (`bin_index`).
     if dtype == "float64":
         from tests.helpers import skip_without_float64
 

@@ -20,6 +20,7 @@ from sklearn import metrics as skm
 
 import keras_components as kc
 from keras_components import metrics as km
+from keras_components.metrics import _operating_points as operating_points
 from keras_components.metrics._ranking import bin_edges
 from tests.helpers import (
     assert_config_roundtrip,
@@ -173,6 +174,65 @@ def test_default_bins_are_exact_on_separated_scores(kind):
         if np.isfinite(threshold):
             assert _value(metric.threshold()) <= threshold
             assert _value(metric.threshold()) > threshold - 3e-4
+
+
+# 16 blocks of `PRUNING_BLOCK` thresholds: `result()` reads a few blocks'
+# bins (`_pruned_rows`), or all of them when too many blocks may hold the
+# maximum.
+PRUNED_BINS = 2048
+
+
+@pytest.mark.parametrize("kind", list(CLASSES))
+@pytest.mark.parametrize("shift", [3.0, 0.0], ids=["separable", "no-signal"])
+def test_pruned_result_equals_sklearn_at_the_bin_thresholds(kind, shift):
+    cls, argument = CLASSES[kind]
+    y, p, w = _binary(n=3000, seed=7, weights=True, shift=shift)
+    q = _quantised(p, PRUNED_BINS)
+    for target in TARGETS:
+        metric = _stream(cls(target, num_thresholds=PRUNED_BINS), y, p, w, parts=3)
+        value, _ = _reference(kind, target, y, q, w)
+        np.testing.assert_allclose(
+            _value(metric.result()), value, atol=1e-7, err_msg=f"{argument}={target}"
+        )
+
+
+def _pruned_and_full(histogram, kind, target):
+    """`_pruned_rows` with a sentinel (-7) for the full pass, and that pass."""
+    histogram = keras.ops.convert_to_tensor(histogram)
+    options = {"kind": kind, "target": target, "beta": 1.0}
+    sentinel = keras.ops.convert_to_tensor(np.full(histogram.shape[0], -7.0))
+    got = operating_points._pruned_rows(histogram, **options, full=lambda: sentinel)
+    full = operating_points._rows(
+        histogram, **options, output="value", thresholds=None, pruned=False
+    )
+    return _value(got), _value(full)
+
+
+@pytest.mark.parametrize("kind", list(CLASSES))
+def test_pruned_reading_reads_a_few_blocks_of_separable_scores(kind):
+    y, p, _ = _binary(n=20000, seed=8, shift=3.0)
+    metric = km.AUROC(num_thresholds=PRUNED_BINS)
+    metric.update_state(y, p)
+    for target in TARGETS:
+        got, full = _pruned_and_full(metric.state_values()["histogram"], kind, target)
+        np.testing.assert_allclose(got, full, rtol=1e-12, err_msg=f"{target}")
+
+
+def test_pruned_reading_takes_the_full_pass_when_precision_is_flat():
+    # One positive and one negative in every bin: precision is 1/2 at every
+    # threshold, and every feasible block's corner (its TP with the FP of
+    # its other end) beats 1/2, so the cumulative pass must run.
+    histogram = np.ones((1, 2, PRUNED_BINS))
+    got, full = _pruned_and_full(histogram, "precision_at_recall", 0.3)
+    np.testing.assert_array_equal(got, -7.0)
+    np.testing.assert_allclose(full, 0.5)
+    metric = km.PrecisionAtRecall(0.3, num_thresholds=PRUNED_BINS)
+    edges = bin_edges(PRUNED_BINS)
+    centres = expit((edges[1:-2] + edges[2:-1]) / 2).astype(np.float32)
+    metric.update_state(
+        np.r_[np.ones_like(centres), np.zeros_like(centres)], np.r_[centres, centres]
+    )
+    np.testing.assert_allclose(_value(metric.result()), 0.5)
 
 
 def test_keras_semantics_on_keras_examples():
