@@ -239,10 +239,12 @@ def _prunable(num_bins: int, kind: str) -> bool:
     binormal scores, B = 16384: F1 in 9 of 40 draws, Youden's J in 23, the
     constraint kinds in at most 1) and the cumulative pass would run anyway.
     """
+    # More blocks than candidates (`top_k` reads one past them), and enough
+    # more that pruning pays: 2048 bins or more.
     return (
         kind in CONSTRAINTS
         and num_bins % PRUNING_BLOCK == 0
-        and num_bins >= 8 * PRUNING_BLOCK
+        and num_bins // PRUNING_BLOCK >= 2 * PRUNING_CANDIDATES
     )
 
 

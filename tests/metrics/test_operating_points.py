@@ -196,6 +196,17 @@ def test_pruned_result_equals_sklearn_at_the_bin_thresholds(kind, shift):
         )
 
 
+@pytest.mark.parametrize("num_bins", [1024, 1152, PRUNED_BINS - 128, PRUNED_BINS])
+def test_bin_counts_around_the_pruning_size(num_bins):
+    # Below 2048 bins (16 blocks) the cumulative pass reads every bin.
+    kind = "precision_at_recall"
+    y, p, w = _binary(n=3000, seed=9, weights=True, shift=3.0)
+    metric = _stream(km.PrecisionAtRecall(0.8, num_thresholds=num_bins), y, p, w)
+    value, _ = _reference(kind, 0.8, y, _quantised(p, num_bins), w)
+    np.testing.assert_allclose(_value(metric.result()), value, atol=1e-7)
+    assert operating_points._prunable(num_bins, kind) == (num_bins >= PRUNED_BINS)
+
+
 def _pruned_and_full(histogram, kind, target):
     """`_pruned_rows` with a sentinel (-7) for the full pass, and that pass."""
     histogram = keras.ops.convert_to_tensor(histogram)
@@ -300,16 +311,16 @@ def _multiclass(n=600, k=3, seed=7):
     return y, np.eye(k, dtype=np.int32)[y], p, w
 
 
-def _averaged(kind, target, onehot, p, w, average):
+def _averaged(kind, target, onehot, p, w, average, num_bins=BINS):
     k = onehot.shape[1]
     if average == "micro":
         flat_w = None if w is None else np.repeat(w, k)
         return _reference(
-            kind, target, onehot.ravel(), _quantised(p.ravel(), BINS), flat_w
+            kind, target, onehot.ravel(), _quantised(p.ravel(), num_bins), flat_w
         )[0]
     per_class = np.array(
         [
-            _reference(kind, target, onehot[:, c], _quantised(p[:, c], BINS), w)[0]
+            _reference(kind, target, onehot[:, c], _quantised(p[:, c], num_bins), w)[0]
             for c in range(k)
         ]
     )
@@ -321,15 +332,16 @@ def _averaged(kind, target, onehot, p, w, average):
     return (per_class * support).sum() / support.sum()
 
 
+@pytest.mark.parametrize("num_bins", [BINS, PRUNED_BINS])
 @pytest.mark.parametrize("average", ["macro", "weighted", "micro", None])
 @pytest.mark.parametrize("kind", list(CLASSES))
-def test_multiclass_one_vs_rest(kind, average):
+def test_multiclass_one_vs_rest(kind, average, num_bins):
     cls, _ = CLASSES[kind]
     y, onehot, p, w = _multiclass()
     for target in (0.5, 0.9):
-        expected = _averaged(kind, target, onehot, p, w, average)
+        expected = _averaged(kind, target, onehot, p, w, average, num_bins)
         metric = _stream(
-            cls(target, num_thresholds=BINS, average=average), y, p, w, 4, seed=2
+            cls(target, num_thresholds=num_bins, average=average), y, p, w, 4, seed=2
         )
         np.testing.assert_allclose(_value(metric.result()), expected, atol=1e-7)
         shape = () if average in ("macro", "weighted", "micro") else (3,)
