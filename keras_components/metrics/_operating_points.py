@@ -311,8 +311,7 @@ def _pruned_rows(
         )
         inner = scores(cumulative[:, POSITIVES], cumulative[:, NEGATIVES])
         best = _backend.maximum(lower, ops.max(inner, axis=-1))
-        if kind not in BEST_METRICS:
-            best = ops.where(best > 0, best, ops.zeros_like(best))
+        best = ops.where(best > 0, best, ops.zeros_like(best))  # constraint kinds only
         nan = ops.full_like(best, float("nan"))
         return ops.where(_defined(total_pos, total_neg, kind), best, nan)
 
