@@ -186,7 +186,8 @@ for step in range(steps):
 # two apart), the gradient penalty holds the critic's gradient norm near 1 (it
 # falls from its first steps and stays small) and the generator's samples move
 # out from the origin towards the ring. These are what the checks below assert:
-# they held, with a margin, on each of 6 seeds on an AVX-512 and an AVX2 CPU.
+# they held, with a margin, on each of 6 seeds on an AVX-512 CPU, both natively
+# and with oneDNN limited to AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`).
 # Then the estimate falls as the samples approach the ring, in most runs.
 #
 # Whether a run this short also covers the whole ring is a matter of chance: GAN
