@@ -1,13 +1,14 @@
 """Calibration: `CalibrationError` (expected / RMS / maximum calibration error).
 
 Top-label calibration error over uniform confidence bins, as torchmetrics'
-`calibration_error` defines it. The state is three sums per bin (weight,
-confidence, correct), so the value streams exactly: batches, replicas and
-merged shards add.
+`calibration_error` defines it. The state is sums per bin (weight and
+weighted confidence, for incorrect and correct samples apart), so the value
+streams exactly: batches, replicas and merged shards add.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -23,6 +24,7 @@ __all__ = [
     "CalibrationError",
     "bin_edges",
     "bin_index",
+    "bin_totals",
     "calibration_error",
 ]
 
@@ -110,20 +112,51 @@ class CalibrationBins(NamedTuple):
     confidence: np.ndarray
 
 
-def _per_bin(state: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """`(weight, accuracy, confidence)` per bin; empty bins 0 (pure)."""
-    count = ops.convert_to_tensor(state["bin_weight"])
+def bin_totals(sums: Any) -> tuple[Any, Any, Any]:
+    """Per-bin sums `(weight, weight * correct, weight * confidence)`.
+
+    `sums` is the state `bin_sums`, `(2 * bins, 2)`: the rows of the
+    incorrect samples' bins, then the correct ones', each holding the sums of
+    `(weight, weight * confidence)`. Tensors or NumPy arrays alike.
+    """
+    reshape = np.reshape if isinstance(sums, np.ndarray) else ops.reshape
+    halves = reshape(sums, (2, -1, 2))  # a traced shape may be unknown
+    wrong, right = halves[0], halves[1]
+    return wrong[:, 0] + right[:, 0], right[:, 0], wrong[:, 1] + right[:, 1]
+
+
+def _per_bin(sums: Any) -> tuple[Any, Any, Any]:
+    """`(weight, accuracy, confidence)` per bin of `bin_sums`; empty bins 0."""
+    count, correct, confidence = bin_totals(ops.convert_to_tensor(sums))
     filled = count > 0
     safe = ops.where(filled, count, ops.ones_like(count))
     zero = ops.zeros_like(count)
-    accuracy = ops.where(filled, state["bin_correct"] / safe, zero)
-    confidence = ops.where(filled, state["bin_confidence"] / safe, zero)
+    accuracy = ops.where(filled, correct / safe, zero)
+    confidence = ops.where(filled, confidence / safe, zero)
     return count, accuracy, confidence
 
 
 def calibration_error(state: dict[str, Any], *, norm: str) -> Any:
-    """`CalibrationError`'s value from its state (pure `keras.ops`)."""
-    count, accuracy, confidence = _per_bin(state)
+    """`CalibrationError`'s value from its state (pure `keras.ops`).
+
+    In a TensorFlow graph outside XLA (`fit`'s default on a CPU, an eager
+    `result()`) it runs as one nested XLA kernel: its ~20 operations on a
+    few bins would each be a graph kernel of its own, which together cost
+    more than LogLoss's whole `result()`.
+    """
+    if _backend.graph_without_xla():
+        return _fused_calibration_error(norm)(state["bin_sums"])
+    return _calibration_error(state["bin_sums"], norm=norm)
+
+
+@functools.cache
+def _fused_calibration_error(norm: str) -> Any:
+    """`_calibration_error` as one compiled kernel, per norm."""
+    return _backend.fused_elementwise(functools.partial(_calibration_error, norm=norm))
+
+
+def _calibration_error(sums: Any, *, norm: str) -> Any:
+    count, accuracy, confidence = _per_bin(sums)
     total = ops.sum(count)
     # A total weight <= 0 holds nothing (negative sample weights).
     share = _math.divide(count, _backend.maximum(total, 0.0), 0.0)
@@ -164,7 +197,8 @@ class CalibrationError(ProbabilityMetric):
     confidence lying exactly on such an edge can fall in the neighbouring
     bin there. Scikit-learn has no calibration error; its
     `calibration_curve(strategy="uniform")` closes bins on the right instead.
-    State: float64 per-bin sums of weight, confidence and correctness.
+    State: float64 per-bin sums of weight and weighted confidence, kept
+    apart for incorrect and correct samples (`bin_totals`).
     No data (or a total weight <= 0): NaN.
 
     Args:
@@ -226,8 +260,8 @@ class CalibrationError(ProbabilityMetric):
         super().__init__(**kwargs)
 
     def state_shapes(self, spec: Any) -> dict[str, tuple[int, ...]]:
-        bins = (self.num_bins + 1,)  # the last one: confidence exactly 1
-        return {"bin_weight": bins, "bin_confidence": bins, "bin_correct": bins}
+        bins = self.num_bins + 1  # the last one: confidence exactly 1
+        return {"bin_sums": (2 * bins, 2)}  # see `bin_totals`
 
     def update_options(self) -> dict[str, Any]:
         return {**super().update_options(), "num_bins": self.num_bins}
@@ -260,24 +294,25 @@ class CalibrationError(ProbabilityMetric):
                 targets, ops.expand_dims(predicted, -1), axis=-1
             )[:, 0]
         index = bin_index(confidence, num_bins)
-        state_dtype = _backend.state_dtype()
-        weights, zero = checked.weights, ops.zeros_like(checked.weights)
-        correct = ops.where(checked.bad, zero, ops.cast(correct, state_dtype))
-        confidence = ops.where(checked.bad, zero, ops.cast(confidence, state_dtype))
-
-        # Three scatters of one column each: XLA's CPU scatter of (N, 3)
-        # rows costs more than three of (N,).
+        # Bad positions weigh 0 (and their confidence is finite), so they
+        # add nothing; only their correctness, unspecified there, is set to
+        # 0 to keep the segment ids in range.
+        weights = checked.weights
+        correct = ops.where(checked.bad, 0, ops.cast(correct, "int32"))
+        weighted = ops.stack(
+            [weights, weights * ops.cast(confidence, weights.dtype)], axis=1
+        )
+        # One scatter of (weight, weight * confidence) rows into the bins
+        # of the incorrect samples, then those of the correct ones
+        # (`bin_totals` reads the per-bin sums off them). Under XLA on a CPU
+        # one scatter of (N, 2) rows costs less than three of (N,) (weight,
+        # confidence, correctness; 65536 binary scores, one thread: the
+        # update now costs about what LogLoss's does, before 1.1-1.2x).
         bins = num_bins + 1
-        return {
-            "bin_weight": _backend.segment_sum(weights, index, num_segments=bins),
-            "bin_confidence": _backend.segment_sum(
-                weights * confidence, index, num_segments=bins
-            ),
-            "bin_correct": _backend.segment_sum(
-                weights * correct, index, num_segments=bins
-            ),
-            "invalid": checked.invalid,
-        }
+        sums = _backend.segment_sum(
+            weighted, index + bins * correct, num_segments=2 * bins
+        )
+        return {"bin_sums": sums, "invalid": checked.invalid}
 
     score = staticmethod(calibration_error)
 
@@ -316,7 +351,7 @@ class CalibrationError(ProbabilityMetric):
                 "ones."
             )
         state = {k: np.asarray(v, np.float64) for k, v in state.items()}
-        count = state["bin_weight"]
+        count, correct, confidence = bin_totals(state["bin_sums"])
         filled = count > 0
         safe = np.where(filled, count, 1.0)
         edges = bin_edges(self.num_bins)
@@ -324,8 +359,8 @@ class CalibrationError(ProbabilityMetric):
             lower=edges.copy(),
             upper=np.append(edges[1:], 1.0),
             weight=count,
-            accuracy=np.where(filled, state["bin_correct"] / safe, 0.0),
-            confidence=np.where(filled, state["bin_confidence"] / safe, 0.0),
+            accuracy=np.where(filled, correct / safe, 0.0),
+            confidence=np.where(filled, confidence / safe, 0.0),
         )
 
     def get_config(self) -> dict[str, Any]:
