@@ -315,6 +315,23 @@ def traced(fn: Any, *, jit_compile: bool = False) -> Any:
     return compiled(fn, jit_compile=jit_compile)
 
 
+def nested_xla_calls(fn: Any) -> int:
+    """How many XLA-compiled function calls a plain TensorFlow graph of `fn` makes.
+
+    `fn` takes no arguments; it is traced by `tf.function` without XLA, and
+    the calls counted are the graph's own (not those inside them) that
+    TensorFlow must compile with XLA (`_XlaMustCompile`: a nested
+    `tf.function(jit_compile=True)`). TensorFlow only.
+    """
+    import tensorflow as tf
+
+    graph = tf.function(fn).get_concrete_function().graph
+    return sum(
+        "_XlaMustCompile" in op.node_def.attr and op.get_attr("_XlaMustCompile")
+        for op in graph.get_operations()
+    )
+
+
 def traced_with_state(
     fn: Any, metrics: list, *, jit_compile: bool = False, build_with: Any = None
 ) -> Any:

@@ -16,6 +16,7 @@ from tests.helpers import (
     assert_streaming_equals,
     in_model_id,
     metrics_in_model,
+    nested_xla_calls,
     passthrough_model,
     runs_eagerly_in_model,
     tensor,
@@ -471,3 +472,27 @@ def test_bad_input_in_model(jit_compile):
             run()
         return
     assert np.isnan(run()["calibration_error"])
+
+
+@pytest.mark.tensorflow_only
+def test_plain_graph_runs_update_and_result_as_nested_xla_kernels():
+    # The speed of `fit`'s default CPU step rests on this: in a plain graph
+    # the update is one XLA kernel (as every metric's), and so is the result
+    # (about 20 graph operations on a few bins otherwise).
+    metric = CalibrationError()
+    y, p = tensor([0.0, 1.0, 1.0]), tensor([0.2, 0.7, 0.9])
+    metric.update_state(y, p)
+    assert nested_xla_calls(metric.result) == 1
+
+    def step():
+        metric.update_state(y, p)
+        return metric.result()
+
+    assert nested_xla_calls(step) == 2
+    # and the nested kernels give the eager value
+    metric.reset_state()
+    metric.update_state(y, p)
+    expected = float(to_numpy(metric.result()))
+    import tensorflow as tf
+
+    assert float(tf.function(metric.result)()) == pytest.approx(expected, abs=1e-7)

@@ -26,6 +26,7 @@ from tests.helpers import (
     assert_config_roundtrip,
     assert_keras_roundtrip,
     metrics_in_model,
+    nested_xla_calls,
     passthrough_model,
     random_splits,
     runs_eagerly_in_model,
@@ -631,3 +632,17 @@ def test_evaluate_reports_the_best_threshold(tmp_path):
     predicted = (logits >= best["threshold"] - 1e-6).astype(int)
     assert skm.f1_score(y, predicted) == pytest.approx(best["value"], abs=1e-6)
     assert best["probability"] == pytest.approx(expit(best["threshold"]))
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize(
+    "metric",
+    [km.PrecisionAtRecall(0.8), km.BestThreshold()],
+    ids=["PrecisionAtRecall", "BestThreshold"],
+)
+def test_plain_graph_reads_the_operating_point_as_one_nested_xla_kernel(metric):
+    # In a plain graph (`fit`'s default on a CPU) the ~20 passes over the
+    # thresholds run as one XLA kernel (`operating_point`).
+    y, p, _ = _binary(64)
+    metric.update_state(y, p)
+    assert nested_xla_calls(metric.result) == 1
