@@ -46,6 +46,7 @@ calling convention on TensorFlow, JAX and PyTorch (the region losses' sums).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -941,6 +942,27 @@ def erfc_is_one_kernel() -> bool:
     return control_flow_util.GraphOrParentsInXlaContext(
         tf.compat.v1.get_default_graph()
     )
+
+
+def graph_kernel(fn: Callable[..., Any], state: Any, **static: Any) -> Any:
+    """`fn(state, **static)`, as one nested XLA kernel in a plain graph.
+
+    For a metric's score of its state: in a TensorFlow graph outside XLA
+    (`graph_without_xla`: `fit`'s default on a CPU, an eager `result()`)
+    each of a score's operations would be a graph kernel of its own, which
+    for the operating points' and CalibrationError's ~20 small operations
+    costs more than the whole update. The kernel is compiled once per `fn`
+    and `static` (hashable values) and traced per state shape. Elsewhere
+    `fn(state, **static)` as it is.
+    """
+    if not graph_without_xla():
+        return fn(state, **static)
+    return _graph_kernel(fn, tuple(sorted(static.items())))(state)
+
+
+@functools.cache
+def _graph_kernel(fn: Callable[..., Any], static: tuple) -> Callable[..., Any]:
+    return fused_elementwise(functools.partial(fn, **dict(static)))
 
 
 def fused_elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -8,7 +8,6 @@ streams exactly: batches, replicas and merged shards add.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -140,23 +139,17 @@ def calibration_error(state: dict[str, Any], *, norm: str) -> Any:
     """`CalibrationError`'s value from its state (pure `keras.ops`).
 
     In a TensorFlow graph outside XLA (`fit`'s default on a CPU, an eager
-    `result()`) it runs as one nested XLA kernel: its ~20 operations on a
-    few bins would each be a graph kernel of its own, which together cost
-    more than LogLoss's whole `result()`.
+    `result()`) it runs as one nested XLA kernel (`_backend.graph_kernel`):
+    its ~20 operations on a few bins would each be a graph kernel of its
+    own, which together cost more than LogLoss's whole `result()`.
     """
-    if _backend.graph_without_xla():
-        return _fused_calibration_error(norm)(state["bin_sums"])
-    return _calibration_error(state["bin_sums"], norm=norm)
+    return _backend.graph_kernel(
+        _calibration_error, {"bin_sums": state["bin_sums"]}, norm=norm
+    )
 
 
-@functools.cache
-def _fused_calibration_error(norm: str) -> Any:
-    """`_calibration_error` as one compiled kernel, per norm."""
-    return _backend.fused_elementwise(functools.partial(_calibration_error, norm=norm))
-
-
-def _calibration_error(sums: Any, *, norm: str) -> Any:
-    count, accuracy, confidence = _per_bin(sums)
+def _calibration_error(state: dict[str, Any], *, norm: str) -> Any:
+    count, accuracy, confidence = _per_bin(state["bin_sums"])
     total = ops.sum(count)
     # A total weight <= 0 holds nothing (negative sample weights).
     share = _math.divide(count, _backend.maximum(total, 0.0), 0.0)

@@ -400,26 +400,17 @@ def operating_point(state: dict[str, Any], **options: Any) -> Any:
     """An operating-point metric from the histogram state (`_operating_point`).
 
     In a TensorFlow graph outside XLA (`fit`'s default on a CPU, an eager
-    `result()`) it runs as one nested XLA kernel: there each of the ~20
-    operations over the `B + 1` thresholds would be a graph pass of its own
-    over a new buffer (measured, one CPU thread, binary, B = 16384,
-    update+result: 1.31x -> 1.15x Keras's `PrecisionAtRecall(200)`). The
+    `result()`) it runs as one nested XLA kernel (`_backend.graph_kernel`):
+    there each of the ~20 operations over the `B + 1` thresholds would be a
+    graph pass of its own over a new buffer (measured, one CPU thread,
+    binary, B = 16384, update+result: 1.31x -> 1.15x Keras's
+    `PrecisionAtRecall(200)`). The
     value of a constraint kind is read from block sums and the few blocks
     that can hold it (`_pruned_rows`; 1.15x -> about 1.0x, and under XLA
     1.19x -> about 0.95x).
     """
-    if _backend.graph_without_xla():
-        return _fused_operating_point(tuple(sorted(options.items())))(
-            state["histogram"]
-        )
-    return _operating_point(state, **options)
-
-
-@functools.cache
-def _fused_operating_point(options: tuple) -> Any:
-    """`_operating_point` on the histogram as one compiled kernel, per configuration."""
-    return _backend.fused_elementwise(
-        lambda histogram: _operating_point({"histogram": histogram}, **dict(options))
+    return _backend.graph_kernel(
+        _operating_point, {"histogram": state["histogram"]}, **options
     )
 
 

@@ -475,24 +475,26 @@ def test_bad_input_in_model(jit_compile):
 
 
 @pytest.mark.tensorflow_only
-def test_plain_graph_runs_update_and_result_as_nested_xla_kernels():
+@pytest.mark.parametrize("norm", NORMS)
+def test_plain_graph_runs_update_and_result_as_nested_xla_kernels(binary, norm):
     # The speed of `fit`'s default CPU step rests on this: in a plain graph
     # the update is one XLA kernel (as every metric's), and so is the result
     # (about 20 graph operations on a few bins otherwise).
-    metric = CalibrationError()
-    y, p = tensor([0.0, 1.0, 1.0]), tensor([0.2, 0.7, 0.9])
-    metric.update_state(y, p)
-    assert nested_xla_calls(metric.result) == 1
+    import tensorflow as tf
+
+    y, logits, weights = binary
+    metric = CalibrationError(norm=norm, from_logits=True)
+    args = tensor(y), tensor(logits), tensor(weights)
 
     def step():
-        metric.update_state(y, p)
+        metric.update_state(*args)
         return metric.result()
 
     assert nested_xla_calls(step) == 2
-    # and the nested kernels give the eager value
+    metric.update_state(*args)
+    assert nested_xla_calls(metric.result) == 1
+    # and the nested kernels give the float64 reference's value
     metric.reset_state()
-    metric.update_state(y, p)
-    expected = float(to_numpy(metric.result()))
-    import tensorflow as tf
-
-    assert float(tf.function(metric.result)()) == pytest.approx(expected, abs=1e-7)
+    got = float(tf.function(step)())
+    want = reference(y, logits, weights, norm=norm, from_logits=True)
+    assert abs(got - want) <= TOL
