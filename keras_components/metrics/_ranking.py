@@ -864,6 +864,8 @@ def rank_update(
         weights = ops.cast(weights, dtype)
     else:
         weights = ops.where(invalid, ops.zeros_like(weights), weights)
+    if _many_cells(cells["invalid"], size, b):
+        return _large_batch_update(state, cell, weights, unit, gate=gate)
     # One bincount gives the batch's blocks and, in one extra slot per
     # reason, its invalid cells (each counted once, whatever its weight).
     counted = _sum_by_index(
@@ -890,16 +892,6 @@ def rank_update(
         "invalid": state["invalid"] + added_counts,
     }
     old = ops.reshape(state["histogram"], (-1,))
-    if _many_cells(cells["invalid"], size, b):
-        # A large batch (more cells x block bins than bins): the pairs of the
-        # whole new histogram, one prefix sum over the bins, are cheaper than
-        # querying the old state cell by cell.
-        new = ops.reshape(old + _sum_by_index(weights, index, size_h, unit), (k, 2, b))
-        wins = roc_numerator(new[:, 1], new[:, 0])
-        if gate:
-            wins = ops.where(keep, wins, state["wins"])
-        new_state.update(histogram=new, wins=wins)
-        return new_state, {"invalid": counts}
     # The old histogram with the batch's negatives, and the blocks alike.
     first = old + _backend.segment_sum(neg_w, index, size_h)
     negative_rows = ops.reshape(
@@ -932,6 +924,49 @@ def rank_update(
     late = ops.where(ops.isnan(total), total, pos_w)
     new = first + _backend.segment_sum(late, index, size_h)
     new_state.update(histogram=ops.reshape(new, (k, 2, b)), wins=state["wins"] + wins)
+    return new_state, {"invalid": counts}
+
+
+def _large_batch_update(
+    state: dict[str, Any], cell: Any, weights: Any, unit: bool, *, gate: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`rank_update` for a batch of more cells x block bins than bins.
+
+    The pairs of the whole new histogram, one prefix sum over the bins, cost
+    less than querying the old state cell by cell. One bincount over the
+    packed cells gives the batch's histogram and, at each reason's slot, its
+    invalid cells (counted once, whatever their weight); the batch's blocks
+    are its histogram summed per block, O(K B) instead of a second scatter
+    of every cell.
+    """
+    k, _, b = state["histogram"].shape
+    groups, size = block_layout(b)
+    size_h = 2 * k * b
+    invalid = cell >= size_h
+    counted = _sum_by_index(
+        ops.where(invalid, 1.0, weights),
+        cell,
+        size_h + _inputs.NUM_REASONS * size,
+        unit,
+    )
+    batch = counted[:size_h]
+    counts = ops.reshape(counted[size_h:], (_inputs.NUM_REASONS, size))[:, 0]
+    added_counts = counts
+    if gate:  # a rejected eager batch adds nothing
+        keep = ops.all(ops.equal(counts, 0))
+        batch = ops.where(keep, batch, ops.zeros_like(batch))
+        added_counts = ops.where(keep, counts, ops.zeros_like(counts))
+    new = ops.reshape(ops.reshape(state["histogram"], (-1,)) + batch, (k, 2, b))
+    wins = roc_numerator(new[:, 1], new[:, 0])
+    if gate:
+        wins = ops.where(keep, wins, state["wins"])
+    batch_blocks = ops.sum(ops.reshape(batch, (k, 2, groups, size)), axis=-1)
+    new_state = {
+        "histogram": new,
+        "blocks": state["blocks"] + batch_blocks,
+        "invalid": state["invalid"] + added_counts,
+        "wins": wins,
+    }
     return new_state, {"invalid": counts}
 
 

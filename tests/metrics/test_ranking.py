@@ -863,15 +863,23 @@ def _numerator(histogram):
     return np.sum(pos * (np.cumsum(neg, axis=-1) - 0.5 * neg), axis=-1)
 
 
+# 256 rows query 256 x 32 = 8192 bins per class: cell by cell at the default
+# 16384 bins, from the whole new histogram at 4096 (the large-batch path).
+UPDATE_PATHS = pytest.mark.parametrize(
+    "num_thresholds", [16384, 4096], ids=["per-cell", "large-batch"]
+)
+
+
+@UPDATE_PATHS
 @pytest.mark.parametrize("jit", [False, True])
-def test_traced_updates_keep_wins_exact_and_result_matches_sklearn(jit):
+def test_traced_updates_keep_wins_exact_and_result_matches_sklearn(jit, num_thresholds):
     rng = np.random.default_rng(31)
     n, k = 1536, 5
     labels = rng.integers(0, k, n)
     scores = softmax(rng.normal(size=(n, k)) + 1.5 * np.eye(k)[labels])
     scores = scores.astype(np.float32)
     weights = rng.integers(1, 4, n).astype(np.float64)
-    metric = AUROC(task="multiclass", num_classes=k)
+    metric = AUROC(task="multiclass", num_classes=k, num_thresholds=num_thresholds)
     step = traced_with_state(
         lambda t, p, w: (metric.update_state(t, p, w), metric.result())[1],
         [metric],
@@ -888,7 +896,7 @@ def test_traced_updates_keep_wins_exact_and_result_matches_sklearn(jit):
     np.testing.assert_array_equal(to_numpy(metric.wins), _numerator(histogram))
     np.testing.assert_array_equal(
         to_numpy(metric.blocks),
-        histogram.reshape(k, 2, *ranking.block_layout(16384)).sum(-1),
+        histogram.reshape(k, 2, *ranking.block_layout(num_thresholds)).sum(-1),
     )
     expected = sk_roc(labels, scores, multi_class="ovr", sample_weight=weights)
     assert abs(float(value) - expected) < 1e-4
@@ -998,21 +1006,27 @@ def test_traced_result_under_a_strategy_counts_cross_replica_pairs(
     assert abs(float(metric.result()) - sk_roc(y, p)) < 1e-4
 
 
-def test_traced_invalid_input_is_nan():
-    metric = AUROC(task="binary")
+@pytest.mark.parametrize("num_thresholds", [16384, 64], ids=["per-cell", "large-batch"])
+def test_traced_invalid_input_is_nan(num_thresholds):
+    metric = AUROC(task="binary", num_thresholds=num_thresholds)
     step = traced_with_state(
         lambda t, s: (metric.update_state(t, s), metric.result())[1], [metric]
     )
     assert np.isnan(float(step(np.array([0, 1, 1]), np.array([0.2, 1.5, 0.7]))))
 
 
-def test_eager_rejected_batch_leaves_the_whole_state_as_it_was():
+@pytest.mark.parametrize(
+    "num_thresholds", [16384, 512], ids=["per-cell", "large-batch"]
+)
+def test_eager_rejected_batch_leaves_the_whole_state_as_it_was(num_thresholds):
     # The eager update runs as a graph for a new batch size and with XLA once
     # the size repeats; a rejected batch must leave every variable exactly
-    # as it was in both (the kernel updates the state in place).
+    # as it was in both (the kernel updates the state in place). 48 rows
+    # query 48 x 32 bins per class: per cell at 16384 bins, from the whole
+    # histogram at 512.
     rng = np.random.default_rng(36)
     k = 3
-    metric = AUROC(task="multiclass", num_classes=k)
+    metric = AUROC(task="multiclass", num_classes=k, num_thresholds=num_thresholds)
     y = rng.integers(0, k, 48)
     p = softmax(rng.normal(size=(48, k)) + np.eye(k)[y]).astype(np.float32)
     bad = p.copy()
@@ -1029,7 +1043,7 @@ def test_eager_rejected_batch_leaves_the_whole_state_as_it_was():
     histogram = to_numpy(metric.histogram)
     np.testing.assert_array_equal(to_numpy(metric.wins), _numerator(histogram))
     # The same as one update on the valid batches only.
-    whole = AUROC(task="multiclass", num_classes=k)
+    whole = AUROC(task="multiclass", num_classes=k, num_thresholds=num_thresholds)
     whole.update_state(np.tile(y, 3), np.tile(p, (3, 1)), np.tile(w, 3))
     for v, u in zip(metric.variables, whole.variables, strict=True):
         np.testing.assert_array_equal(to_numpy(v), to_numpy(u))
