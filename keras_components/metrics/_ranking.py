@@ -849,6 +849,8 @@ def rank_update(
         num_bins=b,
         from_logits=from_logits,
     )
+    if _many_cells(cells["invalid"], size, b):
+        return _large_batch_update(state, cells, gate=gate)
     # Everything below reads each cell through one int32 per cell, computed
     # once (`_packed_cells`): its flat histogram index (class, label, bin), or
     # past the histogram, one block of `size` slots per reason of an invalid
@@ -864,8 +866,6 @@ def rank_update(
         weights = ops.cast(weights, dtype)
     else:
         weights = ops.where(invalid, ops.zeros_like(weights), weights)
-    if _many_cells(cells["invalid"], size, b):
-        return _large_batch_update(state, cell, weights, unit, gate=gate)
     # One bincount gives the batch's blocks and, in one extra slot per
     # reason, its invalid cells (each counted once, whatever its weight).
     counted = _sum_by_index(
@@ -930,35 +930,26 @@ def rank_update(
 
 
 def _large_batch_update(
-    state: dict[str, Any], cell: Any, weights: Any, unit: bool, *, gate: bool
+    state: dict[str, Any], cells: dict[str, Any], *, gate: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """`rank_update` for a batch of more cells x block bins than bins.
 
     The pairs of the whole new histogram, one prefix sum over the bins, cost
-    less than querying the old state cell by cell. One bincount over the
-    packed cells gives the batch's histogram and, at each reason's slot, its
-    invalid cells (counted once, whatever their weight); the batch's blocks
-    are its histogram summed per block, O(K B) instead of a second scatter
-    of every cell.
+    less than querying the old state cell by cell. The batch's histogram and
+    invalid counts are AUPRC's (`_cell_histogram`: one bincount of the
+    cells), and its blocks that histogram summed per block: O(K B), not a
+    second scatter of every cell.
     """
     k, _, b = state["histogram"].shape
     groups, size = block_layout(b)
-    size_h = 2 * k * b
-    invalid = cell >= size_h
-    counted = _sum_by_index(
-        ops.where(invalid, 1.0, weights),
-        cell,
-        size_h + _inputs.NUM_REASONS * size,
-        unit,
-    )
-    batch = counted[:size_h]
-    counts = ops.reshape(counted[size_h:], (_inputs.NUM_REASONS, size))[:, 0]
+    stats = _cell_histogram(cells, k, b)
+    batch, counts = stats["histogram"], stats["invalid"]
     added_counts = counts
     if gate:  # a rejected eager batch adds nothing
         keep = ops.all(ops.equal(counts, 0))
         batch = ops.where(keep, batch, ops.zeros_like(batch))
         added_counts = ops.where(keep, counts, ops.zeros_like(counts))
-    new = ops.reshape(ops.reshape(state["histogram"], (-1,)) + batch, (k, 2, b))
+    new = state["histogram"] + batch
     wins = roc_numerator(new[:, 1], new[:, 0])
     if gate:
         wins = ops.where(keep, wins, state["wins"])
