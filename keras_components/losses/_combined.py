@@ -78,12 +78,12 @@ def _resolve_child(index: int, loss: Any) -> Any:
             resolved = keras.losses.get(loss)
         except (ValueError, TypeError) as error:
             raise invalid_value(
-                "losses",
-                f"losses[{index}] to name a loss Keras can deserialize ({error})",
+                f"losses[{index}]",
+                f"the name of a loss Keras can deserialize ({error})",
                 loss,
             ) from None
         if resolved is None:
-            raise invalid_value("losses", f"losses[{index}] to name a loss", loss)
+            raise invalid_value(f"losses[{index}]", "the name of a loss", loss)
         return _check_child(index, resolved)
     return _check_child(index, loss)
 

@@ -204,9 +204,13 @@ def lovasz_extension(errors: Any, targets: Any) -> Any:
     return ops.sum(errors_sorted * lovasz_weights(targets_sorted), axis=-1)
 
 
-def _groups(x: Any, per_image: bool) -> Any:
-    """`(N, *spatial, K)` -> `(groups, K, positions)`, the sorted axis last."""
-    shape = static_shape(x)
+def _groups(x: Any, shape: tuple, per_image: bool) -> Any:
+    """`(N, *spatial, K)` -> `(groups, K, positions)`, the sorted axis last.
+
+    `shape` is `y_pred`'s static shape, whose class axis is known: the
+    targets' own static shape may not be (a `tf.data` pipeline of masks of
+    any size), and their values have `y_pred`'s shape by then.
+    """
     spatial, channels = shape[1:-1], shape[-1]
     if not per_image:
         rows = ops.reshape(x, (1, -1, channels))
@@ -264,8 +268,9 @@ def _lovasz(y_true, y_pred, mode, from_logits, per_image, classes, ignore_index)
         hinge = ops.relu(1.0 - y_pred * (2.0 * y - 1.0))
         errors = ops.where(labels.keep, hinge, ops.zeros_like(hinge))
 
-    groups = _groups(y, per_image)
-    per_class = lovasz_extension(_groups(errors, per_image), groups)  # (groups, K)
+    groups = _groups(y, shape, per_image)
+    # (groups, K)
+    per_class = lovasz_extension(_groups(errors, shape, per_image), groups)
     if mode == "binary" or classes == "all":
         values = ops.mean(per_class, axis=-1)
     else:

@@ -246,7 +246,11 @@ def test_loss_functions_and_partials_are_accepted_children():
 def test_names_that_are_not_keras_losses_raise_value_error():
     """The type (a name) is right, the value is not: ValueError, as Keras."""
     for name in ("no_such_loss", "accuracy"):
-        with pytest.raises(ValueError, match=r"losses\[1\] to name a loss"):
+        with pytest.raises(
+            ValueError,
+            match=rf"argument `losses\[1\]`.*name of a loss.*"
+            rf"Received: losses\[1\]='{name}'",
+        ):
             CombinedLoss([DiceLoss(), name])
 
 

@@ -540,3 +540,35 @@ def test_invalid_input_gives_nan_while_traced(data, run_mode):
     got = hinge(masks, data["binary_logits"])
     assert np.isnan(got[0])
     assert np.isfinite(got[1:]).all()
+
+
+@pytest.mark.tensorflow_only  # tf.TensorSpec: a static shape of unknown dimensions
+@pytest.mark.parametrize("per_image", [True, False])
+def test_targets_of_unknown_static_shape_score_as_eagerly(data, per_image):
+    """Masks from a `tf.data` pipeline of any size (every dimension of
+    `y_true` unknown) take their grouping from `y_pred`'s known class axis:
+    the traced loss equals the eager one (it failed to trace before)."""
+    import tensorflow as tf
+
+    cases = [
+        (LovaszLoss(per_image=per_image), data["labels"], data["probs"]),
+        (LovaszLoss(per_image=per_image), data["one_hot"], data["probs"]),
+        (
+            LovaszLoss(from_logits=True, per_image=per_image),
+            data["masks"][..., None],
+            data["binary_logits"],
+        ),
+        (
+            LovaszLoss(from_logits=True, per_image=per_image),
+            data["masks"],
+            data["binary_logits"],
+        ),
+    ]
+    for loss, y_true, y_pred in cases:
+        y_true = y_true.astype(np.float32)
+        spec_true = tf.TensorSpec([None] * y_true.ndim, tf.float32)
+        spec_pred = tf.TensorSpec([None] * (y_pred.ndim - 1) + [y_pred.shape[-1]])
+        graph = tf.function(loss.__call__, input_signature=[spec_true, spec_pred])
+        np.testing.assert_allclose(
+            to_numpy(graph(y_true, y_pred)), to_numpy(loss(y_true, y_pred)), **TOL
+        )
