@@ -338,10 +338,18 @@ class _EagerTensorFlowCall:
     axis of every tensor unknown, or, once a call's exact shapes and dtypes
     have come `XLA_AFTER_CALLS` times, an XLA compilation for them. Calling
     concrete functions directly also skips `tf.function`'s dispatch.
+
+    Exact shapes (leading axes that differ, or a kernel that rejects the
+    relaxed trace) are traced by a function of their own: `tf.function`
+    serves a request for exact shapes from any cached trace whose signature
+    admits them, so a relaxed trace `(None,)` would run `y_true` of shape
+    `(1,)` against `y_pred` of `(5, 3)` unchecked (broadcast into a wrong
+    value) instead of tracing those shapes, whose checks raise.
     """
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self._graph = _tf_function(fn, jit_compile=False)
+        self._exact = _tf_function(fn, jit_compile=False)
         self._xla = _tf_function(fn, jit_compile=True)
         self._relaxed: dict[tuple, Any] = {}
         self._compiled: dict[tuple, Any] = {}
@@ -376,7 +384,7 @@ class _EagerTensorFlowCall:
         if len(batch_sizes) != 1:
             # Leading axes that differ (an error the kernel reports while
             # tracing) or no leading axis at all: trace the exact shapes.
-            return self._graph.get_concrete_function(handles, *tensors)
+            return self._exact.get_concrete_function(handles, *tensors)
         specs = tuple(
             None
             if t is None
@@ -394,7 +402,7 @@ class _EagerTensorFlowCall:
             self._relaxed[specs] = concrete
         concrete = self._relaxed[specs]
         if concrete is None:
-            concrete = self._graph.get_concrete_function(handles, *tensors)
+            concrete = self._exact.get_concrete_function(handles, *tensors)
         return concrete
 
 

@@ -513,3 +513,49 @@ def test_invalid_input_warning_points_at_the_caller_of_result():
     nan_warnings = [w for w in caught if "result() is NaN" in str(w.message)]
     assert nan_warnings
     assert all(w.filename == __file__ for w in nan_warnings)
+
+
+# --------------------------------------------------------------------------
+# Shapes are checked at every call, not only at a configuration's first
+# --------------------------------------------------------------------------
+WARMED = {
+    "F1": km.F1,
+    "IoU": km.IoU,
+    "MCC": km.MCC,
+    "AUROC": km.AUROC,
+    "AUPRC": km.AUPRC,
+    "LogLoss": km.LogLoss,
+    "CalibrationError": km.CalibrationError,
+    "PrecisionAtRecall": lambda: km.PrecisionAtRecall(recall=0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WARMED))
+def test_mismatched_shapes_raise_after_updates_of_other_batch_sizes(name):
+    """An eager update runs one trace for any batch size once a configuration
+    has seen two (shared by every metric of that configuration). A batch whose
+    `y_true`, `y_pred` or `sample_weight` disagree in their leading axis
+    still raises the shape error naming both shapes: before, TensorFlow
+    served it from that trace, which broadcast one label over the batch into
+    a finite, wrong value (or failed with a graph execution error)."""
+    make = WARMED[name]
+    rng = np.random.default_rng(0)
+    eye = np.eye(3, dtype="float32")
+    for n in (6, 9, 12):  # valid batches of three sizes: the relaxed trace
+        labels = np.arange(n) % 3
+        make().update_state(labels, eye[labels] * 0.8 + 0.1 / 1.5)
+        make().update_state(labels % 2, rng.uniform(size=n).astype("float32"))
+        make().update_state(
+            labels % 2, rng.uniform(size=n).astype("float32"), np.ones(n)
+        )
+    scores = rng.uniform(size=5).astype("float32")
+    cases = [
+        (np.array([1]), eye[[0, 1, 2, 1, 0]] * 0.8 + 0.1 / 1.5, None),
+        (np.array([1]), scores, None),
+        (np.array([0, 1, 1, 0]), scores, None),
+        (np.array([0, 1, 1, 0, 1]), scores, np.ones(3)),
+    ]
+    for y_true, y_pred, weights in cases:
+        metric = make()
+        with pytest.raises(ValueError, match=r"Incompatible shapes.*Received: "):
+            metric.update_state(y_true, y_pred, sample_weight=weights)
